@@ -265,6 +265,8 @@ export interface TeeRedirect {
   readonly program: Located<string>;
   readonly append: boolean;
   readonly paths: readonly PathArg[];
+  /** `| tee PATH > /dev/null`: tee's copy on stdout is discarded. */
+  readonly silenced: boolean;
 }
 
 /** Where `echo` writes. */
