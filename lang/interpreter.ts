@@ -7,8 +7,8 @@
  * Semantics:
  * - One variable namespace. `let NAME = VALUE` binds or rebinds; names the host predefined
  *   are read-only. A `for` variable is bound inside its body only, then restored.
- * - `for v in A..B { … }`: when the list is one word that expands to two integers joined by
- *   `..`, it is an inclusive range, counting down when A > B (as `{5..1}` in bash);
+ * - `for v in A..B { … }`: when the list is one unquoted word that expands to two integers
+ *   joined by `..`, it is an inclusive range, counting down when A > B (as `{5..1}` in bash);
  *   otherwise each expanded word is one iteration. A run stops a loop with an error
  *   beyond `maxIterations` iterations in total (default 1,000,000).
  * - `include PATH`: PATH is relative to the including file (to `cwd` for `<stdin>` and
@@ -422,7 +422,8 @@ export class Interpreter {
     if (!words) return undefined;
     const only = words.length === 1 ? words[0] : undefined;
     if (!only) return words.map((w) => w.text);
-    const m = RANGE_RE.exec(only.text);
+    // A quoted word is never a range (as it is never a keyword): `for s in '1..2'` is literal.
+    const m = only.quoted ? null : RANGE_RE.exec(only.text);
     if (!m) {
       if (RANGE_LIKE_RE.test(only.text) && !only.quoted) {
         this.#report(error("E0605", `malformed range \`${only.text}\``, {
