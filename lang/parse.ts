@@ -126,10 +126,14 @@ function code(s: string): string {
   return `\`${s}\``;
 }
 
-/** Collects text pieces with their source offsets into text parts. */
+/**
+ * Collects text pieces with their source offsets into text parts. Offsets are computed only
+ * for parts that need them (quoted or escaped), as most words are verbatim bare runs.
+ */
 class TextBuilder {
   #text = "";
-  #offsets: number[] = [];
+  /** Verbatim text has its characters from `start` on; produced text all maps to `start`. */
+  #pieces: [text: string, start: number, produced: boolean][] = [];
   #verbatim = true;
   #start = -1;
   #end = -1;
@@ -139,9 +143,9 @@ class TextBuilder {
     return this.#start < 0;
   }
 
-  /** True once a character (possibly none, for `''`) has been added. */
+  /** True once a character has been added. */
   get hasText(): boolean {
-    return this.#offsets.length > 0;
+    return this.#text.length > 0;
   }
 
   /** Extends the part's span over `[start, end)` without adding text (a quote, a `\`+newline). */
@@ -154,32 +158,40 @@ class TextBuilder {
   /** Text found verbatim at `start`. */
   verbatim(text: string, start: number): void {
     this.cover(start, start + text.length, true);
-    for (let i = 0; i < text.length; i++) this.#offsets.push(start + i);
+    this.#pieces.push([text, start, false]);
     this.#text += text;
     this.#textEnd = start + text.length;
   }
 
-  /** One character produced by the construct at `[start, end)` (an escape). */
+  /** Text produced by the construct at `[start, end)` (an escape): it maps to `start`. */
   produced(text: string, start: number, end: number): void {
     this.cover(start, end, false);
-    for (let i = 0; i < text.length; i++) this.#offsets.push(start);
+    this.#pieces.push([text, start, true]);
     this.#text += text;
     this.#textEnd = end;
   }
 
   take(source: string, quoted: boolean): TextPart {
     const span = at({ source, start: 0, end: 0 }, this.#start, this.#end);
-    const textEnd = this.#textEnd < 0 ? (quoted ? this.#start + 1 : this.#start) : this.#textEnd;
-    const part: TextPart = this.#verbatim && !quoted
-      ? { kind: "text", span, text: this.#text, quoted }
-      : { kind: "text", span, text: this.#text, quoted, offsets: [...this.#offsets, textEnd] };
+    let part: TextPart;
+    if (this.#verbatim && !quoted) {
+      part = { kind: "text", span, text: this.#text, quoted };
+    } else {
+      const offsets: number[] = [];
+      for (const [text, start, produced] of this.#pieces) {
+        for (let i = 0; i < text.length; i++) offsets.push(produced ? start : start + i);
+      }
+      const textEnd = this.#textEnd < 0 ? (quoted ? this.#start + 1 : this.#start) : this.#textEnd;
+      offsets.push(textEnd);
+      part = { kind: "text", span, text: this.#text, quoted, offsets };
+    }
     this.reset();
     return part;
   }
 
   reset(): void {
     this.#text = "";
-    this.#offsets = [];
+    this.#pieces = [];
     this.#verbatim = true;
     this.#start = -1;
     this.#end = -1;
