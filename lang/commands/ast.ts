@@ -33,8 +33,9 @@
 import type { Span } from "../span.ts";
 import type { ExpandedWord, Located } from "../word.ts";
 import type { Prop, PropList } from "../props.ts";
+import type { Quantity } from "../quantity.ts";
 
-export type { Prop, PropList };
+export type { Prop, PropList, Quantity };
 
 // ---------------------------------------------------------------------------------------------
 // Common parts
@@ -628,10 +629,20 @@ export interface DottedName {
   readonly parts: readonly Located<string>[];
 }
 
+/**
+ * A `key=value` quantity of a lab statement, parsed by lang/quantity.ts; the span is the
+ * value's (`64` in `size=64`), the key's span is in the statement's `props`.
+ */
+export type LabQuantity = Located<Quantity>;
+
 /** `host cpu ghz=3.0 cores=16`. */
 export interface HostCpu extends CommandBase {
   readonly kind: "host-cpu";
   readonly props: PropList;
+  /** A count (GHz). */
+  readonly ghz?: LabQuantity;
+  /** A whole count. */
+  readonly cores?: LabQuantity;
 }
 
 /** `host cmdline "intel_iommu=on iommu=pt"`: `params` split at spaces with exact spans. */
@@ -641,11 +652,20 @@ export interface HostCmdline extends CommandBase {
   readonly params: PropList;
 }
 
-/** `host nic NAME model=… pci=… speed=… [numvfs=…]`. */
+/** `host nic NAME model=… pci=… speed=… [numvfs=…] [mac=…] [mtu=…]`. */
 export interface HostNic extends CommandBase {
   readonly kind: "host-nic";
   readonly name: Located<string>;
   readonly props: PropList;
+  readonly model?: Located<string>;
+  readonly pci?: Located<string>;
+  readonly mac?: Located<string>;
+  /** A bit rate. */
+  readonly speed?: LabQuantity;
+  /** A whole count. */
+  readonly numvfs?: LabQuantity;
+  /** A whole count. */
+  readonly mtu?: LabQuantity;
 }
 
 /** `traffic NAME from EP to EP size= (count=|duration=) [rate=] [burst=] [flows=] [proto=]`. */
@@ -655,6 +675,19 @@ export interface Traffic extends CommandBase {
   readonly from: DottedName;
   readonly to: DottedName;
   readonly props: PropList;
+  /** Frame size (bytes; a plain number is bytes). */
+  readonly size?: LabQuantity;
+  /** Number of packets (a whole count). */
+  readonly count?: LabQuantity;
+  /** How long to send (a time). */
+  readonly duration?: LabQuantity;
+  /** A packet rate, a bit rate, or `line`. */
+  readonly rate?: LabQuantity;
+  /** Packets per burst (a whole count). */
+  readonly burst?: LabQuantity;
+  /** Number of distinct flows (a whole count). */
+  readonly flows?: LabQuantity;
+  readonly proto?: Located<string>;
 }
 
 /** `ping EP EP [count=] [size=] [interval=]`. */
@@ -663,12 +696,19 @@ export interface Ping extends CommandBase {
   readonly from: DottedName;
   readonly to: DottedName;
   readonly props: PropList;
+  /** A whole count. */
+  readonly count?: LabQuantity;
+  /** Bytes. */
+  readonly size?: LabQuantity;
+  /** A time. */
+  readonly interval?: LabQuantity;
 }
 
 /** `run [DURATION] [--json] [--trace=off|sample|full]`. */
 export interface Run extends CommandBase {
   readonly kind: "run";
-  readonly duration?: Located<string>;
+  /** A time. */
+  readonly duration?: LabQuantity;
   readonly json: boolean;
   readonly trace?: Located<"off" | "sample" | "full">;
 }
@@ -715,6 +755,10 @@ export interface Capture extends CommandBase {
   readonly iface: DottedName;
   readonly file: Located<string>;
   readonly props: PropList;
+  /** Packets to capture (a whole count). */
+  readonly count?: LabQuantity;
+  /** Bytes kept per packet. */
+  readonly snaplen?: LabQuantity;
 }
 
 /** `export graph|trace to FILE [format=…]`. */
@@ -723,6 +767,8 @@ export interface Export extends CommandBase {
   readonly what: Located<"graph" | "trace">;
   readonly file: Located<string>;
   readonly props: PropList;
+  /** `dot`, `mermaid`, `json` … (otherwise the file extension decides). */
+  readonly format?: Located<string>;
 }
 
 /** How `inject bad-chain` corrupts a descriptor chain. */
@@ -755,6 +801,12 @@ export interface Inject extends CommandBase {
   readonly fault: InjectFault;
   /** `at=`, and per fault `iova=`/`size=` (iotlb-invalidate, unmap). */
   readonly props: PropList;
+  /** When to inject (a time; absent: now). */
+  readonly at?: LabQuantity;
+  /** An IO virtual address (a count, usually hex). */
+  readonly iova?: LabQuantity;
+  /** Bytes. */
+  readonly size?: LabQuantity;
 }
 
 /** `set cost KEY=VALUE…` | `set seed N` | `set profile NAME`. */
@@ -762,7 +814,12 @@ export type SetStatement =
   & CommandBase
   & { readonly kind: "set"; readonly word: Located<string> }
   & (
-    | { readonly scope: "cost"; readonly props: PropList }
+    | {
+      readonly scope: "cost";
+      readonly props: PropList;
+      /** Every `KEY=VALUE`, the value parsed as a quantity of any kind. */
+      readonly costs: readonly { readonly key: Located<string>; readonly value: LabQuantity }[];
+    }
     | { readonly scope: "seed"; readonly value: Located<number> }
     | { readonly scope: "profile"; readonly value: Located<string> }
   );

@@ -16,7 +16,7 @@
 
 import type { Span } from "../span.ts";
 import { joinSpans } from "../span.ts";
-import { type ExpandedWord, type Located, located } from "../word.ts";
+import { type ExpandedWord, type Located, located, sourceOffset, subSpan } from "../word.ts";
 import type { PathArg } from "./ast.ts";
 
 /** Sequential access to words, remembering the last word taken (for "missing value" spans). */
@@ -112,4 +112,11 @@ export function basename(path: string): string {
   const trimmed = path.replace(/\/+$/, "");
   const i = trimmed.lastIndexOf("/");
   return i < 0 ? trimmed : trimmed.slice(i + 1);
+}
+
+/** Characters `[from, to)` of `w` as a word of their own, with exact source offsets. */
+export function sliceWord(w: ExpandedWord, from: number, to: number = w.text.length): ExpandedWord {
+  const offsets: number[] = [];
+  for (let i = from; i <= to; i++) offsets.push(sourceOffset(w, i));
+  return { text: w.text.slice(from, to), span: subSpan(w, from, to), quoted: w.quoted, offsets };
 }

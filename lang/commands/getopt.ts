@@ -28,8 +28,7 @@ import type { Span } from "../span.ts";
 import { joinSpans } from "../span.ts";
 import { type ExpandedWord, type Located, located, subSpan } from "../word.ts";
 import { loc } from "./cursor.ts";
-import { nearest } from "./nearest.ts";
-import { didYouMeanHelp, report } from "./report.ts";
+import { report, suggestHelp } from "./report.ts";
 
 /** One option the program accepts. */
 export interface OptSpec {
@@ -236,7 +235,7 @@ function unknown(
     label: "not an option of this command",
     notes: [`${options.program} prints: ${real}`],
     help: [
-      ...didYouMeanHelp(flag.value.startsWith("--") ? nearest(flag.value, candidates) : undefined),
+      ...(flag.value.startsWith("--") ? suggestHelp(flag.value, candidates) : []),
       ...(options.unknownHelp ?? []),
     ],
   });

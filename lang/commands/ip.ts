@@ -39,9 +39,8 @@ import type {
 import { type CommandContext, usage } from "./context.ts";
 import { loc, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
 import { firstMatch, matches } from "./matches.ts";
-import { nearest } from "./nearest.ts";
 import { maxUnsigned, parseMac, parseUnsigned } from "./numbers.ts";
-import { didYouMeanHelp, report } from "./report.ts";
+import { report, suggestHelp } from "./report.ts";
 
 /** ip.c's object table, in order (the first prefix match wins). */
 const OBJECTS = [
@@ -141,7 +140,7 @@ export function parseIp(ctx: CommandContext): IpCommand | UsageCommand | undefin
         label: "not an `ip` option",
         notes: [`ip prints: Option "${w.text}" is unknown, try "ip -help".`],
         help: [
-          ...didYouMeanHelp(nearest(opt, GLOBAL_OPTIONS.map(([n]) => n))),
+          ...suggestHelp(opt, GLOBAL_OPTIONS.map(([n]) => n)),
           "the lab's `ip` options are `-j`, `-p`, `-br`, `-d`, `-s`, `-4`, `-6`, `-0` and `-f FAMILY`",
         ],
       });
@@ -216,7 +215,7 @@ export function parseIp(ctx: CommandContext): IpCommand | UsageCommand | undefin
         label: "not an `ip` object",
         notes: [`ip prints: Object "${objWord.text}" is unknown, try "ip help".`],
         help: [
-          ...didYouMeanHelp(nearest(objWord.text, ["link", "address", "tuntap"])),
+          ...suggestHelp(objWord.text, ["link", "address", "tuntap"]),
           "the lab models `ip link`, `ip addr` and `ip tuntap`",
         ],
       });
@@ -447,7 +446,7 @@ class IpParser {
         help: [
           ...(type.text === "tap" || type.text === "tun" || type.text === "tuntap"
             ? ["create tap devices with `ip tuntap add NAME mode tap`"]
-            : didYouMeanHelp(nearest(type.text, Object.keys(LINK_TYPES)))),
+            : suggestHelp(type.text, Object.keys(LINK_TYPES))),
           `the lab creates ${Object.keys(LINK_TYPES).map((t) => `\`${t}\``).join(", ")} links`,
         ],
       });
@@ -809,7 +808,7 @@ class IpParser {
       secondary: [{ span: first.span, message: "the device is already named here" }],
       notes: [`ip prints: Error: either "dev" is duplicate, or "${d.text}" is a garbage.`],
       help: [
-        ...didYouMeanHelp(nearest(d.text, LINK_ATTRS.map((r) => r.key))),
+        ...suggestHelp(d.text, LINK_ATTRS.map((r) => r.key)),
         "name the device once, then list attributes such as `up`, `master br0`, `mtu 9000`",
       ],
     });
@@ -825,7 +824,7 @@ class IpParser {
           : `ip prints: ${type}: unknown command "${w.text}"?`,
       ],
       help: [
-        ...didYouMeanHelp(nearest(w.text, keys)),
+        ...suggestHelp(w.text, keys),
         keys.length === 0
           ? `\`${type}\` takes no arguments here`
           : `\`${type}\` takes ${keys.map((k) => `\`${k}\``).join(", ")}`,
@@ -905,7 +904,7 @@ class IpParser {
             label: "expected `tap` or `tun`",
             notes: ["ip prints: Cannot guess tunnel mode."],
             help: [
-              ...didYouMeanHelp(nearest(v.text, ["tap", "tun"])),
+              ...suggestHelp(v.text, ["tap", "tun"]),
               "write `mode tap` (Ethernet frames, what QEMU uses)",
             ],
           });
@@ -973,7 +972,7 @@ class IpParser {
           secondary: [{ span: name.span, message: "the interface is already named here" }],
           notes: [`ip prints: Error: duplicate "name": "${n.text}" is the second value.`],
           help: [
-            ...didYouMeanHelp(nearest(n.text, [...keys])),
+            ...suggestHelp(n.text, [...keys]),
             "the keywords are `mode`, `multi_queue`, `vnet_hdr`, `one_queue`, `pi`, `user`, `group`",
           ],
         });
@@ -1171,7 +1170,7 @@ class IpParser {
       label: "not a subcommand here",
       notes: [`ip prints: Command "${w.text}" is unknown, try "ip ${object} help".`],
       help: [
-        ...didYouMeanHelp(nearest(w.text, verbs)),
+        ...suggestHelp(w.text, verbs),
         `\`ip ${object}\` has ${verbs.map((v) => `\`${v}\``).join(", ")}`,
       ],
     });

@@ -38,6 +38,7 @@
  */
 
 import type { Prop, PropList } from "../props.ts";
+import { parseQuantity, type Quantity, type QuantityKind } from "../quantity.ts";
 import type { Span } from "../span.ts";
 import { joinSpans } from "../span.ts";
 import { type ExpandedWord, type Located, located, subSpan } from "../word.ts";
@@ -50,10 +51,9 @@ import type {
   ShowSubject,
 } from "./ast.ts";
 import type { CommandContext } from "./context.ts";
-import { loc, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
-import { nearest } from "./nearest.ts";
-import { parseUnsigned } from "./numbers.ts";
-import { didYouMeanHelp, report } from "./report.ts";
+import { loc, sliceWord, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
+import { parseMac, parseUnsigned } from "./numbers.ts";
+import { report, suggestHelp } from "./report.ts";
 
 /** The keywords that start a lab statement. */
 export const LAB_KEYWORDS: readonly string[] = [
@@ -108,6 +108,58 @@ const BAD_CHAIN_VARIANTS: readonly BadChainVariant[] = [
 ];
 
 const COMPARE_OPS: readonly CompareOp[] = ["==", "!=", "<=", ">=", "<", ">"];
+
+/** How the value of a `key=value` word is read. */
+type ValueSpec = "string" | "mac" | {
+  readonly expect: readonly QuantityKind[];
+  readonly whole?: true;
+};
+
+const WHOLE = { expect: ["count"], whole: true } as const;
+
+const HOST_CPU_KEYS: Readonly<Record<string, ValueSpec>> = {
+  ghz: { expect: ["count"] },
+  cores: WHOLE,
+};
+const HOST_NIC_KEYS: Readonly<Record<string, ValueSpec>> = {
+  model: "string",
+  pci: "string",
+  speed: { expect: ["bit-rate"] },
+  numvfs: WHOLE,
+  mac: "mac",
+  mtu: WHOLE,
+};
+const TRAFFIC_KEYS: Readonly<Record<string, ValueSpec>> = {
+  size: { expect: ["bytes"] },
+  count: WHOLE,
+  duration: { expect: ["time"] },
+  rate: { expect: ["packet-rate", "bit-rate", "line"] },
+  burst: WHOLE,
+  flows: WHOLE,
+  proto: "string",
+};
+const PING_KEYS: Readonly<Record<string, ValueSpec>> = {
+  count: WHOLE,
+  size: { expect: ["bytes"] },
+  interval: { expect: ["time"] },
+};
+const CAPTURE_KEYS: Readonly<Record<string, ValueSpec>> = {
+  count: WHOLE,
+  snaplen: { expect: ["bytes"] },
+};
+const EXPORT_KEYS: Readonly<Record<string, ValueSpec>> = { format: "string" };
+const INJECT_KEYS: Readonly<Record<string, ValueSpec>> = {
+  at: { expect: ["time"] },
+  iova: WHOLE,
+  size: { expect: ["bytes"] },
+};
+
+/** The props of a statement and their values, typed by the key's {@link ValueSpec}. */
+interface ParsedProps {
+  readonly props: PropList;
+  readonly strings: ReadonlyMap<string, Located<string>>;
+  readonly quantities: ReadonlyMap<string, Located<Quantity>>;
+}
 
 /** The usage line of each statement, for help texts. */
 const FORMS: Readonly<Record<string, string>> = {
@@ -184,17 +236,17 @@ class LabParser {
       report(this.#diags, "E0105", `unknown \`host\` statement \`${sub.text}\``, {
         span: sub.span,
         label: "expected `cpu`, `cmdline` or `nic`",
-        help: [...didYouMeanHelp(nearest(sub.text, subs)), `write \`${FORMS.host}\``],
+        help: [...suggestHelp(sub.text, subs), `write \`${FORMS.host}\``],
       });
       return undefined;
     }
     const rest = args.slice(1);
     const base = this.#ctx.base;
     if (sub.text === "cpu") {
-      const props = this.#props(rest, ["ghz", "cores"], "host cpu", sub);
-      if (!props) return undefined;
-      if (props.items.length === 0) return this.#missing("host cpu", "`ghz=…` or `cores=…`", sub);
-      return { ...base, kind: "host-cpu", props };
+      const p = this.#props(rest, HOST_CPU_KEYS, "host cpu", sub);
+      if (!p) return undefined;
+      if (p.props.items.length === 0) return this.#missing("host cpu", "`ghz=…` or `cores=…`", sub);
+      return { ...base, kind: "host-cpu", props: p.props, ...pick(p, "ghz", "cores") };
     }
     if (sub.text === "cmdline") {
       if (rest.length === 0) {
@@ -228,14 +280,16 @@ class LabParser {
     if (!name || name.text.includes("=")) {
       return this.#missing("host nic", "the NIC's name (e.g. `ens1f0`)", sub);
     }
-    const props = this.#props(
-      rest.slice(1),
-      ["model", "pci", "speed", "numvfs", "mac", "mtu"],
-      "host nic",
-      name,
-    );
-    if (!props) return undefined;
-    return { ...base, kind: "host-nic", name: loc(name), props };
+    const p = this.#props(rest.slice(1), HOST_NIC_KEYS, "host nic", name);
+    if (!p) return undefined;
+    return {
+      ...base,
+      kind: "host-nic",
+      name: loc(name),
+      props: p.props,
+      ...pick(p, "speed", "numvfs", "mtu"),
+      ...pickStrings(p, "model", "pci", "mac"),
+    };
   }
 
   #traffic(args: readonly ExpandedWord[]): LabStatement | undefined {
@@ -248,15 +302,11 @@ class LabParser {
     if (!this.#keyword(c, "to", "traffic", c.previous as ExpandedWord)) return undefined;
     const to = this.#endpoint(c, "traffic", "the receiving endpoint (e.g. `wire`)");
     if (!to) return undefined;
-    const props = this.#props(
-      c.rest(),
-      ["size", "count", "duration", "rate", "burst", "flows", "proto"],
-      "traffic",
-      c.previous as ExpandedWord,
-    );
-    if (!props) return undefined;
-    const count = props.items.find((p) => p.key.value === "count");
-    const duration = props.items.find((p) => p.key.value === "duration");
+    const p = this.#props(c.rest(), TRAFFIC_KEYS, "traffic", c.previous as ExpandedWord);
+    if (!p) return undefined;
+    const props = p.props;
+    const count = props.items.find((i) => i.key.value === "count");
+    const duration = props.items.find((i) => i.key.value === "duration");
     if (count && duration) {
       report(this.#diags, "E0122", "`count=` and `duration=` both bound the flow", {
         span: duration.span,
@@ -266,7 +316,16 @@ class LabParser {
       });
       return undefined;
     }
-    return { ...this.#ctx.base, kind: "traffic", name: loc(name), from, to, props };
+    return {
+      ...this.#ctx.base,
+      kind: "traffic",
+      name: loc(name),
+      from,
+      to,
+      props,
+      ...pick(p, "size", "count", "duration", "rate", "burst", "flows"),
+      ...pickStrings(p, "proto"),
+    };
   }
 
   #ping(args: readonly ExpandedWord[]): LabStatement | undefined {
@@ -284,18 +343,20 @@ class LabParser {
     if (!from) return undefined;
     const to = this.#endpoint(c, "ping", "the target endpoint (e.g. `tap0`)");
     if (!to) return undefined;
-    const props = this.#props(
-      c.rest(),
-      ["count", "size", "interval"],
-      "ping",
-      c.previous as ExpandedWord,
-    );
-    if (!props) return undefined;
-    return { ...this.#ctx.base, kind: "ping", from, to, props };
+    const p = this.#props(c.rest(), PING_KEYS, "ping", c.previous as ExpandedWord);
+    if (!p) return undefined;
+    return {
+      ...this.#ctx.base,
+      kind: "ping",
+      from,
+      to,
+      props: p.props,
+      ...pick(p, "count", "size", "interval"),
+    };
   }
 
   #run(args: readonly ExpandedWord[]): LabStatement | undefined {
-    let duration: Located<string> | undefined;
+    let duration: Located<Quantity> | undefined;
     let json = false;
     let trace: Located<"off" | "sample" | "full"> | undefined;
     for (let i = 0; i < args.length; i++) {
@@ -316,7 +377,7 @@ class LabParser {
             span,
             label: "expected `off`, `sample` or `full`",
             help: [
-              ...didYouMeanHelp(nearest(text, ["off", "sample", "full"])),
+              ...suggestHelp(text, ["off", "sample", "full"]),
               "write `--trace=full` to record every hop",
             ],
           });
@@ -329,7 +390,8 @@ class LabParser {
         return this.#unknownFlag(w, "run", ["--json", "--trace"]);
       }
       if (duration) return this.#extra([w], "run");
-      duration = loc(w);
+      duration = this.#quantity(w, { expect: ["time"] }, "the duration of `run`");
+      if (!duration) return undefined;
     }
     return {
       ...this.#ctx.base,
@@ -366,7 +428,7 @@ class LabParser {
       report(this.#diags, "E0105", `unknown \`show\` subject \`${word.text}\``, {
         span: word.span,
         label: "nothing to show by this name",
-        help: [...didYouMeanHelp(nearest(word.text, subjects)), `write \`${FORMS.show}\``],
+        help: [...suggestHelp(word.text, subjects), `write \`${FORMS.show}\``],
       });
       return undefined;
     }
@@ -524,9 +586,16 @@ class LabParser {
     if (!this.#keyword(c, "to", "capture", c.previous as ExpandedWord)) return undefined;
     const file = this.#positional(c, "capture", "the pcap file to write");
     if (!file) return undefined;
-    const props = this.#props(c.rest(), ["count", "snaplen"], "capture", file);
-    if (!props) return undefined;
-    return { ...this.#ctx.base, kind: "capture", iface, file: loc(file), props };
+    const p = this.#props(c.rest(), CAPTURE_KEYS, "capture", file);
+    if (!p) return undefined;
+    return {
+      ...this.#ctx.base,
+      kind: "capture",
+      iface,
+      file: loc(file),
+      props: p.props,
+      ...pick(p, "count", "snaplen"),
+    };
   }
 
   #export(args: readonly ExpandedWord[]): LabStatement | undefined {
@@ -538,7 +607,7 @@ class LabParser {
         span: what.span,
         label: "expected `graph` or `trace`",
         help: [
-          ...didYouMeanHelp(nearest(what.text, ["graph", "trace"])),
+          ...suggestHelp(what.text, ["graph", "trace"]),
           `write \`${FORMS.export}\``,
         ],
       });
@@ -547,14 +616,15 @@ class LabParser {
     if (!this.#keyword(c, "to", "export", what)) return undefined;
     const file = this.#positional(c, "export", "the file to write");
     if (!file) return undefined;
-    const props = this.#props(c.rest(), ["format"], "export", file);
-    if (!props) return undefined;
+    const p = this.#props(c.rest(), EXPORT_KEYS, "export", file);
+    if (!p) return undefined;
     return {
       ...this.#ctx.base,
       kind: "export",
       what: located(what.text, what.span),
       file: loc(file),
-      props,
+      props: p.props,
+      ...pickStrings(p, "format"),
     };
   }
 
@@ -568,7 +638,7 @@ class LabParser {
         span: word.span,
         label: "not a fault the lab can inject",
         help: [
-          ...didYouMeanHelp(nearest(word.text, kinds)),
+          ...suggestHelp(word.text, kinds),
           `the faults are ${kinds.map((k) => `\`${k}\``).join(", ")}`,
         ],
       });
@@ -603,8 +673,11 @@ class LabParser {
     if (positional.length > rule.args.length) {
       return this.#extra(positional.slice(rule.args.length), `inject ${kind}`);
     }
-    const props = this.#props(propWords, ["at", ...rule.keys], `inject ${kind}`, word);
-    if (!props) return undefined;
+    const keys = Object.fromEntries(
+      ["at", ...rule.keys].map((k) => [k, INJECT_KEYS[k] as ValueSpec]),
+    );
+    const p = this.#props(propWords, keys, `inject ${kind}`, word);
+    if (!p) return undefined;
     const p0 = positional[0] as ExpandedWord;
     let fault: InjectFault;
     switch (kind) {
@@ -632,7 +705,7 @@ class LabParser {
             span: v.span,
             label: "not a way the lab can corrupt a chain",
             help: [
-              ...didYouMeanHelp(nearest(v.text, BAD_CHAIN_VARIANTS)),
+              ...suggestHelp(v.text, BAD_CHAIN_VARIANTS),
               `the variants are ${BAD_CHAIN_VARIANTS.map((b) => `\`${b}\``).join(", ")}`,
             ],
           });
@@ -654,7 +727,14 @@ class LabParser {
         fault = { kind, vm: loc(p0) };
         break;
     }
-    return { ...this.#ctx.base, kind: "inject", word: loc(word), fault, props };
+    return {
+      ...this.#ctx.base,
+      kind: "inject",
+      word: loc(word),
+      fault,
+      props: p.props,
+      ...pick(p, "at", "iova", "size"),
+    };
   }
 
   #set(args: readonly ExpandedWord[]): LabStatement | undefined {
@@ -666,9 +746,13 @@ class LabParser {
     switch (word.text) {
       case "cost": {
         if (rest.length === 0) return this.#missing("set cost", "at least one `KEY=VALUE`", word);
-        const props = this.#props(rest, undefined, "set cost", word);
-        if (!props) return undefined;
-        return { ...base, scope: "cost", props };
+        const p = this.#props(rest, undefined, "set cost", word);
+        if (!p) return undefined;
+        const costs = p.props.items.map((i) => ({
+          key: i.key,
+          value: p.quantities.get(i.key.value) as Located<Quantity>,
+        }));
+        return { ...base, scope: "cost", props: p.props, costs };
       }
       case "seed": {
         const n = rest[0];
@@ -687,7 +771,7 @@ class LabParser {
         report(this.#diags, "E0105", `unknown \`set\` target \`${word.text}\``, {
           span: word.span,
           label: "expected `cost`, `seed` or `profile`",
-          help: [...didYouMeanHelp(nearest(word.text, scopes)), `write \`${FORMS.set}\``],
+          help: [...suggestHelp(word.text, scopes), `write \`${FORMS.set}\``],
         });
         return undefined;
     }
@@ -695,25 +779,29 @@ class LabParser {
 
   // --------------------------------------------------------------------------- helpers
 
-  /** `key=value` words; `allowed` undefined accepts any key. */
+  /**
+   * `key=value` words, each value read as its key's spec says; `specs` undefined accepts any
+   * key with a quantity of any kind (`set cost`).
+   */
   #props(
     words: readonly ExpandedWord[],
-    allowed: readonly string[] | undefined,
+    specs: Readonly<Record<string, ValueSpec>> | undefined,
     statement: string,
     anchor: ExpandedWord,
-  ): PropList | undefined {
+  ): ParsedProps | undefined {
     const items: Prop[] = [];
+    const strings = new Map<string, Located<string>>();
+    const quantities = new Map<string, Located<Quantity>>();
+    const allowed = specs ? Object.keys(specs) : undefined;
+    let ok = true;
     for (const w of words) {
       const eq = w.text.indexOf("=");
       if (eq < 0) {
+        const form = FORMS[statement.split(" ")[0] as string];
         report(this.#diags, "E0104", `unexpected argument \`${w.text}\` in \`${statement}\``, {
           span: w.span,
           label: "expected `key=value`",
-          help: [
-            FORMS[statement.split(" ")[0] as string]
-              ? `write \`${FORMS[statement.split(" ")[0] as string]}\``
-              : "remove it",
-          ],
+          help: [form ? `write \`${form}\`` : "remove it"],
         });
         return undefined;
       }
@@ -726,13 +814,14 @@ class LabParser {
         });
         return undefined;
       }
-      if (allowed && !allowed.includes(key.value)) {
+      const spec: ValueSpec | undefined = specs ? specs[key.value] : { expect: ALL_QUANTITY_KINDS };
+      if (!spec || !allowed) {
         report(this.#diags, "E0101", `unknown option \`${key.value}\` for \`${statement}\``, {
           span: key.span,
           label: "not an option of this statement",
           help: [
-            ...didYouMeanHelp(nearest(key.value, allowed)),
-            `\`${statement}\` accepts ${allowed.map((a) => `\`${a}=\``).join(", ")}`,
+            ...suggestHelp(key.value, allowed ?? []),
+            `\`${statement}\` accepts ${(allowed ?? []).map((a) => `\`${a}=\``).join(", ")}`,
           ],
         });
         return undefined;
@@ -757,9 +846,49 @@ class LabParser {
         return undefined;
       }
       items.push({ span: w.span, key, value });
+      if (spec === "string") {
+        strings.set(key.value, value);
+      } else if (spec === "mac") {
+        const mac = parseMac(value.value);
+        if (mac === undefined) {
+          ok = false;
+          report(this.#diags, "E0108", `invalid MAC address \`${value.value}\``, {
+            span: value.span,
+            label: "expected six hex bytes separated by `:`",
+            help: ["write it like `52:54:00:12:34:56`"],
+          });
+        } else strings.set(key.value, located(mac, value.span));
+      } else {
+        const q = this.#quantity(sliceWord(w, eq + 1), spec, `\`${key.value}=\``);
+        if (q) quantities.set(key.value, q);
+        else ok = false;
+      }
     }
+    if (!ok) return undefined;
     const span = words.length > 0 ? wordsSpan(words) : spanAfter(anchor);
-    return { span, items };
+    return { props: { span, items }, strings, quantities };
+  }
+
+  /** A quantity through lang/quantity.ts; `whole` also refuses fractions. */
+  #quantity(
+    w: ExpandedWord,
+    spec: { readonly expect: readonly QuantityKind[]; readonly whole?: true },
+    what: string,
+  ): Located<Quantity> | undefined {
+    const r = parseQuantity(w, { expect: spec.expect, what });
+    if (r.diagnostic) {
+      this.#diags.push(r.diagnostic);
+      return undefined;
+    }
+    if (spec.whole && !Number.isInteger(r.quantity.value)) {
+      report(this.#diags, "E0106", `${what} must be a whole number, not \`${w.text}\``, {
+        span: w.span,
+        label: "fractional",
+        help: ["write a whole number"],
+      });
+      return undefined;
+    }
+    return located(r.quantity, w.span);
   }
 
   #positional(c: WordCursor, statement: string, what: string): ExpandedWord | undefined {
@@ -857,7 +986,7 @@ class LabParser {
       span: w.span,
       label: "not an option of this statement",
       help: [
-        ...didYouMeanHelp(nearest(w.text.replace(/=.*$/, ""), flags)),
+        ...suggestHelp(w.text.replace(/=.*$/, ""), flags),
         `\`${statement}\` accepts ${flags.map((f) => `\`${f}\``).join(", ")}`,
       ],
     });
@@ -891,6 +1020,41 @@ class LabParser {
     return undefined;
   }
 }
+
+/** The quantities among `keys` that were given, as optional node fields. */
+function pick<K extends string>(
+  p: ParsedProps,
+  ...keys: K[]
+): Partial<Record<K, Located<Quantity>>> {
+  const out: Partial<Record<K, Located<Quantity>>> = {};
+  for (const k of keys) {
+    const q = p.quantities.get(k);
+    if (q) out[k] = q;
+  }
+  return out;
+}
+
+/** The string values among `keys` that were given, as optional node fields. */
+function pickStrings<K extends string>(
+  p: ParsedProps,
+  ...keys: K[]
+): Partial<Record<K, Located<string>>> {
+  const out: Partial<Record<K, Located<string>>> = {};
+  for (const k of keys) {
+    const v = p.strings.get(k);
+    if (v) out[k] = v;
+  }
+  return out;
+}
+
+const ALL_QUANTITY_KINDS: readonly QuantityKind[] = [
+  "count",
+  "bytes",
+  "time",
+  "packet-rate",
+  "bit-rate",
+  "line",
+];
 
 function isProp(w: ExpandedWord): boolean {
   return !w.quoted && /^[A-Za-z_][A-Za-z0-9_-]*=/.test(w.text);

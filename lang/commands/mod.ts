@@ -32,11 +32,10 @@ import { basename, loc, wordsSpan } from "./cursor.ts";
 import { LAB_KEYWORDS, parseLab } from "./lab.ts";
 import { parseIp } from "./ip.ts";
 import { parseLsmod, parseModprobe, parseRmmod } from "./modprobe.ts";
-import { nearest } from "./nearest.ts";
 import { parseOvsVsctl } from "./ovs.ts";
 import { parseFilter, splitPipeline, type Stage } from "./pipeline.ts";
 import { parseQemu, QEMU_TARGETS } from "./qemu.ts";
-import { didYouMeanHelp, report } from "./report.ts";
+import { report, suggestHelp } from "./report.ts";
 import { parseSudo } from "./sudo.ts";
 import { isTeeStage, parseCat, parseEcho, parseLs } from "./sysfs.ts";
 import { parseTestpmd } from "./testpmd.ts";
@@ -158,7 +157,7 @@ function dispatch(words: readonly ExpandedWord[], diags: Diagnostics): Command |
     span: programWord.span,
     label: "not a command the lab knows",
     help: [
-      ...didYouMeanHelp(nearest(name, candidates)),
+      ...suggestHelp(name, candidates),
       "`help` lists the commands and lab statements",
     ],
   });

@@ -27,9 +27,8 @@ import { type ExpandedWord, type Located, located, subSpan } from "../word.ts";
 import type { OvsOption, OvsSubcommand, OvsVsctlCommand, UsageCommand } from "./ast.ts";
 import { type CommandContext, usage } from "./context.ts";
 import { isOptionWord, loc, spanAfter, wordsSpan } from "./cursor.ts";
-import { nearest } from "./nearest.ts";
 import { parseUnsigned } from "./numbers.ts";
-import { didYouMeanHelp, report } from "./report.ts";
+import { report, suggestHelp } from "./report.ts";
 
 /** Global options: name → takes a value. */
 const GLOBAL_OPTIONS: Readonly<Record<string, boolean>> = {
@@ -268,7 +267,7 @@ function parseSubcommand(
           ? []
           : [`ovs-vsctl prints: ovs-vsctl: unknown command '${verb}'; use --help for help`],
         help: [
-          ...(unmodelled ? [] : didYouMeanHelp(nearest(verb, Object.keys(COMMANDS)))),
+          ...(unmodelled ? [] : suggestHelp(verb, Object.keys(COMMANDS))),
           "the lab models add-br, del-br, add-port, del-port, set, get, list, clear, show, list-br, list-ports, br-exists",
         ],
       },
@@ -283,7 +282,7 @@ function parseSubcommand(
         label: "not an option of this command",
         notes: [`ovs-vsctl prints: ovs-vsctl: '${verb}' command has no '--${o.name.value}' option`],
         help: [
-          ...didYouMeanHelp(nearest(o.name.value, allowed)),
+          ...suggestHelp(o.name.value, allowed),
           allowed.length > 0
             ? `\`${verb}\` accepts ${allowed.map((a) => `\`--${a}\``).join(", ")}`
             : `\`${verb}\` takes no options`,
@@ -439,7 +438,7 @@ function resolveTable(ctx: CommandContext, w: ExpandedWord): Located<string> | u
           : `ovs-vsctl prints: ovs-vsctl: unknown table "${w.text}"`,
       ],
       help: [
-        ...didYouMeanHelp(nearest(w.text, TABLES)),
+        ...suggestHelp(w.text, TABLES),
         "the usual tables are `Open_vSwitch`, `Bridge`, `Port` and `Interface`",
       ],
     },

@@ -20,11 +20,10 @@ import type { Diagnostics } from "../diagnostic.ts";
 import type { ExpandedWord } from "../word.ts";
 import { located } from "../word.ts";
 import type { OutputFilter } from "./ast.ts";
-import { basename, isOperator, loc, spanAfter, wordsSpan } from "./cursor.ts";
+import { basename, isOperator, loc, sliceWord, spanAfter, wordsSpan } from "./cursor.ts";
 import { getopt, type OptSpec } from "./getopt.ts";
-import { nearest } from "./nearest.ts";
 import { maxUnsigned, parseUnsigned } from "./numbers.ts";
-import { didYouMeanHelp, report } from "./report.ts";
+import { report, suggestHelp } from "./report.ts";
 
 /** One stage of a pipeline and the `|` before it (absent for the first stage). */
 export interface Stage {
@@ -32,12 +31,12 @@ export interface Stage {
   readonly words: readonly ExpandedWord[];
 }
 
-/** Splits words at unquoted `|` words. */
+/** Splits words at unquoted `|`, also where it is glued to a word (`lsmod|grep vdpa`). */
 export function splitPipeline(words: readonly ExpandedWord[]): Stage[] {
   const stages: Stage[] = [];
   let current: ExpandedWord[] = [];
   let pipe: ExpandedWord | undefined;
-  for (const w of words) {
+  for (const w of words.flatMap(splitGluedPipes)) {
     if (isOperator(w, "|")) {
       stages.push(pipe ? { pipe, words: current } : { words: current });
       current = [];
@@ -48,6 +47,19 @@ export function splitPipeline(words: readonly ExpandedWord[]): Stage[] {
   }
   stages.push(pipe ? { pipe, words: current } : { words: current });
   return stages;
+}
+
+function splitGluedPipes(w: ExpandedWord): ExpandedWord[] {
+  if (w.quoted || w.text === "|" || !w.text.includes("|")) return [w];
+  const parts: ExpandedWord[] = [];
+  let from = 0;
+  for (let i = 0; i <= w.text.length; i++) {
+    if (i < w.text.length && w.text[i] !== "|") continue;
+    if (i > from) parts.push(sliceWord(w, from, i));
+    if (i < w.text.length) parts.push(sliceWord(w, i, i + 1));
+    from = i + 1;
+  }
+  return parts;
 }
 
 const GREP_OPTIONS: readonly OptSpec[] = [
@@ -165,7 +177,7 @@ export function parseFilter(
         span: first.span,
         label: "unsupported pipe stage",
         help: [
-          ...didYouMeanHelp(nearest(name, FILTER_PROGRAMS)),
+          ...suggestHelp(name, FILTER_PROGRAMS),
           "after `|` the lab supports `grep`, `head`, `tail` and `wc -l` (and `tee` after `echo`)",
         ],
       });

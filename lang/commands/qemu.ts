@@ -29,9 +29,8 @@ import type { ExpandedWord } from "../word.ts";
 import type { QemuCommand, QemuOption, UsageCommand } from "./ast.ts";
 import { type CommandContext, usage } from "./context.ts";
 import { loc } from "./cursor.ts";
-import { nearest } from "./nearest.ts";
 import { parseCommaList } from "./prop_list.ts";
-import { didYouMeanHelp, report } from "./report.ts";
+import { report, suggestHelp } from "./report.ts";
 
 /** `qemu-system-<target>` binaries the lab accepts. */
 export const QEMU_TARGETS: Readonly<Record<string, "x86_64" | "aarch64">> = {
@@ -239,7 +238,7 @@ export function parseQemu(ctx: CommandContext): QemuCommand | UsageCommand | und
         span: w.span,
         label: "not a QEMU option",
         notes: [`QEMU prints: ${program}: ${w.text}: invalid option`],
-        help: [...didYouMeanHelp(nearest(`-${raw}`, candidates))],
+        help: [...suggestHelp(`-${raw}`, candidates)],
       });
       continue;
     }

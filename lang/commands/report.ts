@@ -15,6 +15,7 @@
  */
 
 import { diagnostic, type DiagnosticOptions, type Diagnostics } from "../diagnostic.ts";
+import { suggest } from "../suggest.ts";
 import { COMMAND_CODES, type CommandCode } from "./codes.ts";
 
 /** Appends a diagnostic with `code`'s severity to `diags`. */
@@ -30,4 +31,12 @@ export function report(
 /** `did you mean `x`?` for a help line, or undefined when there is no suggestion. */
 export function didYouMeanHelp(suggestion: string | undefined): string[] {
   return suggestion === undefined ? [] : [`did you mean \`${suggestion}\`?`];
+}
+
+/**
+ * The did-you-mean help line for `word` among `candidates` (lang/suggest.ts, with `-` and `_`
+ * alike), as a list that is empty when nothing is close.
+ */
+export function suggestHelp(word: string, candidates: Iterable<string>): string[] {
+  return didYouMeanHelp(suggest(word, candidates, { dashUnderscore: true, limit: 1 })[0]);
 }

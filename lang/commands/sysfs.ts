@@ -47,6 +47,7 @@ export function parseEcho(ctx: CommandContext, tee?: Stage): EchoCommand | undef
   let redirect: Redirect | undefined;
   let ok = true;
   let optionsDone = false;
+  let lastValue: ExpandedWord | undefined;
   const args = ctx.args;
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as ExpandedWord;
@@ -63,7 +64,27 @@ export function parseEcho(ctx: CommandContext, tee?: Stage): EchoCommand | undef
     if (gt < 0) {
       optionsDone = true;
       values.push(loc(w));
+      lastValue = w;
       continue;
+    }
+    // `2>/dev/null` reaches us as `2`, `>`, `/dev/null`: a number glued to `>` is a descriptor.
+    if (
+      gt === 0 && lastValue && !lastValue.quoted && lastValue.span.end === w.span.start &&
+      /^[0-9]+$/.test(lastValue.text)
+    ) {
+      values.pop();
+      const fd = lastValue;
+      lastValue = undefined;
+      if (fd.text !== "1") {
+        ok = false;
+        report(diags, "E0112", `redirection of file descriptor ${fd.text} is not modelled`, {
+          span: joinSpans(fd.span, (args[i + 1] ?? w).span),
+          label: "only stdout can be redirected",
+          help: ["remove it: the lab's `echo` writes only to stdout"],
+        });
+        if (args[i + 1]) i++;
+        continue;
+      }
     }
     if (gt > 0) {
       const before = w.text.slice(0, gt);
@@ -78,6 +99,7 @@ export function parseEcho(ctx: CommandContext, tee?: Stage): EchoCommand | undef
       }
       optionsDone = true;
       values.push(located(before, subSpan(w, 0, gt)));
+      lastValue = undefined;
     }
     const append = w.text[gt + 1] === ">";
     const opEnd = gt + (append ? 2 : 1);

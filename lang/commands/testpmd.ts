@@ -26,10 +26,9 @@ import type { TestpmdCommand, TestpmdOption, UsageCommand, Vdev } from "./ast.ts
 import { type CommandContext, usage } from "./context.ts";
 import { loc, wordsSpan } from "./cursor.ts";
 import { type FoundOpt, getopt, type OptSpec } from "./getopt.ts";
-import { nearest } from "./nearest.ts";
 import { maxUnsigned, parseUnsigned } from "./numbers.ts";
 import { parseCommaList } from "./prop_list.ts";
-import { didYouMeanHelp, report } from "./report.ts";
+import { report, suggestHelp } from "./report.ts";
 
 /** An option spec plus whether it matters to the simulated datapath. */
 type PmdSpec = OptSpec & { readonly ignored?: true };
@@ -269,7 +268,7 @@ export function parseTestpmd(ctx: CommandContext): TestpmdCommand | UsageCommand
       label: "not a testpmd forwarding engine",
       notes: [`testpmd prints: Invalid ${fwd.value} packet forwarding mode`],
       help: [
-        ...didYouMeanHelp(nearest(fwd.value, FORWARD_MODES)),
+        ...suggestHelp(fwd.value, FORWARD_MODES),
         `the modes are ${FORWARD_MODES.join(", ")}`,
       ],
     });

@@ -27,9 +27,9 @@ import { type CommandContext, usage } from "./context.ts";
 import { loc, spanAfter, wordsSpan } from "./cursor.ts";
 import { getopt, type OptSpec } from "./getopt.ts";
 import { firstMatch, matches } from "./matches.ts";
-import { nearest } from "./nearest.ts";
 import { maxUnsigned, parseMac, parseUnsigned } from "./numbers.ts";
-import { didYouMeanHelp, report } from "./report.ts";
+import { didYouMeanHelp, report, suggestHelp } from "./report.ts";
+import { suggest } from "../suggest.ts";
 
 const GLOBAL_OPTIONS: readonly OptSpec[] = [
   { name: "version", short: "V", long: "Version" },
@@ -86,7 +86,7 @@ export function parseVdpa(ctx: CommandContext): VdpaCommand | UsageCommand | und
     label: "expected `dev` or `mgmtdev`",
     notes: [`vdpa prints: Object "${object.text}" not found`],
     help: [
-      ...didYouMeanHelp(nearest(object.text, ["dev", "mgmtdev"])),
+      ...suggestHelp(object.text, ["dev", "mgmtdev"]),
       "the objects are `dev` and `mgmtdev`",
     ],
   });
@@ -379,7 +379,7 @@ class VdpaParser {
   }
 
   #unknownOption(w: ExpandedWord, command: string, accepted: readonly Keyword[]): void {
-    const suggestion = nearest(w.text, accepted);
+    const suggestion = suggest(w.text, accepted, { dashUnderscore: true })[0];
     const known = KEYWORDS.find((k) => k.name === w.text || (k.prefix && matches(w.text, k.name)));
     const help = [...didYouMeanHelp(suggestion)];
     if (known && !accepted.includes(known.name)) {
@@ -403,7 +403,7 @@ class VdpaParser {
       label: "not a subcommand here",
       notes: [`vdpa prints: Command "${w.text}" not found`],
       help: [
-        ...didYouMeanHelp(nearest(w.text, verbs)),
+        ...suggestHelp(w.text, verbs),
         `\`${command}\` has ${verbs.map((v) => `\`${v}\``).join(", ")}`,
       ],
     });
