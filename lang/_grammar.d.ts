@@ -92,7 +92,11 @@ export interface CstLet {
   readonly extra: readonly CstWord[];
 }
 
-/** `for` with whatever followed it; `open` is null when no `{` follows the list. */
+/**
+ * `for` with whatever followed it; `open` is null when no `{` follows the list;
+ * `tooDeep` when its block would nest deeper than the grammar allows (the rest of the
+ * input is then skipped).
+ */
 export interface CstFor {
   readonly type: "for";
   readonly keyword: Span;
@@ -102,6 +106,7 @@ export interface CstFor {
   readonly open: Span | null;
   readonly body: readonly CstItem[];
   readonly close: Span | null;
+  readonly tooDeep: boolean;
 }
 
 /** `include` and its words. */

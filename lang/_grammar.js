@@ -8,6 +8,9 @@
 // https://peggyjs.org/
 
 
+
+  const MAX_DEPTH = 64;
+
 class peg$SyntaxError extends SyntaxError {
   constructor(message, expected, found, location) {
     super(message);
@@ -206,22 +209,22 @@ function peg$parse(input, options) {
   const peg$e0 = peg$literalExpectation("#", false);
   const peg$e1 = peg$classExpectation([" ", "\t", "\r", "\n", "\f", "\v", ";", "=", "\\"], true, false, false);
   const peg$e2 = peg$literalExpectation("=", false);
-  const peg$e3 = peg$literalExpectation("{", false);
-  const peg$e4 = peg$classExpectation(["#", "{"], false, false, false);
-  const peg$e5 = peg$classExpectation([" ", "\t", "\r", "\n", "\f", "\v", ";", "\\"], true, false, false);
-  const peg$e6 = peg$literalExpectation("let", false);
-  const peg$e7 = peg$literalExpectation("for", false);
-  const peg$e8 = peg$literalExpectation("in", false);
-  const peg$e9 = peg$literalExpectation("include", false);
-  const peg$e10 = peg$literalExpectation("}", false);
-  const peg$e11 = peg$classExpectation(["{", "}"], false, false, false);
-  const peg$e12 = peg$literalExpectation(">>", false);
-  const peg$e13 = peg$literalExpectation(">", false);
-  const peg$e14 = peg$classExpectation([" ", "\t", "\r", "\n", "\f", "\v", ";", "'", "\"", "\\", "$", ">"], true, false, false);
-  const peg$e15 = peg$literalExpectation("\\", false);
-  const peg$e16 = peg$literalExpectation("\r", false);
-  const peg$e17 = peg$literalExpectation("\n", false);
-  const peg$e18 = peg$anyExpectation();
+  const peg$e3 = peg$anyExpectation();
+  const peg$e4 = peg$literalExpectation("{", false);
+  const peg$e5 = peg$classExpectation(["#", "{"], false, false, false);
+  const peg$e6 = peg$classExpectation([" ", "\t", "\r", "\n", "\f", "\v", ";", "\\"], true, false, false);
+  const peg$e7 = peg$literalExpectation("let", false);
+  const peg$e8 = peg$literalExpectation("for", false);
+  const peg$e9 = peg$literalExpectation("in", false);
+  const peg$e10 = peg$literalExpectation("include", false);
+  const peg$e11 = peg$literalExpectation("}", false);
+  const peg$e12 = peg$classExpectation(["{", "}"], false, false, false);
+  const peg$e13 = peg$literalExpectation(">>", false);
+  const peg$e14 = peg$literalExpectation(">", false);
+  const peg$e15 = peg$classExpectation([" ", "\t", "\r", "\n", "\f", "\v", ";", "'", "\"", "\\", "$", ">"], true, false, false);
+  const peg$e16 = peg$literalExpectation("\\", false);
+  const peg$e17 = peg$literalExpectation("\r", false);
+  const peg$e18 = peg$literalExpectation("\n", false);
   const peg$e19 = peg$literalExpectation("'", false);
   const peg$e20 = peg$classExpectation(["'"], true, false, false);
   const peg$e21 = peg$classExpectation(["'", "\n"], true, false, false);
@@ -247,51 +250,56 @@ function peg$parse(input, options) {
   function peg$f7(kw, name, eq, value, extra) {    return { type: "let", keyword: kw, name, eq, value, extra };  }
   function peg$f8() {    return { text: text(), span: range() };  }
   function peg$f9() {    return range();  }
-  function peg$f10(head, open, body, close) {
+  function peg$f10(head, open) {    return { ...head, open, body: [], close: null, tooDeep: true };  }
+  function peg$f11(head, open, body, close) {
     return {
       ...head,
       open,
       body: body.filter((i) => i !== null),
       close,
+      tooDeep: false,
     };
   }
-  function peg$f11(head) {    return { ...head, open: null, body: [], close: null };  }
-  function peg$f12(kw, v) {    return v;  }
-  function peg$f13(kw, variable, k) {    return k;  }
-  function peg$f14(kw, variable, inKeyword, w) {    return w;  }
-  function peg$f15(kw, variable, inKeyword, items) {    return { type: "for", keyword: kw, variable, inKeyword, items };  }
-  function peg$f16() {    return { text: text(), span: range() };  }
-  function peg$f17(b) {    return b;  }
-  function peg$f18() {    return range();  }
-  function peg$f19(kw, w) {    return w;  }
-  function peg$f20(kw, words) {    return { type: "include", keyword: kw, words };  }
-  function peg$f21(head, w) {    return w;  }
-  function peg$f22(head, tail) {    return { type: "command", words: [head, ...tail] };  }
-  function peg$f23() {    return range();  }
-  function peg$f24() {    return range();  }
-  function peg$f25() {    return range();  }
-  function peg$f26() {    return range();  }
-  function peg$f27() {    return { type: "stray", brace: text(), span: range() };  }
-  function peg$f28() {    return { type: "stray", brace: text(), span: range() };  }
+  function peg$f12(head) {    return { ...head, open: null, body: [], close: null, tooDeep: false };  }
+  function peg$f13() {    return depth >= MAX_DEPTH;  }
+  function peg$f14() {    depth++; return true;  }
+  function peg$f15() {    depth--; return true;  }
+  function peg$f16(kw, v) {    return v;  }
+  function peg$f17(kw, variable, k) {    return k;  }
+  function peg$f18(kw, variable, inKeyword, w) {    return w;  }
+  function peg$f19(kw, variable, inKeyword, items) {    return { type: "for", keyword: kw, variable, inKeyword, items };  }
+  function peg$f20() {    return { text: text(), span: range() };  }
+  function peg$f21(b) {    return b;  }
+  function peg$f22() {    return range();  }
+  function peg$f23(kw, w) {    return w;  }
+  function peg$f24(kw, words) {    return { type: "include", keyword: kw, words };  }
+  function peg$f25(head, w) {    return w;  }
+  function peg$f26(head, tail) {    return { type: "command", words: [head, ...tail] };  }
+  function peg$f27() {    return range();  }
+  function peg$f28() {    return range();  }
   function peg$f29() {    return range();  }
-  function peg$f30() {    return { type: "word", span: range(), parts: [{ type: "bare", span: range(), text: text() }] };  }
-  function peg$f31(parts) {    return { type: "word", span: range(), parts };  }
-  function peg$f32() {    return { type: "bare", span: range(), text: text() };  }
-  function peg$f33() {    return { type: "continuation", span: range() };  }
-  function peg$f34() {    return { type: "dangling", span: range() };  }
-  function peg$f35(c) {    return { type: "escape", span: range(), text: c };  }
-  function peg$f36() {    return { type: "single", span: range(), closed: true };  }
-  function peg$f37() {    return { type: "single", span: range(), closed: false };  }
-  function peg$f38(segments) {    return { type: "double", span: range(), closed: true, segments };  }
-  function peg$f39(segments) {    return { type: "double", span: range(), closed: false, segments };  }
-  function peg$f40() {    return { type: "bare", span: range(), text: text() };  }
-  function peg$f41() {    return { type: "continuation", span: range() };  }
-  function peg$f42() {    return { type: "bare", span: range(), text: text() };  }
-  function peg$f43(c) {    return { type: "escape", span: range(), text: c };  }
-  function peg$f44() {    return { type: "bare", span: range(), text: "\\" };  }
-  function peg$f45(name, close) {    return { type: "var", span: range(), name, closed: close !== null };  }
-  function peg$f46() {    return { text: text(), span: range() };  }
-  function peg$f47() {    return { type: "dollar", span: range() };  }
+  function peg$f30() {    return range();  }
+  function peg$f31() {    return { type: "stray", brace: text(), span: range() };  }
+  function peg$f32() {    return { type: "stray", brace: text(), span: range() };  }
+  function peg$f33() {    return range();  }
+  function peg$f34() {    return { type: "word", span: range(), parts: [{ type: "bare", span: range(), text: text() }] };  }
+  function peg$f35(parts) {    return { type: "word", span: range(), parts };  }
+  function peg$f36() {    return { type: "bare", span: range(), text: text() };  }
+  function peg$f37() {    return { type: "continuation", span: range() };  }
+  function peg$f38() {    return { type: "dangling", span: range() };  }
+  function peg$f39(c) {    return { type: "escape", span: range(), text: c };  }
+  function peg$f40() {    return { type: "single", span: range(), closed: true };  }
+  function peg$f41() {    return { type: "single", span: range(), closed: false };  }
+  function peg$f42(segments) {    return { type: "double", span: range(), closed: true, segments };  }
+  function peg$f43(segments) {    return { type: "double", span: range(), closed: false, segments };  }
+  function peg$f44() {    return { type: "bare", span: range(), text: text() };  }
+  function peg$f45() {    return { type: "continuation", span: range() };  }
+  function peg$f46() {    return { type: "bare", span: range(), text: text() };  }
+  function peg$f47(c) {    return { type: "escape", span: range(), text: c };  }
+  function peg$f48() {    return { type: "bare", span: range(), text: "\\" };  }
+  function peg$f49(name, close) {    return { type: "var", span: range(), name, closed: close !== null };  }
+  function peg$f50() {    return { text: text(), span: range() };  }
+  function peg$f51() {    return { type: "dollar", span: range() };  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -697,25 +705,39 @@ function peg$parse(input, options) {
   }
 
   function peg$parseFor() {
-    let s0, s1, s2, s3, s4;
+    let s0, s1, s2, s3, s4, s5, s6;
 
     s0 = peg$currPos;
     s1 = peg$parseForHead();
     if (s1 !== peg$FAILED) {
       s2 = peg$parseForOpen();
       if (s2 !== peg$FAILED) {
-        s3 = [];
-        s4 = peg$parseBlockItem();
-        while (s4 !== peg$FAILED) {
-          s3.push(s4);
-          s4 = peg$parseBlockItem();
+        s3 = peg$parseTooDeep();
+        if (s3 !== peg$FAILED) {
+          s4 = [];
+          if (input.length > peg$currPos) {
+            s5 = input.charAt(peg$currPos);
+            peg$currPos++;
+          } else {
+            s5 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          }
+          while (s5 !== peg$FAILED) {
+            s4.push(s5);
+            if (input.length > peg$currPos) {
+              s5 = input.charAt(peg$currPos);
+              peg$currPos++;
+            } else {
+              s5 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e3); }
+            }
+          }
+          peg$savedPos = s0;
+          s0 = peg$f10(s1, s2);
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
         }
-        s4 = peg$parseCloseBrace();
-        if (s4 === peg$FAILED) {
-          s4 = null;
-        }
-        peg$savedPos = s0;
-        s0 = peg$f10(s1, s2, s3, s4);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -728,10 +750,91 @@ function peg$parse(input, options) {
       s0 = peg$currPos;
       s1 = peg$parseForHead();
       if (s1 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s1 = peg$f11(s1);
+        s2 = peg$parseForOpen();
+        if (s2 !== peg$FAILED) {
+          s3 = peg$parseEnter();
+          if (s3 !== peg$FAILED) {
+            s4 = [];
+            s5 = peg$parseBlockItem();
+            while (s5 !== peg$FAILED) {
+              s4.push(s5);
+              s5 = peg$parseBlockItem();
+            }
+            s5 = peg$parseCloseBrace();
+            if (s5 === peg$FAILED) {
+              s5 = null;
+            }
+            s6 = peg$parseLeave();
+            if (s6 !== peg$FAILED) {
+              peg$savedPos = s0;
+              s0 = peg$f11(s1, s2, s4, s5);
+            } else {
+              peg$currPos = s0;
+              s0 = peg$FAILED;
+            }
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
       }
-      s0 = s1;
+      if (s0 === peg$FAILED) {
+        s0 = peg$currPos;
+        s1 = peg$parseForHead();
+        if (s1 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s1 = peg$f12(s1);
+        }
+        s0 = s1;
+      }
+    }
+
+    return s0;
+  }
+
+  function peg$parseTooDeep() {
+    let s0;
+
+    peg$savedPos = peg$currPos;
+    s0 = peg$f13();
+    if (s0) {
+      s0 = undefined;
+    } else {
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseEnter() {
+    let s0;
+
+    peg$savedPos = peg$currPos;
+    s0 = peg$f14();
+    if (s0) {
+      s0 = undefined;
+    } else {
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseLeave() {
+    let s0;
+
+    peg$savedPos = peg$currPos;
+    s0 = peg$f15();
+    if (s0) {
+      s0 = undefined;
+    } else {
+      s0 = peg$FAILED;
     }
 
     return s0;
@@ -748,7 +851,7 @@ function peg$parse(input, options) {
       s4 = peg$parseForVar();
       if (s4 !== peg$FAILED) {
         peg$savedPos = s2;
-        s2 = peg$f12(s1, s4);
+        s2 = peg$f16(s1, s4);
       } else {
         peg$currPos = s2;
         s2 = peg$FAILED;
@@ -761,7 +864,7 @@ function peg$parse(input, options) {
       s5 = peg$parseKwIn();
       if (s5 !== peg$FAILED) {
         peg$savedPos = s3;
-        s3 = peg$f13(s1, s2, s5);
+        s3 = peg$f17(s1, s2, s5);
       } else {
         peg$currPos = s3;
         s3 = peg$FAILED;
@@ -779,7 +882,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s8 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e3); }
+        if (peg$silentFails === 0) { peg$fail(peg$e4); }
       }
       peg$silentFails--;
       if (s8 === peg$FAILED) {
@@ -792,7 +895,7 @@ function peg$parse(input, options) {
         s8 = peg$parseCmdWord();
         if (s8 !== peg$FAILED) {
           peg$savedPos = s5;
-          s5 = peg$f14(s1, s2, s3, s8);
+          s5 = peg$f18(s1, s2, s3, s8);
         } else {
           peg$currPos = s5;
           s5 = peg$FAILED;
@@ -812,7 +915,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s8 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e3); }
+          if (peg$silentFails === 0) { peg$fail(peg$e4); }
         }
         peg$silentFails--;
         if (s8 === peg$FAILED) {
@@ -825,7 +928,7 @@ function peg$parse(input, options) {
           s8 = peg$parseCmdWord();
           if (s8 !== peg$FAILED) {
             peg$savedPos = s5;
-            s5 = peg$f14(s1, s2, s3, s8);
+            s5 = peg$f18(s1, s2, s3, s8);
           } else {
             peg$currPos = s5;
             s5 = peg$FAILED;
@@ -836,7 +939,7 @@ function peg$parse(input, options) {
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f15(s1, s2, s3, s4);
+      s0 = peg$f19(s1, s2, s3, s4);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -858,7 +961,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e4); }
+        if (peg$silentFails === 0) { peg$fail(peg$e5); }
       }
       if (s2 === peg$FAILED) {
         s2 = peg$parseBraceTok();
@@ -878,7 +981,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e5); }
+        if (peg$silentFails === 0) { peg$fail(peg$e6); }
       }
       if (s3 !== peg$FAILED) {
         while (s3 !== peg$FAILED) {
@@ -888,7 +991,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e5); }
+            if (peg$silentFails === 0) { peg$fail(peg$e6); }
           }
         }
       } else {
@@ -896,7 +999,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f16();
+        s0 = peg$f20();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -934,7 +1037,7 @@ function peg$parse(input, options) {
     s2 = peg$parseOpenBrace();
     if (s2 !== peg$FAILED) {
       peg$savedPos = s0;
-      s0 = peg$f17(s2);
+      s0 = peg$f21(s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -952,11 +1055,11 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e3); }
+      if (peg$silentFails === 0) { peg$fail(peg$e4); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f18();
+      s1 = peg$f22();
     }
     s0 = s1;
 
@@ -975,7 +1078,7 @@ function peg$parse(input, options) {
       s5 = peg$parseCmdWord();
       if (s5 !== peg$FAILED) {
         peg$savedPos = s3;
-        s3 = peg$f19(s1, s5);
+        s3 = peg$f23(s1, s5);
       } else {
         peg$currPos = s3;
         s3 = peg$FAILED;
@@ -987,14 +1090,14 @@ function peg$parse(input, options) {
         s5 = peg$parseCmdWord();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s3;
-          s3 = peg$f19(s1, s5);
+          s3 = peg$f23(s1, s5);
         } else {
           peg$currPos = s3;
           s3 = peg$FAILED;
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f20(s1, s2);
+      s0 = peg$f24(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1015,7 +1118,7 @@ function peg$parse(input, options) {
       s5 = peg$parseCmdWord();
       if (s5 !== peg$FAILED) {
         peg$savedPos = s3;
-        s3 = peg$f21(s1, s5);
+        s3 = peg$f25(s1, s5);
       } else {
         peg$currPos = s3;
         s3 = peg$FAILED;
@@ -1027,14 +1130,14 @@ function peg$parse(input, options) {
         s5 = peg$parseCmdWord();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s3;
-          s3 = peg$f21(s1, s5);
+          s3 = peg$f25(s1, s5);
         } else {
           peg$currPos = s3;
           s3 = peg$FAILED;
         }
       }
       peg$savedPos = s0;
-      s0 = peg$f22(s1, s2);
+      s0 = peg$f26(s1, s2);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -1052,7 +1155,7 @@ function peg$parse(input, options) {
       peg$currPos += 3;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e6); }
+      if (peg$silentFails === 0) { peg$fail(peg$e7); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -1067,7 +1170,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f23();
+        s0 = peg$f27();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1089,158 +1192,7 @@ function peg$parse(input, options) {
       peg$currPos += 3;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e7); }
-    }
-    if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      peg$silentFails++;
-      s3 = peg$parseBoundary();
-      peg$silentFails--;
-      if (s3 !== peg$FAILED) {
-        peg$currPos = s2;
-        s2 = undefined;
-      } else {
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f24();
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseKwIn() {
-    let s0, s1, s2, s3;
-
-    s0 = peg$currPos;
-    if (input.substr(peg$currPos, 2) === peg$c5) {
-      s1 = peg$c5;
-      peg$currPos += 2;
-    } else {
-      s1 = peg$FAILED;
       if (peg$silentFails === 0) { peg$fail(peg$e8); }
-    }
-    if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      peg$silentFails++;
-      s3 = peg$parseBoundary();
-      peg$silentFails--;
-      if (s3 !== peg$FAILED) {
-        peg$currPos = s2;
-        s2 = undefined;
-      } else {
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f25();
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseKwInclude() {
-    let s0, s1, s2, s3;
-
-    s0 = peg$currPos;
-    if (input.substr(peg$currPos, 7) === peg$c6) {
-      s1 = peg$c6;
-      peg$currPos += 7;
-    } else {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e9); }
-    }
-    if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      peg$silentFails++;
-      s3 = peg$parseBoundary();
-      peg$silentFails--;
-      if (s3 !== peg$FAILED) {
-        peg$currPos = s2;
-        s2 = undefined;
-      } else {
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f26();
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-
-    return s0;
-  }
-
-  function peg$parseStray() {
-    let s0, s1, s2, s3;
-
-    s0 = peg$parseStrayOpen();
-    if (s0 === peg$FAILED) {
-      s0 = peg$currPos;
-      if (input.charCodeAt(peg$currPos) === 125) {
-        s1 = peg$c7;
-        peg$currPos++;
-      } else {
-        s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e10); }
-      }
-      if (s1 !== peg$FAILED) {
-        s2 = peg$currPos;
-        peg$silentFails++;
-        s3 = peg$parseBoundary();
-        peg$silentFails--;
-        if (s3 !== peg$FAILED) {
-          peg$currPos = s2;
-          s2 = undefined;
-        } else {
-          s2 = peg$FAILED;
-        }
-        if (s2 !== peg$FAILED) {
-          peg$savedPos = s0;
-          s0 = peg$f27();
-        } else {
-          peg$currPos = s0;
-          s0 = peg$FAILED;
-        }
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    }
-
-    return s0;
-  }
-
-  function peg$parseStrayOpen() {
-    let s0, s1, s2, s3;
-
-    s0 = peg$currPos;
-    if (input.charCodeAt(peg$currPos) === 123) {
-      s1 = peg$c2;
-      peg$currPos++;
-    } else {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e3); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -1268,16 +1220,16 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseCloseBrace() {
+  function peg$parseKwIn() {
     let s0, s1, s2, s3;
 
     s0 = peg$currPos;
-    if (input.charCodeAt(peg$currPos) === 125) {
-      s1 = peg$c7;
-      peg$currPos++;
+    if (input.substr(peg$currPos, 2) === peg$c5) {
+      s1 = peg$c5;
+      peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e10); }
+      if (peg$silentFails === 0) { peg$fail(peg$e9); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -1305,6 +1257,157 @@ function peg$parse(input, options) {
     return s0;
   }
 
+  function peg$parseKwInclude() {
+    let s0, s1, s2, s3;
+
+    s0 = peg$currPos;
+    if (input.substr(peg$currPos, 7) === peg$c6) {
+      s1 = peg$c6;
+      peg$currPos += 7;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e10); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseBoundary();
+      peg$silentFails--;
+      if (s3 !== peg$FAILED) {
+        peg$currPos = s2;
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f30();
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseStray() {
+    let s0, s1, s2, s3;
+
+    s0 = peg$parseStrayOpen();
+    if (s0 === peg$FAILED) {
+      s0 = peg$currPos;
+      if (input.charCodeAt(peg$currPos) === 125) {
+        s1 = peg$c7;
+        peg$currPos++;
+      } else {
+        s1 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e11); }
+      }
+      if (s1 !== peg$FAILED) {
+        s2 = peg$currPos;
+        peg$silentFails++;
+        s3 = peg$parseBoundary();
+        peg$silentFails--;
+        if (s3 !== peg$FAILED) {
+          peg$currPos = s2;
+          s2 = undefined;
+        } else {
+          s2 = peg$FAILED;
+        }
+        if (s2 !== peg$FAILED) {
+          peg$savedPos = s0;
+          s0 = peg$f31();
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    }
+
+    return s0;
+  }
+
+  function peg$parseStrayOpen() {
+    let s0, s1, s2, s3;
+
+    s0 = peg$currPos;
+    if (input.charCodeAt(peg$currPos) === 123) {
+      s1 = peg$c2;
+      peg$currPos++;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e4); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseBoundary();
+      peg$silentFails--;
+      if (s3 !== peg$FAILED) {
+        peg$currPos = s2;
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f32();
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parseCloseBrace() {
+    let s0, s1, s2, s3;
+
+    s0 = peg$currPos;
+    if (input.charCodeAt(peg$currPos) === 125) {
+      s1 = peg$c7;
+      peg$currPos++;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e11); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseBoundary();
+      peg$silentFails--;
+      if (s3 !== peg$FAILED) {
+        peg$currPos = s2;
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f33();
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
   function peg$parseBraceTok() {
     let s0, s1, s2, s3;
 
@@ -1314,7 +1417,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e11); }
+      if (peg$silentFails === 0) { peg$fail(peg$e12); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -1362,7 +1465,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e12); }
+      if (peg$silentFails === 0) { peg$fail(peg$e13); }
     }
     if (s1 === peg$FAILED) {
       s1 = peg$currPos;
@@ -1371,7 +1474,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e13); }
+        if (peg$silentFails === 0) { peg$fail(peg$e14); }
       }
       if (s2 !== peg$FAILED) {
         s3 = peg$currPos;
@@ -1404,7 +1507,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f30();
+      s1 = peg$f34();
     }
     s0 = s1;
 
@@ -1447,7 +1550,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f31(s2);
+        s0 = peg$f35(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1493,7 +1596,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e14); }
+      if (peg$silentFails === 0) { peg$fail(peg$e15); }
     }
     if (s2 === peg$FAILED) {
       s2 = peg$currPos;
@@ -1502,7 +1605,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e13); }
+        if (peg$silentFails === 0) { peg$fail(peg$e14); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$currPos;
@@ -1541,7 +1644,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e14); }
+          if (peg$silentFails === 0) { peg$fail(peg$e15); }
         }
         if (s2 === peg$FAILED) {
           s2 = peg$currPos;
@@ -1550,7 +1653,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e13); }
+            if (peg$silentFails === 0) { peg$fail(peg$e14); }
           }
           if (s3 !== peg$FAILED) {
             s4 = peg$currPos;
@@ -1587,7 +1690,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f32();
+      s1 = peg$f36();
     }
     s0 = s1;
 
@@ -1603,7 +1706,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e15); }
+      if (peg$silentFails === 0) { peg$fail(peg$e16); }
     }
     if (s1 !== peg$FAILED) {
       if (input.charCodeAt(peg$currPos) === 13) {
@@ -1611,7 +1714,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e16); }
+        if (peg$silentFails === 0) { peg$fail(peg$e17); }
       }
       if (s2 === peg$FAILED) {
         s2 = null;
@@ -1621,11 +1724,11 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e17); }
+        if (peg$silentFails === 0) { peg$fail(peg$e18); }
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f33();
+        s0 = peg$f37();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1641,7 +1744,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e15); }
+        if (peg$silentFails === 0) { peg$fail(peg$e16); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$currPos;
@@ -1651,7 +1754,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e18); }
+          if (peg$silentFails === 0) { peg$fail(peg$e3); }
         }
         peg$silentFails--;
         if (s3 === peg$FAILED) {
@@ -1662,7 +1765,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f34();
+          s0 = peg$f38();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1678,7 +1781,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e15); }
+          if (peg$silentFails === 0) { peg$fail(peg$e16); }
         }
         if (s1 !== peg$FAILED) {
           if (input.length > peg$currPos) {
@@ -1686,11 +1789,11 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s2 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e18); }
+            if (peg$silentFails === 0) { peg$fail(peg$e3); }
           }
           if (s2 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f35(s2);
+            s0 = peg$f39(s2);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1744,7 +1847,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f36();
+        s0 = peg$f40();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1782,7 +1885,7 @@ function peg$parse(input, options) {
           }
         }
         peg$savedPos = s0;
-        s0 = peg$f37();
+        s0 = peg$f41();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1819,7 +1922,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f38(s2);
+        s0 = peg$f42(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1845,7 +1948,7 @@ function peg$parse(input, options) {
           s3 = peg$parseDqSegmentInLine();
         }
         peg$savedPos = s0;
-        s0 = peg$f39(s2);
+        s0 = peg$f43(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1883,7 +1986,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f40();
+      s1 = peg$f44();
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -1895,7 +1998,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e15); }
+          if (peg$silentFails === 0) { peg$fail(peg$e16); }
         }
         if (s1 !== peg$FAILED) {
           if (input.charCodeAt(peg$currPos) === 13) {
@@ -1903,7 +2006,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s2 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e16); }
+            if (peg$silentFails === 0) { peg$fail(peg$e17); }
           }
           if (s2 === peg$FAILED) {
             s2 = null;
@@ -1913,11 +2016,11 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s3 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e17); }
+            if (peg$silentFails === 0) { peg$fail(peg$e18); }
           }
           if (s3 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f41();
+            s0 = peg$f45();
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1966,7 +2069,7 @@ function peg$parse(input, options) {
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f42();
+      s1 = peg$f46();
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -1991,7 +2094,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e15); }
+      if (peg$silentFails === 0) { peg$fail(peg$e16); }
     }
     if (s1 !== peg$FAILED) {
       s2 = input.charAt(peg$currPos);
@@ -2003,7 +2106,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f43(s2);
+        s0 = peg$f47(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2019,11 +2122,11 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e15); }
+        if (peg$silentFails === 0) { peg$fail(peg$e16); }
       }
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f44();
+        s1 = peg$f48();
       }
       s0 = s1;
     }
@@ -2049,13 +2152,13 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e10); }
+        if (peg$silentFails === 0) { peg$fail(peg$e11); }
       }
       if (s3 === peg$FAILED) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f45(s2, s3);
+      s0 = peg$f49(s2, s3);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -2087,7 +2190,7 @@ function peg$parse(input, options) {
       }
     }
     peg$savedPos = s0;
-    s1 = peg$f46();
+    s1 = peg$f50();
     s0 = s1;
 
     return s0;
@@ -2112,7 +2215,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e3); }
+        if (peg$silentFails === 0) { peg$fail(peg$e4); }
       }
       peg$silentFails--;
       if (s3 === peg$FAILED) {
@@ -2123,7 +2226,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f47();
+        s0 = peg$f51();
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2195,7 +2298,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e15); }
+        if (peg$silentFails === 0) { peg$fail(peg$e16); }
       }
       if (s1 !== peg$FAILED) {
         if (input.charCodeAt(peg$currPos) === 13) {
@@ -2203,7 +2306,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e16); }
+          if (peg$silentFails === 0) { peg$fail(peg$e17); }
         }
         if (s2 === peg$FAILED) {
           s2 = null;
@@ -2213,7 +2316,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e17); }
+          if (peg$silentFails === 0) { peg$fail(peg$e18); }
         }
         if (s3 !== peg$FAILED) {
           s1 = [s1, s2, s3];
@@ -2239,7 +2342,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e17); }
+      if (peg$silentFails === 0) { peg$fail(peg$e18); }
     }
 
     return s0;
@@ -2302,7 +2405,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e15); }
+        if (peg$silentFails === 0) { peg$fail(peg$e16); }
       }
       if (s1 !== peg$FAILED) {
         if (input.charCodeAt(peg$currPos) === 13) {
@@ -2310,7 +2413,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e16); }
+          if (peg$silentFails === 0) { peg$fail(peg$e17); }
         }
         if (s2 === peg$FAILED) {
           s2 = null;
@@ -2320,7 +2423,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e17); }
+          if (peg$silentFails === 0) { peg$fail(peg$e18); }
         }
         if (s3 !== peg$FAILED) {
           s1 = [s1, s2, s3];
@@ -2341,7 +2444,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e18); }
+          if (peg$silentFails === 0) { peg$fail(peg$e3); }
         }
         peg$silentFails--;
         if (s1 === peg$FAILED) {
@@ -2355,6 +2458,9 @@ function peg$parse(input, options) {
 
     return s0;
   }
+
+
+  let depth = 0;
 
   peg$result = peg$startRuleFunction();
 

@@ -38,7 +38,13 @@ export type {
   WordPart,
 } from "./ast.ts";
 export { walkStatements } from "./ast.ts";
-export { isVariableName, parse, type ParseOptions, type ParseResult } from "./parse.ts";
+export {
+  isVariableName,
+  MAX_BLOCK_DEPTH,
+  parse,
+  type ParseOptions,
+  type ParseResult,
+} from "./parse.ts";
 export {
   type ExpandOptions,
   type ExpandResult,

@@ -27,6 +27,7 @@
  * | E0016 | `for` without `{`                                        |
  * | E0017 | `include` without a path                                 |
  * | E0018 | `include` with more than one path                        |
+ * | E0019 | blocks nested deeper than {@link MAX_BLOCK_DEPTH} levels |
  * | W0001 | `$name` (without braces) is not interpolated             |
  *
  * @example Parsing, with every error of the file reported
@@ -76,6 +77,9 @@ export interface ParseResult {
    */
   readonly incomplete: boolean;
 }
+
+/** How deeply `for` blocks may nest (the grammar's bound; deeper input is refused). */
+export const MAX_BLOCK_DEPTH = 64;
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Only blanks, line continuations, newlines and comments. */
@@ -205,6 +209,8 @@ class Lowering {
   incomplete = false;
   readonly #text: string;
   #errors = 0;
+  /** A block nested too deeply ended the parse early. */
+  #truncated = false;
 
   constructor(text: string) {
     this.#text = text;
@@ -350,6 +356,18 @@ class Lowering {
       }
     }
     const header = joinSpans(item.keyword, headerEnd);
+    if (item.tooDeep && item.open) {
+      this.#truncated = true;
+      this.#report(error("E0019", "blocks are nested too deeply", {
+        span: item.open,
+        label: `block ${MAX_BLOCK_DEPTH + 1} levels deep`,
+        notes: [
+          `blocks nest at most ${MAX_BLOCK_DEPTH} levels; the rest of the input was not read`,
+        ],
+        help: ["split the script with `include`, or flatten the loops"],
+      }));
+      return undefined;
+    }
     if (!item.open) {
       if (TRAILING_NOTHING_RE.test(this.#text.slice(headerEnd.end))) this.incomplete = true;
       this.#report(error("E0016", "expected `{` after the `for` list", {
@@ -360,7 +378,8 @@ class Lowering {
       }));
     }
     const body = this.items(item.body);
-    if (item.open && !item.close) {
+    // After a too-deep block the rest of the input is unread: the `}` were not missing.
+    if (item.open && !item.close && !this.#truncated) {
       this.incomplete = true;
       const help = ["add `}` after the last statement of the loop"];
       if (this.#endsWithGluedBrace(item.body)) {

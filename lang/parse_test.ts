@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import fc from "fast-check";
 import type { Program, Statement, Word } from "./ast.ts";
-import { parse } from "./parse.ts";
+import { MAX_BLOCK_DEPTH, parse } from "./parse.ts";
 import { SourceFile, type Span } from "./span.ts";
 
 const SRC = "lab.vdpa";
@@ -347,6 +347,14 @@ const MALFORMED: [string, string, string, number, number, string][] = [
   ["for with an invalid variable", "for 1x in a {\n}", "E0003", 1, 5, "starts with a letter"],
   ["include without a path", "include\nrun", "E0017", 1, 1, 'include "common.vdpa"'],
   ["include with two paths", "include a.vdpa b.vdpa", "E0018", 1, 16, "quote a path with blanks"],
+  [
+    "blocks nested too deeply",
+    "for i in a {\n".repeat(65) + "}\n".repeat(65),
+    "E0019",
+    65,
+    12,
+    "flatten",
+  ],
   ["`$name` without braces", "echo $HOME", "W0001", 1, 6, "write `${HOME}`"],
   ["error on a later line", 'run\nrun\n  echo "${x"', "E0002", 3, 9, "write `${x}`"],
 ];
@@ -429,6 +437,25 @@ Deno.test("parse() reports the whole unclosed block with the loop that opened it
     ["{", true],
     ["for vm in vm1 vm2", false],
   ]);
+});
+
+Deno.test("parse() bounds the nesting of blocks so no input exhausts the stack", () => {
+  const nested = (n: number) => "for i in a {\n".repeat(n) + "run\n" + "}\n".repeat(n);
+  const ok64 = parse(nested(MAX_BLOCK_DEPTH), { source: SRC });
+  assertEquals(ok64.diagnostics, []);
+  let s = ok64.program.statements[0];
+  let depth = 0;
+  while (s?.kind === "for") {
+    depth++;
+    s = s.body[0];
+  }
+  assertEquals([depth, s?.kind], [MAX_BLOCK_DEPTH, "command"]);
+  for (const n of [MAX_BLOCK_DEPTH + 1, 100_000]) {
+    const r = parse(nested(n), { source: SRC });
+    // One error, not one per enclosing loop: the rest of the input is not read.
+    assertEquals(r.diagnostics.map((d) => d.code), ["E0019"]);
+    assertEquals([r.program.statements, r.incomplete], [[], false]);
+  }
 });
 
 Deno.test("parse() never throws and keeps spans nested, whatever the input", () => {
