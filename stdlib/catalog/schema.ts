@@ -17,7 +17,7 @@
  * const bad = parseValue("maybe", { type: "bool", ioRelevant: true, desc: "use vhost-net" });
  * if (bad.ok) throw new Error("maybe is not a boolean");
  * const text = qemuValueErrorText(bad.error, { style: "opts", owner: "tap", prop: "vhost" });
- * if (text !== "Parameter 'vhost' expects 'on' or 'off'") throw new Error(text);
+ * if (text !== "Parameter 'vhost' expects 'on' or 'off'") throw new Error(String(text));
  * ```
  *
  * @module
@@ -365,21 +365,16 @@ function cTypeName(e: { width?: 8 | 16 | 32 | 64; signed: boolean }): string {
 }
 
 /**
- * The text the real tool prints for a value error, by parser: QEMU's opts-visitor
+ * The text QEMU prints for a value error, by parser: its opts-visitor
  * (qapi/opts-visitor.c), keyval/QOM visitor (qapi/qobject-input-visitor.c,
  * qapi/qapi-visit-core.c `visit_type_uintN`, hw/core/qdev-properties*.c
- * `error_set_from_qdev_prop_error`), QemuOpts (util/qemu-option.c), DPDK kvargs (the PMD's
- * own log line) and the OVS database.
+ * `error_set_from_qdev_prop_error`) and QemuOpts (util/qemu-option.c). Undefined for the
+ * DPDK and OVS styles, whose tools print no text of their own for these cases.
  */
-export function qemuValueErrorText(e: ValueError, ctx: ValueErrorContext): string {
+export function qemuValueErrorText(e: ValueError, ctx: ValueErrorContext): string | undefined {
   const p = ctx.prop;
   const bad = `Property '${ctx.owner}.${p}' doesn't take value '${e.text}'`;
-  if (ctx.style === "kvargs") {
-    return `invalid value '${e.text}' for devarg '${p}'`;
-  }
-  if (ctx.style === "ovsdb") {
-    return `${p}: invalid value "${e.text}"`;
-  }
+  if (ctx.style === "kvargs" || ctx.style === "ovsdb") return undefined;
   switch (e.kind) {
     case "not-bool":
     case "not-onoffauto":

@@ -118,26 +118,23 @@ export interface TypePropsOptions {
   readonly at?: Span;
   /** Per-key QEMU texts for a missing required property (default `Parameter 'k' is missing`). */
   readonly missingTexts?: Readonly<Record<string, string>>;
-}
-
-/** A note quoting the real tool: `QEMU says: …`, `DPDK says: …`, `OVS says: …`. */
-export function toolNote(schema: ClassSchema, text: string): string {
-  const tool = schema.style === "kvargs" ? "DPDK" : schema.style === "ovsdb" ? "OVS" : "QEMU";
-  return `${tool} says: ${text}`;
+  /** How keys are written in this list, for messages (`options:` for OVS interface options). */
+  readonly keyPrefix?: string;
 }
 
 const ID_HINT = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.";
 
-function unknownText(schema: ClassSchema, owner: string, key: string): string {
+/** The note for an unknown property: QEMU's text, or what the other tools do about it. */
+function unknownNote(schema: ClassSchema, owner: string, key: string): string {
   switch (schema.style) {
     case "keyval":
-      return `Property '${schema.typeName ?? owner}.${key}' not found`;
+      return `QEMU says: Property '${schema.typeName ?? owner}.${key}' not found`;
     case "kvargs":
-      return `unknown devarg '${key}' (rte_kvargs_parse fails; the device is not created)`;
+      return "rte_kvargs_parse() rejects a devarg the PMD does not list: the port is not created";
     case "ovsdb":
-      return `${key}: unknown key`;
+      return "OVS ignores an option it does not know: the port would run without it";
     default:
-      return `Invalid parameter '${key}'`;
+      return `QEMU says: Invalid parameter '${key}'`;
   }
 }
 
@@ -151,6 +148,7 @@ export function typeProps(
   options: TypePropsOptions,
 ): TypedProps {
   const { schema, owner, what } = options;
+  const pre = options.keyPrefix ?? "";
   const skip = new Set(options.skip ?? []);
   const out: TypedProp[] = [];
   const qemu = schema.style !== "kvargs" && schema.style !== "ovsdb";
@@ -176,10 +174,10 @@ export function typeProps(
       if (schema.openProps) continue;
       const help = didYouMean(key, Object.keys(schema.props), { dashUnderscore: true });
       diags.push(
-        error("E0225", `unknown property \`${key}\` for ${what} \`${owner}\``, {
+        error("E0225", `unknown property \`${pre}${key}\` for ${what} \`${owner}\``, {
           span: item.key.span,
           label: `\`${owner}\` has no property \`${key}\``,
-          notes: [toolNote(schema, unknownText(schema, owner, key))],
+          notes: [unknownNote(schema, owner, key)],
           ...(help === undefined ? {} : { help: [help] }),
         }),
       );
@@ -218,7 +216,7 @@ export function typeProps(
         const near = suggest(text, e.values, { limit: 1 })[0];
         if (near !== undefined) help.push(`did you mean \`${near}\`?`);
       }
-      const notes = [toolNote(schema, real)];
+      const notes = real === undefined ? [] : [`QEMU says: ${real}`];
       if (e.kind === "not-id") notes.push(ID_HINT);
       diags.push(
         error("E0226", `invalid value \`${text}\` for \`${key}\` of ${what} \`${owner}\``, {
@@ -239,20 +237,25 @@ export function typeProps(
         }),
       );
     }
-    if (!prop.ioRelevant && schema.status === "modelled") options.ignoredSink?.push(item);
+    // A deprecated property already has its own warning.
+    if (!prop.ioRelevant && !prop.deprecated && schema.status === "modelled") {
+      options.ignoredSink?.push(item);
+    }
     out.push({ key, value: parsed.value, span: valueSpan, item, schema: prop });
   }
   const typed = new TypedProps(list, out);
   if (options.checkRequired ?? true) {
     for (const [key, prop] of Object.entries(schema.props)) {
       if (!prop.required || typed.has(key) || hasFailedItem(list, key)) continue;
-      const real = options.missingTexts?.[key] ?? `Parameter '${key}' is missing`;
+      const given = options.missingTexts?.[key];
+      const real = given ?? `Parameter '${key}' is missing`;
+      const tool = schema.style === "kvargs" ? "DPDK" : schema.style === "ovsdb" ? "OVS" : "QEMU";
       diags.push(
-        error("E0227", `${what} \`${owner}\` needs \`${key}=\``, {
+        error("E0227", `${what} \`${owner}\` needs \`${pre}${key}=\``, {
           span: options.at ?? list.span,
-          label: `no \`${key}\` given`,
-          notes: [toolNote(schema, real)],
-          help: [`add \`${key}=…\` (${prop.desc})`],
+          label: `no \`${pre}${key}\` given`,
+          notes: qemu || given !== undefined ? [`${tool} says: ${real}`] : [],
+          help: [`add \`${pre}${key}=…\` (${prop.desc})`],
         }),
       );
     }
