@@ -5,7 +5,8 @@
  * `${list}` with blanks in its value stays one word.
  *
  * Interpreter diagnostics of this module: E0601 undefined variable (with a "did you mean"
- * over the defined names).
+ * over the defined names), E0607 a word longer than {@link MAX_WORD_LENGTH} characters once
+ * expanded (`let a = ${a}${a}` repeated would otherwise exhaust memory).
  *
  * @example Expanding a word of a parsed command
  * ```ts
@@ -30,6 +31,9 @@ import type { Word } from "./ast.ts";
 import { type Diagnostic, error } from "./diagnostic.ts";
 import { suggest } from "./suggest.ts";
 import type { ExpandedWord } from "./word.ts";
+
+/** The longest an expanded word may be, in UTF-16 code units (1 Mi). */
+export const MAX_WORD_LENGTH = 1 << 20;
 
 /** Where variable values come from: a lookup function, or a map of the defined names. */
 export type VariableLookup = ((name: string) => string | undefined) | ReadonlyMap<string, string>;
@@ -83,6 +87,15 @@ export function undefinedVariable(
   });
 }
 
+function tooLong(word: Word, at: Word["span"]): Diagnostic {
+  return error("E0607", "the word is too long once expanded", {
+    span: at,
+    label: "this value makes it too long",
+    secondary: [{ span: word.span, message: "in this word" }],
+    notes: [`an expanded word holds at most ${MAX_WORD_LENGTH} characters`],
+  });
+}
+
 /**
  * Expands one word: removes quotes and escapes, substitutes each `${name}` with its value.
  * An undefined variable gives a diagnostic at its `${…}` instead of a word.
@@ -128,6 +141,9 @@ export function expandWord(
       if (value === undefined) {
         return { diagnostic: undefinedVariable(part.name, part.span, namesOf(lookup, options)) };
       }
+      if (text.length + value.length > MAX_WORD_LENGTH) {
+        return { diagnostic: tooLong(word, part.span) };
+      }
       text += value;
       // word.ts: characters produced by `${name}` all map to the offset of `$`.
       for (let i = 0; i < value.length; i++) offsets.push(part.span.start);
@@ -171,12 +187,13 @@ export function expandWords(
       out.push(r.word);
       continue;
     }
-    for (const part of w.parts) {
-      if (part.kind === "var" && valueOf(lookup, part.name) === undefined) {
-        diagnostics.push(
-          undefinedVariable(part.name, part.span, namesOf(lookup, options)),
-        );
-      }
+    const missing = w.parts.filter((p) =>
+      p.kind === "var" && valueOf(lookup, p.name) === undefined
+    );
+    if (missing.length === 0) diagnostics.push(r.diagnostic);
+    for (const part of missing) {
+      if (part.kind !== "var") continue;
+      diagnostics.push(undefinedVariable(part.name, part.span, namesOf(lookup, options)));
     }
   }
   return diagnostics.length > 0 ? { diagnostics } : { words: out };

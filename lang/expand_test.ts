@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import fc from "fast-check";
 import type { Word } from "./ast.ts";
-import { expandWord, expandWords } from "./expand.ts";
+import { expandWord, expandWords, MAX_WORD_LENGTH } from "./expand.ts";
 import { parse } from "./parse.ts";
 import { type ExpandedWord, sourceOffset, subSpan } from "./word.ts";
 
@@ -127,6 +127,15 @@ Deno.test("expandWord() reports an undefined variable with a suggestion", async 
     assert(w);
     const r = expandWord(w, () => undefined, { names: () => ["count", "mount"] });
     assertEquals(r.diagnostic?.help, ["did you mean `count`?"]);
+  });
+
+  await t.step("a word too long once expanded is refused at the value that overflows", () => {
+    const ws = words("echo ${big}-${big}");
+    const big = "x".repeat(MAX_WORD_LENGTH / 2);
+    const r = expandWords(ws, new Map([["big", big]]));
+    assertEquals(r.diagnostics?.map((d) => [d.code, d.labels[0]?.span.start]), [["E0607", 12]]);
+    const fits = expandWords(words("echo ${big}${big}"), new Map([["big", big]]));
+    assertEquals(fits.words?.[1]?.text.length, MAX_WORD_LENGTH);
   });
 
   await t.step("every undefined variable of a statement is reported", () => {

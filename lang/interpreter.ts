@@ -21,7 +21,8 @@
  *
  * Diagnostics (E06xx): E0601 undefined variable (see `expand.ts`), E0602 too many loop
  * iterations, E0603 include file cannot be read, E0604 include cycle, E0605 malformed
- * range, E0606 assignment to a predefined variable.
+ * range, E0606 assignment to a predefined variable, E0607 word too long once expanded (see
+ * `expand.ts`).
  *
  * @example A script with a loop, run line by line as a REPL would
  * ```ts
@@ -370,9 +371,12 @@ export class Interpreter {
         continue;
       }
       failed = true;
-      for (const part of w.parts) {
-        if (part.kind !== "var" || this.#variables.has(part.name)) continue;
-        if (this.#poisoned.has(part.name)) continue;
+      const undefinedParts = w.parts.filter((p) =>
+        p.kind === "var" && !this.#variables.has(p.name)
+      );
+      if (undefinedParts.length === 0) this.#report(r.diagnostic);
+      for (const part of undefinedParts) {
+        if (part.kind !== "var" || this.#poisoned.has(part.name)) continue;
         this.#report(undefinedVariable(part.name, part.span, this.#variables.keys()));
       }
     }

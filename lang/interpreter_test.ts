@@ -67,6 +67,16 @@ Deno.test("Interpreter binds variables with let", async (t) => {
     assertEquals(ran, ["run"], "the run stops at the first error");
   });
 
+  await t.step("a value doubled again and again stops at the word length limit", async () => {
+    const { interpreter } = lab();
+    const doubling = Array.from({ length: 40 }, () => "let a = ${a}${a}").join("\n");
+    const r = await interpreter.runText(`let a = xx\n${doubling}\necho ${"$"}{a}`, "lab.vdpa");
+    assertEquals(codes(r.diagnostics), ["E0607"]);
+    // 2 · 2^19 = 2^20 characters fit; the 20th doubling would pass the limit.
+    assertEquals(where(interpreter, r.diagnostics[0]), "lab.vdpa:21:13");
+    assertEquals(interpreter.variables.get("a")?.length, 1 << 20);
+  });
+
   await t.step("predefined variables are readable and read-only", async () => {
     const { interpreter, ran } = lab({ variables: [["LAB_DIR", "/labs"]] });
     const r = await interpreter.runText("echo ${LAB_DIR}\nlet LAB_DIR = x\necho after", "lab.vdpa");

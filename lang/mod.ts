@@ -51,6 +51,7 @@ export {
   expandWord,
   expandWords,
   type ExpandWordsResult,
+  MAX_WORD_LENGTH,
   undefinedVariable,
   type VariableLookup,
 } from "./expand.ts";
