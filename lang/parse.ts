@@ -251,7 +251,10 @@ class Lowering {
           this.#report(error("E0006", "unmatched `}`", {
             span: item.span,
             label: "no block is open here",
-            help: ["remove it, or open a block with `for NAME in ITEMS {`"],
+            help: [
+              "remove it, or open a block with `for NAME in ITEMS {`",
+              "to pass a literal brace, quote it: `'}'`",
+            ],
           }));
         } else {
           this.#report(error("E0008", "unexpected `{`", {
