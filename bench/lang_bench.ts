@@ -14,13 +14,17 @@ import { Interpreter, parse } from "../lang/mod.ts";
 
 /** The figure. Times are wall-clock milliseconds (benchmarks may read the clock). */
 export interface LangBenchResult {
+  /** Lines in the generated script. */
   readonly lines: number;
+  /** Its size in UTF-16 code units. */
   readonly bytes: number;
   /** Statements in the program (loop bodies counted once). */
   readonly statements: number;
   /** Words handed to the executor (loop bodies counted per iteration). */
   readonly words: number;
+  /** Time to parse it. */
   readonly parseMs: number;
+  /** Time to parse and check it (the language core alone). */
   readonly checkMs: number;
 }
 

@@ -29,6 +29,7 @@ import type { Span } from "./span.ts";
  * single-quoted string, or a stretch of a double-quoted string between interpolations.
  */
 export interface TextPart {
+  /** Discriminant. */
   readonly kind: "text";
   /** The source this part was read from, quotes and backslashes included. */
   readonly span: Span;
@@ -46,10 +47,13 @@ export interface TextPart {
 
 /** An interpolation, `${name}`. */
 export interface VarPart {
+  /** Discriminant. */
   readonly kind: "var";
   /** From `$` to `}` inclusive. */
   readonly span: Span;
+  /** The variable's name: letters, digits and `_`, not starting with a digit. */
   readonly name: string;
+  /** Where the name is, between the braces. */
   readonly nameSpan: Span;
 }
 
@@ -65,12 +69,15 @@ export interface Word {
   readonly span: Span;
   /** True if any part is quoted: a quoted word is never an operator or keyword. */
   readonly quoted: boolean;
+  /** At least one part, in source order. */
   readonly parts: readonly WordPart[];
 }
 
 /** A command: every statement that is not `let`, `for` or `include`. */
 export interface CommandStatement {
+  /** Discriminant. */
   readonly kind: "command";
+  /** From the first word to the last. */
   readonly span: Span;
   /** At least one word. An unquoted `>` or `>>` is a word of its own. */
   readonly words: readonly Word[];
@@ -78,11 +85,17 @@ export interface CommandStatement {
 
 /** `let NAME = VALUE`: binds a variable to one word (which may interpolate). */
 export interface LetStatement {
+  /** Discriminant. */
   readonly kind: "let";
+  /** From `let` to the value. */
   readonly span: Span;
+  /** Where `let` is. */
   readonly keywordSpan: Span;
+  /** The variable bound. */
   readonly name: string;
+  /** Where the name is. */
   readonly nameSpan: Span;
+  /** The value: one word, expanded when the statement runs. */
   readonly value: Word;
 }
 
@@ -91,24 +104,35 @@ export interface LetStatement {
  * (`1..${n}`), or a list of words, one iteration each.
  */
 export interface ForStatement {
+  /** Discriminant. */
   readonly kind: "for";
   /** From `for` to the closing `}`. */
   readonly span: Span;
+  /** Where `for` is. */
   readonly keywordSpan: Span;
+  /** The loop variable. */
   readonly variable: string;
+  /** Where the loop variable is. */
   readonly variableSpan: Span;
   /** At least one word. */
   readonly items: readonly Word[];
+  /** Where the block's `{` is. */
   readonly openSpan: Span;
+  /** Where the block's `}` is. */
   readonly closeSpan: Span;
+  /** The statements of the block. */
   readonly body: readonly Statement[];
 }
 
 /** `include PATH`: runs another script, its path relative to the including file. */
 export interface IncludeStatement {
+  /** Discriminant. */
   readonly kind: "include";
+  /** From `include` to the path. */
   readonly span: Span;
+  /** Where `include` is. */
   readonly keywordSpan: Span;
+  /** The path, relative to the including file once expanded. */
   readonly path: Word;
 }
 
@@ -119,6 +143,7 @@ export type Statement = CommandStatement | LetStatement | ForStatement | Include
 export interface Program {
   /** The source name every span of this program refers to. */
   readonly source: string;
+  /** The well-formed statements, in source order. */
   readonly statements: readonly Statement[];
 }
 

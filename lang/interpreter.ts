@@ -65,6 +65,7 @@ export interface CommandContext {
   readonly statement: CommandStatement;
   /** Where the executor reports its diagnostics. */
   readonly diagnostics: Diagnostics;
+  /** `run` or `check`. */
   readonly mode: Mode;
   /** Every source seen so far, for executors that render or quote source text. */
   readonly sources: SourceMap;
@@ -88,6 +89,7 @@ export type FileReader = (path: string) => ReadResult | Promise<ReadResult>;
 
 /** Options of {@link Interpreter}. */
 export interface InterpreterOptions {
+  /** Gives commands their meaning. */
   readonly executor: CommandExecutor;
   /** Reads included files; without one, `include` is an error. */
   readonly readFile?: FileReader;
@@ -114,6 +116,7 @@ export interface RunOutcome {
    * `incomplete`: the input ends inside an open construct (only with `allowIncomplete`).
    */
   readonly status: "ok" | "failed" | "interrupted" | "incomplete";
+  /** The diagnostics this run added (syntax, interpreter and executor ones). */
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -230,6 +233,7 @@ export class Interpreter {
   #scanned = 0;
   #errorCount = 0;
 
+  /** Creates an interpreter with no variables but the predefined ones. */
   constructor(options: InterpreterOptions) {
     this.#executor = options.executor;
     this.#readFile = options.readFile;

@@ -44,6 +44,7 @@ export type QuantityKind = "count" | "bytes" | "time" | "packet-rate" | "bit-rat
 
 /** A number with its unit applied. */
 export interface Quantity {
+  /** What it measures. */
   readonly kind: QuantityKind;
   /** In the kind's base unit: bytes, nanoseconds, packets/s, bits/s; 1 for `line`. */
   readonly value: number;

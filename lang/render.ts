@@ -507,16 +507,23 @@ export function renderShort(d: Diagnostic, sources: SourceMap): string {
 
 /** A located range in the JSON form: one-based lines and columns, the end exclusive. */
 export interface JsonRange {
+  /** The source's name. */
   readonly file: string;
+  /** One-based line of the start. */
   readonly line: number | null;
+  /** One-based column (UTF-16 units) of the start. */
   readonly column: number | null;
+  /** One-based line of the end. */
   readonly end_line: number | null;
+  /** One-based column just past the end. */
   readonly end_column: number | null;
 }
 
 /** A label in the JSON form. */
 export interface JsonLabel extends JsonRange {
+  /** The label's text (may be empty). */
   readonly message: string;
+  /** True for the label that says where the problem is. */
   readonly primary: boolean;
 }
 
@@ -525,16 +532,27 @@ export interface JsonLabel extends JsonRange {
  * primary label and are null when the diagnostic has none (or its source is unknown).
  */
 export interface DiagnosticJson {
+  /** `error` or `warning`. */
   readonly severity: Severity;
+  /** The stable code, e.g. `E0001`. */
   readonly code: string;
+  /** What is wrong. */
   readonly message: string;
+  /** The primary label's source. */
   readonly file: string | null;
+  /** One-based line of the primary label. */
   readonly line: number | null;
+  /** One-based column of the primary label. */
   readonly column: number | null;
+  /** One-based line where the primary label ends. */
   readonly end_line: number | null;
+  /** One-based column just past the primary label. */
   readonly end_column: number | null;
+  /** Every label, the primary first. */
   readonly labels: readonly JsonLabel[];
+  /** The `= note:` lines. */
   readonly notes: readonly string[];
+  /** The `= help:` lines. */
   readonly help: readonly string[];
 }
 
