@@ -223,7 +223,7 @@ export function parseQemu(ctx: CommandContext): QemuCommand | UsageCommand | und
       report(diags, "W0010", `disk image \`${w.text}\` is ignored`, {
         span: w.span,
         label: DISK,
-        help: ["remove it, or keep it: the lab accepts it for copy-paste compatibility"],
+        help: ["remove it to silence this warning"],
       });
       continue;
     }
@@ -322,7 +322,7 @@ function warnIgnored(ctx: CommandContext, flag: string, span: Span, why: string)
   report(ctx.diags, "W0010", `\`${flag}\` is ignored`, {
     span,
     label: why,
-    help: ["remove it, or keep it: the lab accepts it for copy-paste compatibility"],
+    help: ["remove it to silence this warning"],
   });
 }
 

@@ -79,8 +79,12 @@ export function parseEcho(ctx: CommandContext, tee?: Stage): EchoCommand | undef
         ok = false;
         report(diags, "E0112", `redirection of file descriptor ${fd.text} is not modelled`, {
           span: joinSpans(fd.span, (args[i + 1] ?? w).span),
-          label: "only stdout can be redirected",
-          help: ["remove it: the lab's `echo` writes only to stdout"],
+          label: "a number glued to `>` names a file descriptor",
+          help: [
+            `to write \`${fd.text}\`, put a space before \`>\`: \`echo ${fd.text} > ${
+              args[i + 1]?.text ?? "PATH"
+            }\``,
+          ],
         });
         if (args[i + 1]) i++;
         continue;

@@ -14,9 +14,13 @@
  * @module
  */
 
+import { Diagnostics } from "../diagnostic.ts";
 import { expandWords } from "../expand.ts";
 import { parse } from "../parse.ts";
+import type { Span } from "../span.ts";
 import type { ExpandedWord } from "../word.ts";
+import type { Command } from "./ast.ts";
+import { parseCommand } from "./mod.ts";
 
 /** The expanded words of every command statement of `text`, in order. */
 export function testStatements(
@@ -51,4 +55,26 @@ export function testWords(
   const all = testStatements(text, source, variables);
   if (all.length !== 1) throw new Error(`testWords expects one statement, got ${all.length}`);
   return all[0] as ExpandedWord[];
+}
+
+/** One statement parsed for a test: the node, the diagnostics and a span → text helper. */
+export interface ParsedForTest {
+  readonly cmd: Command | undefined;
+  readonly diags: Diagnostics;
+  /** The source text under `span`. */
+  at(span: Span): string;
+  /** The codes of every diagnostic, in order. */
+  readonly codes: string[];
+}
+
+/** Parses `text` (one statement) through parse → expand → {@link parseCommand}. */
+export function parseForTest(text: string, variables?: ReadonlyMap<string, string>): ParsedForTest {
+  const diags = new Diagnostics();
+  const cmd = parseCommand(testWords(text, "test.vdpa", variables), diags);
+  return {
+    cmd,
+    diags,
+    at: (span: Span) => text.slice(span.start, span.end),
+    codes: diags.items.map((d) => d.code),
+  };
 }

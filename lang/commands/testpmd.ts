@@ -232,7 +232,7 @@ export function parseTestpmd(ctx: CommandContext): TestpmdCommand | UsageCommand
     report(diags, "W0010", `\`${o.flag.value}\` is ignored`, {
       span: o.span,
       label: "does not change the simulated datapath",
-      help: ["remove it, or keep it: the lab accepts it for copy-paste compatibility"],
+      help: ["remove it to silence this warning"],
     });
   }
   const vdevs: Vdev[] = [];

@@ -384,7 +384,10 @@ class VdpaParser {
     const help = [...didYouMeanHelp(suggestion)];
     if (known && !accepted.includes(known.name)) {
       help.push(`\`${known.name}\` is not an argument of \`${command}\``);
-    } else if (!known && accepted.length > 0 && /^(mac|mtu|qidx|device_features)/.test(w.text)) {
+    } else if (
+      !known &&
+      KEYWORDS.some((k) => !k.prefix && accepted.includes(k.name) && k.name.startsWith(w.text))
+    ) {
       help.push("`mac`, `mtu`, `qidx` and `device_features` must be spelled in full");
     }
     if (accepted.length === 0) help.push(`\`${command}\` takes at most one device name`);
