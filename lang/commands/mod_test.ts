@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Diagnostics } from "../diagnostic.ts";
 import { parseCommand } from "./mod.ts";
-import { expectFailure, expectParse, primaryText } from "./test_expect.ts";
+import { expectFailure, expectParse, must, primaryText } from "./test_expect.ts";
 import { parseForTest, testWords } from "./test_words.ts";
 
 Deno.test("parseCommand recognises programs", async (t) => {
@@ -19,9 +19,9 @@ Deno.test("parseCommand recognises programs", async (t) => {
         ["/bin/echo x", "echo"],
       ]
     ) {
-      const { cmd, at } = expectParse(text!);
+      const { cmd, at } = expectParse(must(text));
       assert.equal(cmd.kind, kind, text);
-      assert.equal(at(cmd.program.span), text!.split(" ")[0]);
+      assert.equal(at(cmd.program.span), must(text).split(" ")[0]);
     }
   });
 
@@ -38,7 +38,7 @@ Deno.test("parseCommand recognises programs", async (t) => {
     assert.equal(cmd.kind, "modprobe");
     assert.equal(cmd.sudo?.user?.value, "root");
     assert.equal(cmd.sudo?.preserveEnv, true);
-    assert.equal(at(cmd.sudo!.span), "sudo -E -u root --");
+    assert.equal(at(must(cmd.sudo).span), "sudo -E -u root --");
     const long = expectParse("sudo --preserve-env=PATH --user=root vdpa dev show");
     assert.equal(long.cmd.sudo?.user?.value, "root");
     assert.equal(long.cmd.sudo?.preserveEnv, true);

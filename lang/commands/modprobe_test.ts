@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { expectFailure, expectParse, primaryText } from "./test_expect.ts";
+import { expectFailure, expectParse, must, primaryText } from "./test_expect.ts";
 
 Deno.test("modprobe", async (t) => {
   await t.step("a module and its parameters, each located", () => {
@@ -7,20 +7,20 @@ Deno.test("modprobe", async (t) => {
     if (cmd.kind !== "modprobe") throw new Error(cmd.kind);
     assert.deepEqual(cmd.modules.map((m) => m.value), ["vdpa_sim"]);
     const [a, b, c] = cmd.params.items;
-    assert.equal(at(a!.key.span), "batch_mapping");
-    assert.equal(at(a!.value!.span), "0");
-    assert.equal(at(b!.span), "max_iotlb_entries=0");
+    assert.equal(at(must(a).key.span), "batch_mapping");
+    assert.equal(at(must(must(a).value).span), "0");
+    assert.equal(at(must(b).span), "max_iotlb_entries=0");
     // kmod passes a bare word on to the kernel as a value-less parameter.
-    assert.equal(c!.key.value, "use_va");
-    assert.equal(c!.value, undefined);
+    assert.equal(must(c).key.value, "use_va");
+    assert.equal(must(c).value, undefined);
     assert.equal(at(cmd.params.span), "batch_mapping=0 max_iotlb_entries=0 use_va");
   });
 
   await t.step("an empty value stays an empty value", () => {
     const { cmd, at } = expectParse("modprobe vhost_net experimental_zcopytx=");
     if (cmd.kind !== "modprobe") throw new Error(cmd.kind);
-    assert.equal(cmd.params.items[0]!.value?.value, "");
-    assert.equal(at(cmd.params.items[0]!.value!.span), "");
+    assert.equal(must(cmd.params.items[0]).value?.value, "");
+    assert.equal(at(must(must(cmd.params.items[0]).value).span), "");
   });
 
   await t.step("-r and -a make every word a module; options may come anywhere", () => {

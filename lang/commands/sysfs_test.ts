@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { expectFailure, expectParse, primaryText } from "./test_expect.ts";
+import { expectFailure, expectParse, must, primaryText } from "./test_expect.ts";
 
 Deno.test("echo into sysfs", async (t) => {
   await t.step("`echo V > PATH` writes V and a newline to PATH", () => {
@@ -65,7 +65,7 @@ Deno.test("echo into sysfs", async (t) => {
     assert.equal(cmd.redirect.append, true);
     assert.equal(cmd.redirect.silenced, true);
     assert.ok(cmd.redirect.sudo);
-    assert.equal(at(cmd.redirect.paths[0]!.span), "/sys/class/net/ens1f0/device/sriov_numvfs");
+    assert.equal(at(must(cmd.redirect.paths[0]).span), "/sys/class/net/ens1f0/device/sriov_numvfs");
     assert.equal(at(cmd.redirect.pipe.span), "|");
     assert.deepEqual(cmd.pipeline, []);
   });
@@ -123,7 +123,7 @@ Deno.test("cat and ls", async (t) => {
       ["'/tmp/a*'", false],
       ["/sys/bus/vdpa/devices/", false],
     ]);
-    assert.equal(cmd.paths[1]!.value, "/tmp/a*");
+    assert.equal(must(cmd.paths[1]).value, "/tmp/a*");
   });
 
   await t.step("ls alone lists the current directory", () => {

@@ -59,3 +59,9 @@ export function primaryText(d: Diagnostic, at: (s: Span) => string): string {
   assert.ok(l, `${d.code} has no primary label`);
   return at(l.span);
 }
+
+/** `value`, asserting it is present (tests use it instead of `!`). */
+export function must<T>(value: T | undefined | null, what = "value"): T {
+  assert.ok(value !== undefined && value !== null, `${what} is missing`);
+  return value;
+}

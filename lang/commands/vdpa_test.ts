@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { expectFailure, expectParse } from "./test_expect.ts";
+import { expectFailure, expectParse, must } from "./test_expect.ts";
 import { parseForTest } from "./test_words.ts";
 
 function ok(text: string) {
@@ -23,10 +23,10 @@ Deno.test("vdpa dev add", async (t) => {
     assert.equal(cmd.mgmtdev.name.value, "vdpasim_net");
     assert.equal(cmd.mgmtdev.bus, undefined);
     assert.equal(cmd.deviceFeatures?.value, 0x300020000n);
-    assert.equal(at(cmd.deviceFeatures!.span), "0x300020000");
+    assert.equal(at(must(cmd.deviceFeatures).span), "0x300020000");
     assert.equal(cmd.mac?.value, "00:11:22:33:44:55");
     assert.equal(cmd.mtu?.value, 9000);
-    assert.equal(at(cmd.mtu!.span), "9000");
+    assert.equal(at(must(cmd.mtu).span), "9000");
     assert.equal(cmd.maxVqp?.value, 4);
     assert.deepEqual(cmd.args.map((a) => a.name), [
       "name",
@@ -36,7 +36,7 @@ Deno.test("vdpa dev add", async (t) => {
       "mtu",
       "max_vqp",
     ]);
-    assert.equal(at(cmd.args[4]!.span), "mtu 9000");
+    assert.equal(at(must(cmd.args[4]).span), "mtu 9000");
     assert.equal(at(cmd.span), text);
   });
 
@@ -44,7 +44,7 @@ Deno.test("vdpa dev add", async (t) => {
     const { cmd, at } = ok("vdpa dev add name a mgmtdev auxiliary/mlx5_core.sf.1");
     if (cmd.kind !== "vdpa-dev-add") throw new Error(cmd.kind);
     assert.equal(cmd.mgmtdev.bus?.value, "auxiliary");
-    assert.equal(at(cmd.mgmtdev.bus!.span), "auxiliary");
+    assert.equal(at(must(cmd.mgmtdev.bus).span), "auxiliary");
     assert.equal(cmd.mgmtdev.name.value, "mlx5_core.sf.1");
     assert.equal(at(cmd.mgmtdev.name.span), "mlx5_core.sf.1");
     assert.equal(cmd.mgmtdev.text, "auxiliary/mlx5_core.sf.1");
@@ -65,7 +65,7 @@ Deno.test("vdpa dev add", async (t) => {
 
   await t.step("mac, mtu and device_features must be spelled in full", () => {
     const { d, at } = fails("vdpa dev add name x mgmtdev vdpasim_net mt 1500", "E0101");
-    assert.equal(at(d.labels[0]!.span), "mt");
+    assert.equal(at(must(d.labels[0]).span), "mt");
     assert.deepEqual(d.notes, ['vdpa prints: Unknown option "mt"']);
     assert.ok(d.help.some((h) => h.includes("spelled in full")));
     fails("vdpa dev add name x mgmtdev vdpasim_net device_feat 0x1", "E0101");
@@ -90,7 +90,7 @@ Deno.test("vdpa dev add", async (t) => {
   await t.step("u16 and hex u64 ranges", () => {
     ok("vdpa dev add name x mgmtdev vdpasim_net mtu 65535");
     const big = fails("vdpa dev add name x mgmtdev vdpasim_net mtu 65536", "E0106");
-    assert.equal(big.d.labels[0]!.message, "does not fit in u16");
+    assert.equal(must(big.d.labels[0]).message, "does not fit in u16");
     fails("vdpa dev add name x mgmtdev vdpasim_net mtu 0x10", "E0106");
     fails("vdpa dev add name x mgmtdev vdpasim_net mtu -1", "E0101"); // getopt sees `-1`
     fails("vdpa dev add name x mgmtdev vdpasim_net max_vqp 1.5", "E0106");
@@ -110,7 +110,7 @@ Deno.test("vdpa dev add", async (t) => {
 
   await t.step("a keyword without its value", () => {
     const { d, at } = fails("vdpa dev add name x mgmtdev vdpasim_net mtu", "E0102");
-    assert.equal(at(d.labels[0]!.span), "mtu");
+    assert.equal(at(must(d.labels[0]).span), "mtu");
     assert.deepEqual(d.notes, ["vdpa prints: number expected"]);
     const m = fails("vdpa dev add name x mgmtdev", "E0102");
     assert.deepEqual(m.d.notes, [
@@ -120,7 +120,7 @@ Deno.test("vdpa dev add", async (t) => {
 
   await t.step("more than one `/` in a management device", () => {
     const { d, at } = fails("vdpa dev add name x mgmtdev pci/0000:3b/00.2", "E0111");
-    assert.equal(at(d.labels[0]!.span), "pci/0000:3b/00.2");
+    assert.equal(at(must(d.labels[0]).span), "pci/0000:3b/00.2");
     assert.deepEqual(d.notes, ["vdpa prints: Wrong vdpa mgmtdev identification string format"]);
     fails("vdpa mgmtdev show pci/", "E0111");
   });
@@ -143,7 +143,7 @@ Deno.test("vdpa dev show, del, config and set", async (t) => {
     ) {
       const { cmd, at } = ok(text);
       if (cmd.kind !== "vdpa-dev-show") throw new Error(`${text}: ${cmd.kind}`);
-      assert.equal(at(cmd.dev!.span), "vdpa0");
+      assert.equal(at(must(cmd.dev).span), "vdpa0");
     }
   });
 
@@ -163,7 +163,7 @@ Deno.test("vdpa dev show, del, config and set", async (t) => {
     assert.equal(ok("vdpa dev config").cmd.kind, "vdpa-dev-config-show");
     const { cmd, at } = ok("vdpa dev config show vdpa0");
     if (cmd.kind !== "vdpa-dev-config-show") throw new Error(cmd.kind);
-    assert.equal(at(cmd.dev!.span), "vdpa0");
+    assert.equal(at(must(cmd.dev).span), "vdpa0");
     const { d } = fails("vdpa dev config get vdpa0", "E0105");
     assert.deepEqual(d.notes, ['vdpa prints: Command "get" not found']);
   });
@@ -185,7 +185,7 @@ Deno.test("vdpa dev vstats", async (t) => {
     const { cmd, at } = ok("vdpa dev vstats show vdpa0 qidx 4294967295");
     if (cmd.kind !== "vdpa-dev-vstats-show") throw new Error(cmd.kind);
     assert.equal(cmd.qidx?.value, 4294967295);
-    assert.equal(at(cmd.qidx!.span), "4294967295");
+    assert.equal(at(must(cmd.qidx).span), "4294967295");
     fails("vdpa dev vstats show vdpa0 qidx 4294967296", "E0106");
   });
 
@@ -197,7 +197,7 @@ Deno.test("vdpa dev vstats", async (t) => {
 
   await t.step("2 or 4 arguments break the 1-or-3 rule", () => {
     const two = fails("vdpa dev vstats show vdpa0 qidx", "E0104");
-    assert.ok(two.d.notes[0]!.includes("exactly 1 or 3 arguments"));
+    assert.ok(must(two.d.notes[0]).includes("exactly 1 or 3 arguments"));
     fails("vdpa dev vstats show vdpa0 qidx 1 2", "E0104");
     fails("vdpa dev vstats show", "E0103");
   });
@@ -252,7 +252,7 @@ Deno.test("vdpa options and objects", async (t) => {
         ["vdpa dev vstats help", "vdpa dev vstats"],
       ]
     ) {
-      const { cmd } = ok(text!);
+      const { cmd } = ok(must(text));
       if (cmd.kind !== "usage") throw new Error(`${text}: ${cmd.kind}`);
       assert.equal(cmd.topic, topic);
     }
@@ -261,8 +261,8 @@ Deno.test("vdpa options and objects", async (t) => {
   await t.step("mgmtdev show with a handle; extra words are unknown options", () => {
     const { cmd, at } = ok("vdpa mgmtdev show pci/0000:3b:00.2");
     if (cmd.kind !== "vdpa-mgmtdev-show") throw new Error(cmd.kind);
-    assert.equal(at(cmd.mgmtdev!.bus!.span), "pci");
-    assert.equal(at(cmd.mgmtdev!.name.span), "0000:3b:00.2");
+    assert.equal(at(must(must(cmd.mgmtdev).bus).span), "pci");
+    assert.equal(at(must(cmd.mgmtdev).name.span), "0000:3b:00.2");
     fails("vdpa mgmtdev show vdpasim_net extra", "E0101");
   });
 });
