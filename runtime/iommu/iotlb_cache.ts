@@ -121,7 +121,7 @@ export class IotlbCache {
    * @param options `onEvict` hears each capacity eviction (not invalidations); the entry it
    *   receives is reused right after the call, so copy what you keep
    */
-  constructor(capacity: number, options: { onEvict?: (e: IotlbEntry) => void } = {}) {
+  constructor(capacity: number, options: { onEvict?: ((e: IotlbEntry) => void) | undefined } = {}) {
     if (!Number.isInteger(capacity) || capacity < 0) {
       throw new RangeError(`IOTLB capacity must be a non-negative integer, got ${capacity}`);
     }
