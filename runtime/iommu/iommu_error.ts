@@ -91,7 +91,7 @@ export function formatIommuError(e: IommuError): string {
   const text = (() => {
     switch (e.kind) {
       case "iommu-disabled":
-        return `${e.op}: no IOMMU is enabled (kernel command line lacks intel_iommu=on)`;
+        return `${e.op}: DMA remapping is off (boot with intel_iommu=on)`;
       case "unknown-device":
         return `device ${e.rid} is not behind the IOMMU`;
       case "device-exists":

@@ -17,10 +17,11 @@
  * const sim = new VdpaSimIotlb();
  * const tx = sim.translatorFor(0);
  * const out = newTranslateResult();
- * if (!tx.translate(0x5000, 8, VHOST_ACCESS_RO, out) || out.addr !== 0x5000) throw new Error("pt");
+ * const before = tx.translate(0x5000, 8, VHOST_ACCESS_RO, out) ? out.addr : undefined;
  * const v = new VhostVdpaIotlb({ parent: sim.setMapParent(), nas: 2 });
  * v.process({ type: VHOST_IOTLB_UPDATE, iova: 0x5000, size: 0x1000, uaddr: 0x7f00_5000, perm: 1 });
- * if (!tx.translate(0x5000, 8, VHOST_ACCESS_RO, out) || out.addr !== 0x7f00_5000) throw new Error("map");
+ * const after = tx.translate(0x5000, 8, VHOST_ACCESS_RO, out) ? out.addr : undefined;
+ * if (before !== 0x5000 || after !== 0x7f00_5000) throw new Error("identity, then the map");
  * ```
  *
  * @module
