@@ -7,11 +7,8 @@ import {
 } from "../memory/translator.ts";
 import { formatIommuEvent, type IommuEvent } from "./event.ts";
 import { PAGE_SIZE_2M } from "./page_table.ts";
-import { VdpaSimIotlb } from "./vdpa_sim_iotlb.ts";
-import { VdpaViommuRelay } from "./vdpa_viommu_relay.ts";
 import { VhostDevIotlb } from "./vhost_dev_iotlb.ts";
 import { type GpaToHva, VhostIotlbRelay } from "./vhost_iotlb_relay.ts";
-import { VhostVdpaIotlb } from "./vhost_vdpa_iotlb.ts";
 import { Viommu, type ViommuConfig } from "./viommu.ts";
 
 const GUEST_NIC = "0000:00:03.0";
@@ -164,39 +161,4 @@ Deno.test("VhostIotlbRelay.miss() pre-translates a used ring at start", () => {
   assertEquals(o.kind, "updated");
   assertEquals(vhost.readable, false);
   assert(rx.translate(0x8004, 4, VHOST_ACCESS_WO, newTranslateResult()));
-});
-
-Deno.test("vhost-vdpa behind a vIOMMU with caching mode: guest maps reach vdpa_sim directly", () => {
-  const events: IommuEvent[] = [];
-  const sink = (e: IommuEvent) => events.push(e);
-  const viommu = new Viommu({ model: "intel-iommu", cachingMode: true }, { sink });
-  assert(viommu.addDevice(GUEST_NIC).ok);
-  const sim = new VdpaSimIotlb();
-  const vdpa = new VhostVdpaIotlb({ parent: sim.setMapParent(), nas: 2, sink });
-  const relay = new VdpaViommuRelay({ vdpa, viommu, rid: GUEST_NIC, gpaToHva });
-  assert(relay.start().ok);
-  assert(viommu.map(GUEST_NIC, 0x1000, 0x5000, 0x1000, VHOST_ACCESS_RO).ok);
-  assertEquals(events.map(formatIommuEvent), [
-    "viommu-map rid=0000:00:03.0 iova=0x1000 gpa=0x5000 size=0x1000 perm=ro",
-    "viommu-invalidate rid=0000:00:03.0 scope=iotlb iova=0x1000 size=0x1000",
-    "viommu-notify rid=0000:00:03.0 event=map iova=0x1000 gpa=0x5000 size=0x1000 perm=ro",
-    "vhost-iotlb-update asid=0 iova=0x1000 size=0x1000 uaddr=0x7f3a00005000 perm=ro",
-    "vdpa-set-map asid=0 entries=1",
-  ]);
-  const out = newTranslateResult();
-  assert(sim.translatorFor(0).translate(0x1010, 8, VHOST_ACCESS_RO, out));
-  assertEquals(out.addr, RAM_HVA + 0x5010);
-  assert(viommu.unmap(GUEST_NIC, 0x1000, 0x1000).ok);
-  assertEquals(sim.translatorFor(0).translate(0x1010, 8, VHOST_ACCESS_RO, out), false);
-  // A guest map outside RAM is recorded as a relay failure, not thrown.
-  assert(viommu.map(GUEST_NIC, 0x9000, 0x1_0000_0000, 0x1000, VHOST_ACCESS_RW).ok);
-  assertEquals(relay.failures(), [{ kind: "hva-lookup-failed", iova: 0x9000, gpa: 0x1_0000_0000 }]);
-});
-
-Deno.test("vhost-vdpa behind a vIOMMU without caching mode cannot start", () => {
-  const viommu = new Viommu({ model: "intel-iommu" });
-  assert(viommu.addDevice(GUEST_NIC).ok);
-  const vdpa = new VhostVdpaIotlb({ parent: new VdpaSimIotlb().setMapParent(), nas: 2 });
-  const r = new VdpaViommuRelay({ vdpa, viommu, rid: GUEST_NIC, gpaToHva }).start();
-  assert(!r.ok && r.error.kind === "notifier-unsupported");
 });
