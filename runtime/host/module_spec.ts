@@ -62,8 +62,12 @@ export type Registration =
     readonly pciDriver: string;
     readonly functions: "pf" | "vf" | "any";
   }
-  /** A PCI driver (`mlx5_core`, `vfio-pci`); it matches NIC models that name it. */
-  | { readonly kind: "pci-driver"; readonly name: string }
+  /**
+   * A PCI driver (`mlx5_core`, `vfio-pci`); it matches NIC models that name it. `role`
+   * says what its probe builds: a netdev (and SR-IOV control), a VFIO group device, or
+   * only a vDPA management device (ifcvf, vp_vdpa).
+   */
+  | { readonly kind: "pci-driver"; readonly name: string; readonly role: "net" | "vfio" | "vdpa" }
   /** A virtio driver (`virtio_net`) and the feature bits its feature table accepts. */
   | {
     readonly kind: "virtio-driver";
