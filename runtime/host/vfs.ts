@@ -182,7 +182,8 @@ export class Vfs {
 
   #lookup(path: string, follow: boolean): Result<Walked, Errno> {
     const comps = split(path);
-    const r = this.#walk(this.#root(), comps, follow, 0);
+    // a trailing slash resolves the final component as a directory, following a link
+    const r = this.#walk(this.#root(), comps, follow || (path.endsWith("/") && path !== "/"), 0);
     // "x/" names a directory: a trailing slash on a non-directory is ENOTDIR.
     if (r.ok && path.endsWith("/") && path !== "/" && r.value.node.type !== "dir") {
       return err("ENOTDIR");
