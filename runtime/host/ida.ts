@@ -8,7 +8,7 @@
  * ```ts
  * import { Ida } from "./ida.ts";
  * const ida = new Ida();
- * const a = ida.alloc(), b = ida.alloc();
+ * const a = ida.alloc() ?? -1, b = ida.alloc();
  * ida.free(a);
  * if (ida.alloc() !== a || b !== 1) throw new Error("lowest free id expected");
  * ```
