@@ -237,9 +237,13 @@ export const KERNEL_MODULES = {
   },
   // ---- NIC drivers ----
   mlxfw: { description: "Mellanox firmware flash lib", size: 36864, depends: [] },
-  psample: { description: "", size: 20480, depends: [] },
+  psample: {
+    description: "Packet sampling channel over generic netlink",
+    size: 20480,
+    depends: [],
+  },
   tls: { description: "Transport Layer Security Support", size: 155648, depends: [] },
-  pci_hyperv_intf: { description: "", size: 12288, depends: [] },
+  pci_hyperv_intf: { description: "Hyper-V PCI Interface", size: 12288, depends: [] },
   mlx5_core: {
     description: "Mellanox 5th generation network adapters (ConnectX series) core driver",
     size: 2527232,
@@ -269,7 +273,7 @@ export const KERNEL_MODULES = {
     ],
   },
   tap: {
-    description: "",
+    description: "Common library for drivers implementing the TAP interface",
     size: 28672,
     depends: [],
   },
@@ -293,25 +297,37 @@ export const KERNEL_MODULES = {
       group: "kvm",
     }],
   },
-  llc: { description: "", size: 16384, depends: [] },
-  stp: { description: "", size: 12288, depends: ["llc"] },
+  llc: { description: "LLC IEEE 802.2 core support", size: 16384, depends: [] },
+  stp: {
+    description: "SAP demux for IEEE 802.1D Spanning Tree Protocol (STP)",
+    size: 12288,
+    depends: ["llc"],
+  },
   bridge: {
-    description: "",
+    description: "Ethernet bridge driver",
     size: 421888,
     depends: ["stp", "llc"],
     registers: [{ kind: "netdev-kind", name: "bridge" }],
   },
   // ---- Open vSwitch kernel datapath ----
   libcrc32c: { description: "CRC32c (Castagnoli) calculations", size: 12288, depends: [] },
-  nf_defrag_ipv4: { description: "", size: 12288, depends: [] },
-  nf_defrag_ipv6: { description: "", size: 24576, depends: [] },
+  nf_defrag_ipv4: { description: "IPv4 defragmentation support", size: 12288, depends: [] },
+  nf_defrag_ipv6: { description: "IPv6 defragmentation library", size: 24576, depends: [] },
   nf_conntrack: {
-    description: "",
+    description: "IPv4 and IPv6 connection tracking",
     size: 196608,
     depends: ["nf_defrag_ipv6", "nf_defrag_ipv4", "libcrc32c"],
   },
-  nf_nat: { description: "", size: 61440, depends: ["nf_conntrack", "libcrc32c"] },
-  nf_conncount: { description: "", size: 24576, depends: ["nf_conntrack"] },
+  nf_nat: {
+    description: "Network address translation core",
+    size: 61440,
+    depends: ["nf_conntrack", "libcrc32c"],
+  },
+  nf_conncount: {
+    description: "Count number of connections matching a key",
+    size: 24576,
+    depends: ["nf_conntrack"],
+  },
   nsh: { description: "NSH protocol", size: 12288, depends: [] },
   openvswitch: {
     description: "Open vSwitch switching datapath",
@@ -402,18 +418,28 @@ export const KERNEL_MODULES = {
   },
   // ---- KVM ----
   kvm: {
-    description: "",
+    description: "Kernel-based Virtual Machine (KVM) Hypervisor",
     size: 1409024,
     depends: ["irqbypass"],
     registers: [{ kind: "misc-device", path: "/dev/kvm", minor: 232, mode: 0o660, group: "kvm" }],
   },
   kvm_intel: {
-    description: "",
+    description: "KVM support for VMX (Intel VT-x) extensions",
     size: 487424,
     depends: ["kvm"],
     params: {
-      nested: { type: "bool", default: true, perm: 0o444, description: "" },
-      enable_apicv: { type: "bool", default: true, perm: 0o444, description: "" },
+      nested: {
+        type: "bool",
+        default: true,
+        perm: 0o444,
+        description: "Expose VMX to guests (nested virtualization)",
+      },
+      enable_apicv: {
+        type: "bool",
+        default: true,
+        perm: 0o444,
+        description: "APIC virtualization and posted interrupts",
+      },
     },
   },
   // ---- host virtio drivers ----
@@ -428,10 +454,25 @@ export const KERNEL_MODULES = {
     size: 73728,
     depends: ["net_failover"],
     params: {
-      napi_weight: { type: "int", default: 64, perm: 0o444, description: "" },
-      csum: { type: "bool", default: true, perm: 0o444, description: "" },
-      gso: { type: "bool", default: true, perm: 0o444, description: "" },
-      napi_tx: { type: "bool", default: true, perm: 0o644, description: "" },
+      napi_weight: { type: "int", default: 64, perm: 0o444, description: "NAPI budget per poll" },
+      csum: {
+        type: "bool",
+        default: true,
+        perm: 0o444,
+        description: "Use checksum offload when offered",
+      },
+      gso: {
+        type: "bool",
+        default: true,
+        perm: 0o444,
+        description: "Use segmentation offload when offered",
+      },
+      napi_tx: {
+        type: "bool",
+        default: true,
+        perm: 0o644,
+        description: "Reclaim TX buffers from NAPI",
+      },
     },
     registers: [{
       kind: "virtio-driver",

@@ -46,6 +46,10 @@ Deno.test("The catalog is consistent: dependencies exist and parameter defaults 
       );
     }
     assert.ok(spec.size > 0 && spec.size % 4096 === 0, `${name} size is whole pages`);
+    assert.ok(
+      spec.description.length > 0 && !spec.description.includes("\n"),
+      `${name} has a one-line description`,
+    );
   }
 });
 
