@@ -4,6 +4,7 @@ import { formatHostError, type HostError } from "../../runtime/host/host_error.t
 import { describeHostEvent, type HostEvent } from "../../runtime/host/host_event.ts";
 import { vfRoutingId } from "../../runtime/host/nic_model.ts";
 import { formatBdf } from "../../runtime/host/pci.ts";
+import { vdpaDevVstatsShow } from "../format/vdpa.ts";
 import type { Result } from "../../runtime/result.ts";
 import { KERNEL_MODULES } from "./kernel_modules.ts";
 import { NIC_MODELS } from "./nic_models.ts";
@@ -275,6 +276,33 @@ Deno.test("mlx5_vdpa exposes a management device per VF bound to mlx5_core", asy
       value: "/sys/devices/pci0000:3a/0000:3a:00.0/0000:3b:00.2/vdpa0",
     });
   });
+  await t.step(
+    "vstats on the hardware device: names, control queue at 2 × max_vqp, unready queues",
+    () => {
+      const dev = k.vdpa.device("vdpa0")?.device;
+      assert.ok(dev !== undefined);
+      dev.setDriverFeatures(dev.getDeviceFeatures());
+      dev.setStatus(0x0b);
+      dev.setVqReady(1, true);
+      const nl = k.vdpaNetlink;
+      assert.equal(
+        vdpaDevVstatsShow(nl.devVstatsGet("vdpa0", 1), {}).stdout,
+        "vdpa0: queue_type tx received_desc 0 completed_desc 0 \n",
+      );
+      assert.equal(
+        vdpaDevVstatsShow(nl.devVstatsGet("vdpa0", 8), {}).stdout,
+        "vdpa0: queue_type control_vq received_desc 0 completed_desc 0 \n",
+      );
+      assert.equal(
+        vdpaDevVstatsShow(nl.devVstatsGet("vdpa0", 0), {}).stderr,
+        "Error: mlx5_vdpa: virtqueue not initialized.\nkernel answers: Resource temporarily unavailable\n",
+      );
+      assert.equal(
+        vdpaDevVstatsShow(nl.devVstatsGet("vdpa0", 9), {}).stderr,
+        "Error: mlx5_vdpa: virtqueue index is not valid.\nkernel answers: Invalid argument\n",
+      );
+    },
+  );
   await t.step(
     "moving the VF away from mlx5_core takes its management device and vdpa device along",
     () => {

@@ -81,6 +81,8 @@ Deno.test("ip link show follows a tap through its life", async (t) => {
       head(k, "br0"),
       "3: br0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9000 qdisc noqueue state UP mode DEFAULT group default qlen 1000",
     );
+    assert.deepEqual(k.readlink("/sys/class/net/tap0/master"), { ok: true, value: "../br0" });
+    assert.deepEqual(k.readdir("/sys/class/net/br0/brif"), { ok: true, value: ["tap0"] });
     const brMac = k.read("/sys/class/net/br0/address");
     const tapMac = k.read("/sys/class/net/tap0/address");
     assert.ok(
