@@ -1,0 +1,187 @@
+/**
+ * The control plane of a hardware vDPA net parent (mlx5_vdpa on ConnectX VFs, ifcvf),
+ * parameterised by the NIC model's vDPA limits from the catalog. One management device per
+ * PCI function (`pci/0000:3b:00.2`); each function hosts a bounded number of devices
+ * (mlx5: one, -ENOSPC beyond). `max_vqp` sets the queue pairs (default 1); the device has
+ * 2 × pairs data queues plus the control queue. The MAC defaults to the function's own
+ * address and the MTU to its netdev MTU, as mlx5_vdpa queries the vport.
+ *
+ * @example
+ * ```ts
+ * import { hwVdpaNetParent } from "./hw_vdpa_net.ts";
+ * const parent = hwVdpaNetParent({
+ *   parentModule: "mlx5_vdpa", vendorId: 0x15b3, maxSupportedVqs: 17, maxVqSize: 32768,
+ *   deviceFeatures: [5, 16, 17, 22, 32, 33], configAttrs: ["mac", "max_vqp"],
+ *   maxDevicesPerFunction: 1, vstats: ["received_desc", "completed_desc"], ngroups: 2, nas: 2,
+ * }, { mac: [0x0c, 0x42, 0xa1, 0, 0, 2], mtu: 1500 });
+ * const dev = parent.create("vdpa0", { maxVqp: 4 });
+ * if (!dev.ok || dev.value.spec.nvqs !== 9) throw new Error("4 pairs + cvq");
+ * if (parent.create("vdpa1", {}).ok) throw new Error("one device per function");
+ * ```
+ *
+ * @module
+ */
+
+import { err, ok, type Result } from "../result.ts";
+import type { MacAddress } from "../host/mac.ts";
+import type { NicVdpaSpec } from "../host/nic_model.ts";
+import {
+  featureMask,
+  getLe16,
+  hasFeature,
+  putLe16,
+  VdpaDevice,
+  type VdpaOpError,
+  VIRTIO_ID_NET,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_S_LINK_UP,
+} from "./vdpa_device.ts";
+import type { VdpaDevAddConfig, VdpaParent } from "./vdpa_parent.ts";
+import { VIRTIO_NET_CONFIG_SIZE } from "./vdpa_sim_net.ts";
+
+/** Per-queue descriptor counters (mlx5_vdpa's `received_desc`/`completed_desc`). */
+export interface HwVqCounters {
+  values: bigint[];
+}
+
+/** A hardware vDPA net device. */
+export class HwVdpaNet extends VdpaDevice {
+  /** One counter array per virtqueue, in the order of the model's `vstats` names. */
+  readonly counters: HwVqCounters[];
+  readonly #statNames: readonly string[];
+  readonly #module: string;
+
+  /** Creates the device; `pairs` data queue pairs plus a control queue when offered. */
+  constructor(
+    name: string,
+    spec: NicVdpaSpec,
+    init: {
+      readonly features: bigint;
+      readonly pairs: number;
+      readonly mac: MacAddress;
+      readonly mtu: number;
+    },
+  ) {
+    const cvq = hasFeature(init.features, VIRTIO_NET_F_CTRL_VQ) ? 1 : 0;
+    const nvqs = 2 * init.pairs + cvq;
+    super(name, {
+      deviceId: VIRTIO_ID_NET,
+      vendorId: spec.vendorId,
+      nvqs,
+      ngroups: spec.ngroups,
+      nas: spec.nas,
+      maxVqSize: spec.maxVqSize,
+      deviceFeatures: init.features,
+      configSize: VIRTIO_NET_CONFIG_SIZE,
+      // The data queues share group 0; a separate CVQ group lets QEMU shadow only the CVQ.
+      vqGroup: (index) => (cvq === 1 && index === nvqs - 1 && spec.ngroups > 1 ? 1 : 0),
+      supportsSuspend: true,
+      dma: "dma_map",
+    });
+    this.#statNames = spec.vstats;
+    this.#module = spec.parentModule;
+    this.counters = Array.from({ length: nvqs }, () => ({ values: spec.vstats.map(() => 0n) }));
+    const c = this.configBytes;
+    c.set(init.mac, 0);
+    putLe16(c, 8, init.pairs);
+    putLe16(c, 10, init.mtu);
+  }
+
+  /** Queue pairs in config space. */
+  get maxVirtqueuePairs(): number {
+    return getLe16(this.configBytes, 8);
+  }
+
+  /** Writes the MAC (dev_set_attr). */
+  setMac(mac: MacAddress): void {
+    this.configBytes.set(mac, 0);
+  }
+
+  protected override refreshConfig(config: Uint8Array): void {
+    putLe16(config, 6, VIRTIO_NET_S_LINK_UP);
+  }
+
+  override get hasVendorStats(): boolean {
+    return true;
+  }
+
+  /**
+   * Vendor statistics: an index the device does not have is "virtqueue index is not
+   * valid" (-EINVAL); a data queue the driver has not made ready is "virtqueue not
+   * initialized" (-EAGAIN), as mlx5_vdpa's firmware query fails.
+   */
+  override vendorStats(qidx: number): Result<readonly (readonly [string, bigint])[], VdpaOpError> {
+    const vq = this.counters[qidx];
+    if (vq === undefined) {
+      return err({
+        errno: "EINVAL",
+        reason: `queue ${qidx} does not exist`,
+        extack: `${this.#module}: virtqueue index is not valid`,
+      });
+    }
+    const ready = this.getVqReady(qidx);
+    const isCvq = qidx === this.spec.nvqs - 1 && this.spec.nvqs % 2 === 1;
+    if (!isCvq && ready.ok && !ready.value) {
+      return err({
+        errno: "EAGAIN",
+        reason: `queue ${qidx} is not ready`,
+        extack: `${this.#module}: virtqueue not initialized`,
+      });
+    }
+    return ok(this.#statNames.map((n, i) => [n, vq.values[i] ?? 0n] as const));
+  }
+}
+
+/**
+ * A hardware parent for one PCI function. `fn` gives the function's own MAC and MTU,
+ * the defaults when `dev add` does not provision them.
+ */
+export function hwVdpaNetParent(
+  spec: NicVdpaSpec,
+  fn: { readonly mac: MacAddress; readonly mtu: number },
+): VdpaParent {
+  const supported = featureMask(spec.deviceFeatures);
+  const live = new Set<VdpaDevice>();
+  const dataVqs = spec.maxSupportedVqs - (hasFeature(supported, VIRTIO_NET_F_CTRL_VQ) ? 1 : 0);
+  return {
+    supportedClasses: [VIRTIO_ID_NET],
+    maxSupportedVqs: spec.maxSupportedVqs,
+    supportedFeatures: supported,
+    configAttrs: spec.configAttrs,
+    create(name: string, config: VdpaDevAddConfig) {
+      if (live.size >= spec.maxDevicesPerFunction) {
+        return err({ errno: "ENOSPC", reason: "this function already hosts a vDPA device" });
+      }
+      if (config.maxVqp !== undefined && 2 * config.maxVqp > dataVqs) {
+        return err({
+          errno: "EINVAL",
+          reason: `max_vqp ${config.maxVqp} exceeds the ${dataVqs / 2} pairs the function has`,
+        });
+      }
+      if (config.deviceFeatures !== undefined && (config.deviceFeatures & ~supported) !== 0n) {
+        return err({
+          errno: "EINVAL",
+          reason: "device_features not a subset of the parent's features",
+        });
+      }
+      const dev = new HwVdpaNet(name, spec, {
+        features: config.deviceFeatures ?? supported,
+        pairs: config.maxVqp ?? 1,
+        mac: config.mac ?? fn.mac,
+        mtu: config.mtu ?? fn.mtu,
+      });
+      live.add(dev);
+      return ok(dev);
+    },
+    release(dev: VdpaDevice) {
+      live.delete(dev);
+    },
+    setAttr(dev: VdpaDevice, attrs: { readonly mac: MacAddress }) {
+      if (!(dev instanceof HwVdpaNet)) {
+        return err({ errno: "EOPNOTSUPP", reason: "not this parent's device" });
+      }
+      dev.setMac(attrs.mac);
+      return ok(undefined);
+    },
+  };
+}
