@@ -27,6 +27,7 @@ import type { Diagnostics } from "../diagnostic.ts";
 import type { Span } from "../span.ts";
 import { joinSpans } from "../span.ts";
 import { type ExpandedWord, type Located, located, subSpan } from "../word.ts";
+import type { CommandCode } from "./codes.ts";
 import { loc } from "./cursor.ts";
 import { report, suggestHelp } from "./report.ts";
 
@@ -59,6 +60,8 @@ export interface GetoptOptions {
   readonly permute: boolean;
   /** Extra help for an unknown option, after any "did you mean". */
   readonly unknownHelp?: readonly string[];
+  /** The code for an unknown option (default E0101). */
+  readonly unknownCode?: CommandCode;
 }
 
 /** What {@link getopt} found. */
@@ -230,15 +233,20 @@ function unknown(
     ...(s.long ? [`--${s.long}`] : []),
     ...(s.short ? [`-${s.short}`] : []),
   ]);
-  report(diags, "E0101", `unknown option \`${flag.value}\` for \`${options.program}\``, {
-    span: flag.span,
-    label: "not an option of this command",
-    notes: [`${options.program} prints: ${real}`],
-    help: [
-      ...(flag.value.startsWith("--") ? suggestHelp(flag.value, candidates) : []),
-      ...(options.unknownHelp ?? []),
-    ],
-  });
+  report(
+    diags,
+    options.unknownCode ?? "E0101",
+    `unknown option \`${flag.value}\` for \`${options.program}\``,
+    {
+      span: flag.span,
+      label: "not an option of this command",
+      notes: [`${options.program} prints: ${real}`],
+      help: [
+        ...(flag.value.startsWith("--") ? suggestHelp(flag.value, candidates) : []),
+        ...(options.unknownHelp ?? []),
+      ],
+    },
+  );
 }
 
 function missingValue(

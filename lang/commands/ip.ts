@@ -140,7 +140,7 @@ export function parseIp(ctx: CommandContext): IpCommand | UsageCommand | undefin
         label: "not an `ip` option",
         notes: [`ip prints: Option "${w.text}" is unknown, try "ip -help".`],
         help: [
-          ...suggestHelp(opt, GLOBAL_OPTIONS.map(([n]) => n)),
+          ...(opt.length > 2 ? suggestHelp(opt, GLOBAL_OPTIONS.map(([n]) => n)) : []),
           "the lab's `ip` options are `-j`, `-p`, `-br`, `-d`, `-s`, `-4`, `-6`, `-0` and `-f FAMILY`",
         ],
       });

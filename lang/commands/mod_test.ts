@@ -45,7 +45,7 @@ Deno.test("parseCommand recognises programs", async (t) => {
   });
 
   await t.step("unsupported sudo options and a bare sudo", () => {
-    const { d, at } = expectFailure("sudo -i modprobe vdpa", "E0101");
+    const { d, at } = expectFailure("sudo -i modprobe vdpa", "E0113");
     assert.equal(primaryText(d, at), "-i");
     assert.deepEqual(d.notes, ["sudo prints: sudo: invalid option -- 'i'"]);
     expectFailure("sudo", "E0103");

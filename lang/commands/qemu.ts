@@ -273,7 +273,7 @@ export function parseQemu(ctx: CommandContext): QemuCommand | UsageCommand | und
     }
     if (JSON_CAPABLE.has(name) && a.text.trimStart().startsWith("{")) {
       ok = false;
-      report(diags, "E0116", `JSON syntax for \`${w.text}\` is not supported`, {
+      report(diags, "E0116", `the JSON form of \`${w.text}\` is not supported`, {
         span: a.span,
         label: "JSON option",
         help: [`write the option as a comma list, e.g. \`${w.text} ${jsonExample(name)}\``],
