@@ -509,7 +509,10 @@ function checkViommu(config: QemuConfig, diags: Diagnostics): void {
           secondary: config.machine.type.explicit
             ? [{ span: config.machine.type.span, message: "machine type" }]
             : [],
-          notes: [`QEMU says: Option '-device intel-iommu' cannot be handled by this machine`],
+          notes: [
+            "only q35 lets intel-iommu be created with -device (machine_class_allow_dynamic_sysbus_dev)",
+            "QEMU 9.x and older say: Option '-device intel-iommu' cannot be handled by this machine",
+          ],
           help: ["use `-machine q35`"],
         }),
       );
