@@ -157,6 +157,14 @@ Deno.test("disable-legacy=auto resolves from the bus; variants force it", () => 
     `${Q} -device pcie-root-port,id=rp1 -netdev tap,id=n -device virtio-net-pci,bus=rp1,netdev=n`,
   ).config;
   assertEquals(value(nic(behind).disableLegacy), [true, false]);
+  const ioh = resolve(
+    `${Q} -device ioh3420,id=rp2 -netdev tap,id=n -device virtio-net-pci,bus=rp2,netdev=n`,
+  ).config;
+  assertEquals(value(nic(ioh).disableLegacy), [true, false]);
+  const bridge = resolve(
+    `${Q} -device pcie-pci-bridge,id=br1 -netdev tap,id=n -device virtio-net-pci,bus=br1,netdev=n`,
+  ).config;
+  assertEquals(value(nic(bridge).disableLegacy), [false, false]);
   const modern =
     resolve(`${Q} -netdev tap,id=n -device virtio-net-pci-non-transitional,netdev=n`).config;
   assertEquals(nic(modern).disableLegacy.value, true);
