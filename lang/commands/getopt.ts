@@ -53,8 +53,10 @@ export interface FoundOpt {
 
 /** Options of {@link getopt}. */
 export interface GetoptOptions {
-  /** Program name used in the real error texts (`modprobe`). */
+  /** Program name used in the real error texts (`modprobe`, `EAL`). */
   readonly program: string;
+  /** The command as the user knows it, for our messages (default: `program`). */
+  readonly command?: string;
   readonly specs: readonly OptSpec[];
   /** Operands may be mixed with options (glibc's default); otherwise the first operand stops. */
   readonly permute: boolean;
@@ -111,16 +113,21 @@ export function getopt(
         const choices = options.specs.filter((s) => s.long?.startsWith(name)).map((s) =>
           `--${s.long}`
         );
-        report(diags, "E0101", `ambiguous option \`${flag.value}\` for \`${options.program}\``, {
-          span: flag.span,
-          label: "matches several options",
-          notes: [
-            `${options.program} prints: ${options.program}: option '${flag.value}' is ambiguous; possibilities: ${
-              choices.map((c) => `'${c}'`).join(" ")
-            }`,
-          ],
-          help: [`write one of ${choices.map((c) => `\`${c}\``).join(", ")} in full`],
-        });
+        report(
+          diags,
+          "E0101",
+          `ambiguous option \`${flag.value}\` for \`${options.command ?? options.program}\``,
+          {
+            span: flag.span,
+            label: "matches several options",
+            notes: [
+              `${options.program} prints: ${options.program}: option '${flag.value}' is ambiguous; possibilities: ${
+                choices.map((c) => `'${c}'`).join(" ")
+              }`,
+            ],
+            help: [`write one of ${choices.map((c) => `\`${c}\``).join(", ")} in full`],
+          },
+        );
         continue;
       }
       if (!spec) {

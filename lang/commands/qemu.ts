@@ -240,6 +240,9 @@ export function parseQemu(ctx: CommandContext): QemuCommand | UsageCommand | und
         notes: [`QEMU prints: ${program}: ${w.text}: invalid option`],
         help: [...suggestHelp(`-${raw}`, candidates)],
       });
+      // Most options take an argument: take the next word with it rather than call it a disk.
+      const next = args[i + 1];
+      if (next && (next.quoted || !next.text.startsWith("-"))) i++;
       continue;
     }
     const flag = loc(w);

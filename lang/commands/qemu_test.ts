@@ -208,6 +208,11 @@ Deno.test("QEMU options", async (t) => {
     assert.deepEqual(r.codes, ["E0101", "W0012", "E0110", "E0101"]);
   });
 
+  await t.step("an unknown option takes its argument with it (no disk-image warning)", () => {
+    const r = parseForTest("qemu-system-x86_64 -netdv tap,id=n0 -m 1G");
+    assert.deepEqual(r.codes, ["E0101"]);
+  });
+
   await t.step("help queries and JSON are refused with a way out", () => {
     for (
       const text of [

@@ -92,7 +92,7 @@ Deno.test("dpdk-testpmd", async (t) => {
     assert.equal(cmd.forwardMode?.value, "io");
     assert.equal(cmd.nbCores?.value, 1);
     const amb = expectFailure("dpdk-testpmd -- --rx=1", "E0101");
-    assert.equal(amb.d.message, "ambiguous option `--rx` for `testpmd`");
+    assert.equal(amb.d.message, "ambiguous option `--rx` for `dpdk-testpmd`");
   });
 
   await t.step("unknown application options are named, with a suggestion", () => {
