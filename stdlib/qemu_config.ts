@@ -1450,6 +1450,19 @@ class Resolver {
       const p = t?.get(k);
       return p ? written(p.value as number, p.span) : undefined;
     };
+    // machine_parse_smp_config: a topology parameter given as 0 is rejected (QEMU 9.0 on).
+    const zero = t?.items.find((p) => p.value === 0 && p.key !== "cpus" && p.key !== "maxcpus");
+    if (zero) {
+      this.#diags.push(
+        error("E0238", `\`${zero.key}=0\` is not a CPU topology`, {
+          span: zero.span,
+          label: "must be at least 1",
+          notes: ["CPU topology parameters must be greater than zero"],
+        }),
+      );
+      const one = fixed(1, at);
+      return { span: at, cpus: one, maxcpus: one, sockets: one, cores: one, threads: one };
+    }
     const cpus0 = get("cpus");
     const sockets0 = get("sockets");
     const cores0 = get("cores");

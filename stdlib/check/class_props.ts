@@ -179,7 +179,7 @@ export function typeProps(
       diags.push(
         error("E0225", `unknown property \`${pre}${key}\` for ${what} \`${owner}\``, {
           span: item.key.span,
-          label: `\`${owner}\` has no property \`${key}\``,
+          label: `\`${owner}\` has no property \`${pre}${key}\``,
           notes: [unknownNote(schema, owner, key)],
           ...(help === undefined ? {} : { help: [help] }),
         }),
@@ -258,7 +258,7 @@ export function typeProps(
           span: options.at ?? list.span,
           label: `no \`${pre}${key}\` given`,
           notes: qemu || given !== undefined ? [`${tool} says: ${real}`] : [],
-          help: [`add \`${pre}${key}=…\` (${prop.desc})`],
+          help: [`add \`${pre}${key}=…\`: ${prop.desc}`],
         }),
       );
     }

@@ -114,3 +114,20 @@ Deno.test("ovsColumns() lists a table's columns for completion", () => {
   assertEquals(ovsColumns("Bridge").includes("datapath_type"), true);
   assertEquals(ovsColumns("QoS"), []);
 });
+
+Deno.test("rendered OVS and testpmd diagnostics (golden)", async (t) => {
+  const { renderDiagnostics } = await import("../../lang/render.ts");
+  const { SourceMap } = await import("../../lang/span.ts");
+  const { checkTestpmd } = await import("./testpmd.ts");
+  const { testTestpmd } = await import("./test_commands.ts");
+  const ovs =
+    "ovs-vsctl add-br br0 -- add-port br0 vhu0 -- set Interface vhu0 type=dpdkvhostuserclient options:vhost-server-pth=/tmp/vhu0";
+  const pmd = "dpdk-testpmd -l 0-1 --vdev 'net_vhost0,iface=/tmp/vhu0,client=yes,queues=0' -- -i";
+  const sources = new SourceMap();
+  sources.add("ovs.vdpa", ovs + "\n");
+  sources.add("pmd.vdpa", pmd + "\n");
+  const diags = new Diagnostics();
+  checkOvs(testOvs(ovs, "ovs.vdpa"), diags, new OvsCheckState());
+  checkTestpmd(testTestpmd(pmd, "pmd.vdpa"), diags);
+  await t.assertSnapshot(renderDiagnostics(diags.items, sources), { serializer: String });
+});
