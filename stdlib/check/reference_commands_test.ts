@@ -68,3 +68,31 @@ Deno.test("the SVQ command from qemu-devel resolves to what it says", () => {
     false,
   ]);
 });
+
+Deno.test("the reference pitfalls that are about command lines get their diagnostic", () => {
+  const file = new URL("../../lang/commands/testdata/reference_pitfalls.vdpa", import.meta.url);
+  const text = Deno.readTextFileSync(file);
+  const got: Record<string, string[]> = {};
+  for (const words of testStatements(text, "reference_pitfalls.vdpa")) {
+    const cmd = parseCommand(words, new Diagnostics());
+    if (cmd?.kind !== "qemu") continue;
+    const diags = new Diagnostics();
+    resolveQemu(cmd, diags);
+    got[text.slice(cmd.span.start, cmd.span.end)] = diags.items.map((d) => d.code);
+  }
+  const codes = (fragment: string) => {
+    const key = Object.keys(got).find((k) => k.includes(fragment));
+    if (key === undefined) throw new Error(`no pitfall with ${fragment}`);
+    return got[key];
+  };
+  // vhost-user without share=on: QEMU starts, the back-end cannot map guest RAM.
+  assertEquals(codes("-netdev vhost-user"), ["W0225"]);
+  // tx_queue_size=1024 on tap: QEMU clamps it to 256 without a word.
+  assertEquals(codes("tx_queue_size=1024"), ["W0224"]);
+  // vhost-vdpa behind an e1000: "vhost-vdpa requires frontend driver virtio-net-*".
+  assertEquals(codes("-device e1000"), ["W0221", "E0234"]);
+  // SVQ's feature check needs the vDPA device's features: the VM model reports it at start.
+  assertEquals(codes("x-svq=on"), []);
+  // intremap=on without a split irqchip only fails under KVM; this line runs on TCG.
+  assertEquals(codes("intremap=on"), []);
+});
