@@ -240,18 +240,22 @@ function unknown(
     ...(s.long ? [`--${s.long}`] : []),
     ...(s.short ? [`-${s.short}`] : []),
   ]);
+  const command = options.command ?? options.program;
+  const suggestion = flag.value.startsWith("--") ? suggestHelp(flag.value, candidates) : [];
+  const listing = candidates.length === 0
+    ? `\`${command}\` takes no options`
+    : candidates.length <= 16
+    ? `\`${command}\` accepts ${candidates.map((c) => `\`${c}\``).join(", ")}`
+    : `\`help ${command}\` lists its options`;
   report(
     diags,
     options.unknownCode ?? "E0101",
-    `unknown option \`${flag.value}\` for \`${options.program}\``,
+    `unknown option \`${flag.value}\` for \`${command}\``,
     {
       span: flag.span,
       label: "not an option of this command",
       notes: [`${options.program} prints: ${real}`],
-      help: [
-        ...(flag.value.startsWith("--") ? suggestHelp(flag.value, candidates) : []),
-        ...(options.unknownHelp ?? []),
-      ],
+      help: [...suggestion, ...(options.unknownHelp ?? []), listing],
     },
   );
 }

@@ -37,7 +37,7 @@ import type {
   UsageCommand,
 } from "./ast.ts";
 import { type CommandContext, usage } from "./context.ts";
-import { loc, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
+import { loc, own, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
 import { firstMatch, matches } from "./matches.ts";
 import { maxUnsigned, parseMac, parseUnsigned } from "./numbers.ts";
 import { report, suggestHelp } from "./report.ts";
@@ -438,7 +438,7 @@ class IpParser {
       return undefined;
     }
     const type = p.type;
-    const typeRule = LINK_TYPES[type.text];
+    const typeRule = own(LINK_TYPES, type.text);
     if (!typeRule) {
       report(this.#diags, "E0120", `link type \`${type.text}\` is not modelled`, {
         span: type.span,

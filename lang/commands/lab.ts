@@ -51,7 +51,7 @@ import type {
   ShowSubject,
 } from "./ast.ts";
 import type { CommandContext } from "./context.ts";
-import { loc, sliceWord, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
+import { loc, own, sliceWord, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
 import { parseMac, parseUnsigned } from "./numbers.ts";
 import { report, suggestHelp } from "./report.ts";
 
@@ -826,7 +826,9 @@ class LabParser {
         });
         return undefined;
       }
-      const spec: ValueSpec | undefined = specs ? specs[key.value] : { expect: ALL_QUANTITY_KINDS };
+      const spec: ValueSpec | undefined = specs
+        ? own(specs, key.value)
+        : { expect: ALL_QUANTITY_KINDS };
       if (!spec) {
         report(this.#diags, "E0101", `unknown option \`${key.value}\` for \`${statement}\``, {
           span: key.span,
