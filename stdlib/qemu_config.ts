@@ -43,7 +43,13 @@ import {
   type PropValue,
 } from "./catalog/schema.ts";
 import { CHARDEV_BACKENDS } from "./catalog/qemu_chardev.ts";
-import { DEVICE_DRIVERS, NIC_MODEL_ALIASES, VIRTIO_NET_DRIVERS } from "./catalog/qemu_device.ts";
+import {
+  DEVICE_DRIVERS,
+  NIC_MODEL_ALIASES,
+  PCI_BRIDGE_DRIVERS,
+  PCIE_PORT_DRIVERS,
+  VIRTIO_NET_DRIVERS,
+} from "./catalog/qemu_device.ts";
 import {
   ACCEL_SCHEMA,
   ACCELERATORS,
@@ -313,7 +319,11 @@ export interface VirtioIommuDeviceConfig extends DeviceBase {
   readonly bootBypass: Setting<boolean>;
 }
 
-/** PCIe root ports and PCI bridges (they only decide a device's bus). */
+/**
+ * Devices that provide a bus and only decide where other devices sit: `pcie-root-port` for
+ * PCIe slots (pcie-root-port, ioh3420, X3130 switch ports), `pci-bridge` for conventional or
+ * extra root buses (pci-bridge, pcie-pci-bridge, i82801b11-bridge, pxb, pxb-pcie).
+ */
 export interface BridgeDeviceConfig extends DeviceBase {
   readonly kind: "pcie-root-port" | "pci-bridge";
 }
@@ -614,28 +624,24 @@ class Resolver {
   #mOption(opt: QemuOption): void {
     const list = listOf(opt, "size");
     this.#memSpan = opt.span;
-    // -m reads a bare number as MiB (system/vl.c parse_memory_options), so type `size` here.
-    const typed = this.#type(list, MEMORY_SCHEMA, "memory", "option", ["size"]);
-    void typed;
+    // -m reads a bare number as MiB (system/vl.c parse_memory_options), so `size` is read here.
+    this.#type(list, MEMORY_SCHEMA, "memory", "option", ["size"]);
     const item = [...list.items].reverse().find((i) => i.key.value === "size");
     const text = item?.value;
     if (!item || !text) return;
     const bytes = parseSize(text.value, BigInt(MiB));
-    if (bytes === undefined || bytes === 0n) {
+    if (bytes === undefined) {
       this.#diags.push(
         error("E0226", `invalid memory size \`${text.value}\``, {
           span: text.span,
           label: "expected a size like `4G` or `2048` (MiB)",
-          notes: [
-            bytes === 0n
-              ? "QEMU says: ram size can't be 0"
-              : "QEMU says: Parameter 'size' expects a non-negative number below 2^64",
-          ],
+          notes: ["QEMU says: Parameter 'size' expects a non-negative number below 2^64"],
         }),
       );
       return;
     }
-    this.#memSize = written(Number(bytes), text.span);
+    // parse_memory_options: "-m 0" falls back to the default size, for backward compatibility.
+    this.#memSize = written(bytes === 0n ? DEFAULT_RAM_SIZE : Number(bytes), text.span);
   }
 
   #smpOption(opt: QemuOption): void {
@@ -1171,12 +1177,11 @@ class Resolver {
           granule: settingOf(typed, schema, "granule", opt.span, "host"),
           bootBypass: settingOf(typed, schema, "boot-bypass", opt.span, true),
         };
-      case "pcie-root-port":
-      case "pci-bridge":
-        return { ...base, kind: schema.name };
       default:
         break;
     }
+    if (PCIE_PORT_DRIVERS.includes(schema.name)) return { ...base, kind: "pcie-root-port" };
+    if (PCI_BRIDGE_DRIVERS.includes(schema.name)) return { ...base, kind: "pci-bridge" };
     if (schema.status === "ignored") {
       this.#ignoredClasses.push(driver);
       const chardev = optLocated(typed, "chardev");
@@ -1445,6 +1450,19 @@ class Resolver {
       const p = t?.get(k);
       return p ? written(p.value as number, p.span) : undefined;
     };
+    // machine_parse_smp_config: a topology parameter given as 0 is rejected (QEMU 9.0 on).
+    const zero = t?.items.find((p) => p.value === 0 && p.key !== "cpus" && p.key !== "maxcpus");
+    if (zero) {
+      this.#diags.push(
+        error("E0238", `\`${zero.key}=0\` is not a CPU topology`, {
+          span: zero.span,
+          label: "must be at least 1",
+          notes: ["CPU topology parameters must be greater than zero"],
+        }),
+      );
+      const one = fixed(1, at);
+      return { span: at, cpus: one, maxcpus: one, sockets: one, cores: one, threads: one };
+    }
     const cpus0 = get("cpus");
     const sockets0 = get("sockets");
     const cores0 = get("cores");

@@ -120,3 +120,11 @@ export function sliceWord(w: ExpandedWord, from: number, to: number = w.text.len
   for (let i = from; i <= to; i++) offsets.push(sourceOffset(w, i));
   return { text: w.text.slice(from, to), span: subSpan(w, from, to), quoted: w.quoted, offsets };
 }
+
+/**
+ * `record[key]` for a key that came from the script: an own property only, so that words such
+ * as `constructor` or `valueOf` are not mistaken for table entries.
+ */
+export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

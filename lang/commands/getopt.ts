@@ -27,6 +27,7 @@ import type { Diagnostics } from "../diagnostic.ts";
 import type { Span } from "../span.ts";
 import { joinSpans } from "../span.ts";
 import { type ExpandedWord, type Located, located, subSpan } from "../word.ts";
+import type { CommandCode } from "./codes.ts";
 import { loc } from "./cursor.ts";
 import { report, suggestHelp } from "./report.ts";
 
@@ -52,13 +53,17 @@ export interface FoundOpt {
 
 /** Options of {@link getopt}. */
 export interface GetoptOptions {
-  /** Program name used in the real error texts (`modprobe`). */
+  /** Program name used in the real error texts (`modprobe`, `EAL`). */
   readonly program: string;
+  /** The command as the user knows it, for our messages (default: `program`). */
+  readonly command?: string;
   readonly specs: readonly OptSpec[];
   /** Operands may be mixed with options (glibc's default); otherwise the first operand stops. */
   readonly permute: boolean;
   /** Extra help for an unknown option, after any "did you mean". */
   readonly unknownHelp?: readonly string[];
+  /** The code for an unknown option (default E0101). */
+  readonly unknownCode?: CommandCode;
 }
 
 /** What {@link getopt} found. */
@@ -108,16 +113,21 @@ export function getopt(
         const choices = options.specs.filter((s) => s.long?.startsWith(name)).map((s) =>
           `--${s.long}`
         );
-        report(diags, "E0101", `ambiguous option \`${flag.value}\` for \`${options.program}\``, {
-          span: flag.span,
-          label: "matches several options",
-          notes: [
-            `${options.program} prints: ${options.program}: option '${flag.value}' is ambiguous; possibilities: ${
-              choices.map((c) => `'${c}'`).join(" ")
-            }`,
-          ],
-          help: [`write one of ${choices.map((c) => `\`${c}\``).join(", ")} in full`],
-        });
+        report(
+          diags,
+          "E0101",
+          `ambiguous option \`${flag.value}\` for \`${options.command ?? options.program}\``,
+          {
+            span: flag.span,
+            label: "matches several options",
+            notes: [
+              `${options.program} prints: ${options.program}: option '${flag.value}' is ambiguous; possibilities: ${
+                choices.map((c) => `'${c}'`).join(" ")
+              }`,
+            ],
+            help: [`write one of ${choices.map((c) => `\`${c}\``).join(", ")} in full`],
+          },
+        );
         continue;
       }
       if (!spec) {
@@ -230,15 +240,24 @@ function unknown(
     ...(s.long ? [`--${s.long}`] : []),
     ...(s.short ? [`-${s.short}`] : []),
   ]);
-  report(diags, "E0101", `unknown option \`${flag.value}\` for \`${options.program}\``, {
-    span: flag.span,
-    label: "not an option of this command",
-    notes: [`${options.program} prints: ${real}`],
-    help: [
-      ...(flag.value.startsWith("--") ? suggestHelp(flag.value, candidates) : []),
-      ...(options.unknownHelp ?? []),
-    ],
-  });
+  const command = options.command ?? options.program;
+  const suggestion = flag.value.startsWith("--") ? suggestHelp(flag.value, candidates) : [];
+  const listing = candidates.length === 0
+    ? `\`${command}\` takes no options`
+    : candidates.length <= 16
+    ? `\`${command}\` accepts ${candidates.map((c) => `\`${c}\``).join(", ")}`
+    : `\`help ${command}\` lists its options`;
+  report(
+    diags,
+    options.unknownCode ?? "E0101",
+    `unknown option \`${flag.value}\` for \`${command}\``,
+    {
+      span: flag.span,
+      label: "not an option of this command",
+      notes: [`${options.program} prints: ${real}`],
+      help: [...suggestion, ...(options.unknownHelp ?? []), listing],
+    },
+  );
 }
 
 function missingValue(

@@ -37,7 +37,7 @@ import type {
   UsageCommand,
 } from "./ast.ts";
 import { type CommandContext, usage } from "./context.ts";
-import { loc, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
+import { loc, own, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
 import { firstMatch, matches } from "./matches.ts";
 import { maxUnsigned, parseMac, parseUnsigned } from "./numbers.ts";
 import { report, suggestHelp } from "./report.ts";
@@ -140,7 +140,7 @@ export function parseIp(ctx: CommandContext): IpCommand | UsageCommand | undefin
         label: "not an `ip` option",
         notes: [`ip prints: Option "${w.text}" is unknown, try "ip -help".`],
         help: [
-          ...suggestHelp(opt, GLOBAL_OPTIONS.map(([n]) => n)),
+          ...(opt.length > 2 ? suggestHelp(opt, GLOBAL_OPTIONS.map(([n]) => n)) : []),
           "the lab's `ip` options are `-j`, `-p`, `-br`, `-d`, `-s`, `-4`, `-6`, `-0` and `-f FAMILY`",
         ],
       });
@@ -438,7 +438,7 @@ class IpParser {
       return undefined;
     }
     const type = p.type;
-    const typeRule = LINK_TYPES[type.text];
+    const typeRule = own(LINK_TYPES, type.text);
     if (!typeRule) {
       report(this.#diags, "E0120", `link type \`${type.text}\` is not modelled`, {
         span: type.span,

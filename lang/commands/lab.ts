@@ -51,7 +51,7 @@ import type {
   ShowSubject,
 } from "./ast.ts";
 import type { CommandContext } from "./context.ts";
-import { loc, sliceWord, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
+import { loc, own, sliceWord, spanAfter, WordCursor, wordsSpan } from "./cursor.ts";
 import { parseMac, parseUnsigned } from "./numbers.ts";
 import { report, suggestHelp } from "./report.ts";
 
@@ -501,7 +501,19 @@ class LabParser {
     }
     const opWord = args[found.word] as ExpandedWord;
     const opLen = found.op.length;
-    // `=>` and `=<` are common slips for `>=` and `<=`.
+    // `=>` and `=<` are common slips for `>=` and `<=` (the lexer may split `=` from `>`).
+    const before = args[found.word - 1];
+    if (
+      found.at === 0 && before && !before.quoted && before.text.endsWith("=") &&
+      before.span.end === opWord.span.start
+    ) {
+      report(this.#diags, "E0118", `\`=${found.op}\` is not a comparison operator`, {
+        span: joinSpans(subSpan(before, before.text.length - 1), subSpan(opWord, 0, opLen)),
+        label: "unknown operator",
+        help: [`write \`${found.op}=\``],
+      });
+      return undefined;
+    }
     if (found.at > 0 && opWord.text[found.at - 1] === "=") {
       const wrong = opWord.text.slice(found.at - 1, found.at + opLen);
       report(this.#diags, "E0118", `\`${wrong}\` is not a comparison operator`, {
@@ -814,8 +826,10 @@ class LabParser {
         });
         return undefined;
       }
-      const spec: ValueSpec | undefined = specs ? specs[key.value] : { expect: ALL_QUANTITY_KINDS };
-      if (!spec || !allowed) {
+      const spec: ValueSpec | undefined = specs
+        ? own(specs, key.value)
+        : { expect: ALL_QUANTITY_KINDS };
+      if (!spec) {
         report(this.#diags, "E0101", `unknown option \`${key.value}\` for \`${statement}\``, {
           span: key.span,
           label: "not an option of this statement",

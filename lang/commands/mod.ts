@@ -28,7 +28,7 @@ import { joinSpans } from "../span.ts";
 import type { ExpandedWord } from "../word.ts";
 import type { Command, CommandBase, OutputFilter } from "./ast.ts";
 import type { CommandContext } from "./context.ts";
-import { basename, loc, wordsSpan } from "./cursor.ts";
+import { basename, loc, own, wordsSpan } from "./cursor.ts";
 import { LAB_KEYWORDS, parseLab } from "./lab.ts";
 import { parseIp } from "./ip.ts";
 import { parseLsmod, parseModprobe, parseRmmod } from "./modprobe.ts";
@@ -61,6 +61,25 @@ const PROGRAMS: Readonly<Record<string, FamilyParser>> = {
   "qemu-kvm": parseQemu,
   qemu: parseQemu,
   ...Object.fromEntries(Object.keys(QEMU_TARGETS).map((t) => [`qemu-system-${t}`, parseQemu])),
+};
+
+/** Real tools people reach for in the same howtos, and what to write in the lab instead. */
+const NOT_MODELLED: Readonly<Record<string, string>> = {
+  tee: "write `echo VALUE | sudo tee PATH`",
+  insmod: "load modules with `modprobe MODULE`, which also loads their dependencies",
+  brctl: "create bridges with `ip link add br0 type bridge` and `ip link set tap0 master br0`",
+  tunctl: "create taps with `ip tuntap add tap0 mode tap`",
+  tcpdump: "record packets with `capture IFACE to FILE`",
+  iperf: "generate load with `traffic T from EP to EP size=… rate=…`",
+  iperf3: "generate load with `traffic T from EP to EP size=… rate=…`",
+  ethtool: "read counters with `show stats` and `vdpa dev vstats show`",
+  dmesg: "read the kernel's messages with `show log`",
+  lspci: "see devices with `show topology`",
+  virsh: "write the QEMU command line itself (`qemu-system-x86_64 …`)",
+  devlink: "create vDPA devices with `vdpa dev add`",
+  "ovs-ofctl": "the lab's OVS bridges forward like `NORMAL`; configure them with `ovs-vsctl`",
+  "ovs-appctl": "inspect OVS with `ovs-vsctl show` and `show stats`",
+  "dpdk-vdpa": "attach a vDPA device with `qemu-system-x86_64 -netdev vhost-vdpa,…`",
 };
 
 /** Every program name the lab recognises (echo included). */
@@ -149,9 +168,18 @@ function dispatch(words: readonly ExpandedWord[], diags: Diagnostics): Command |
     return parseLab(ctx);
   }
   if (isEcho) return parseEcho(ctx, tee);
-  const family = PROGRAMS[name];
+  const family = own(PROGRAMS, name);
   if (family) return family(ctx);
   if (name.startsWith("qemu-system-")) return parseQemu(ctx);
+  const instead = own(NOT_MODELLED, name);
+  if (instead !== undefined) {
+    report(diags, "E0120", `\`${name}\` is not modelled`, {
+      span: programWord.span,
+      label: "a real tool the lab does not run",
+      help: [instead],
+    });
+    return undefined;
+  }
   const candidates = [...KNOWN_PROGRAMS, ...LAB_KEYWORDS];
   report(diags, "E0100", `unknown command \`${programWord.text}\``, {
     span: programWord.span,

@@ -45,7 +45,7 @@ Deno.test("parseCommand recognises programs", async (t) => {
   });
 
   await t.step("unsupported sudo options and a bare sudo", () => {
-    const { d, at } = expectFailure("sudo -i modprobe vdpa", "E0101");
+    const { d, at } = expectFailure("sudo -i modprobe vdpa", "E0113");
     assert.equal(primaryText(d, at), "-i");
     assert.deepEqual(d.notes, ["sudo prints: sudo: invalid option -- 'i'"]);
     expectFailure("sudo", "E0103");
@@ -157,4 +157,17 @@ Deno.test("words from variables keep the location of `${name}`", () => {
   if (r.cmd?.kind !== "vdpa-dev-add") throw new Error("dev add expected");
   assert.equal(r.cmd.name.value, "vdpa7");
   assert.equal(r.at(r.cmd.name.span), "${dev}");
+});
+
+Deno.test("real tools the lab does not run say what to write instead", () => {
+  const { d, at } = expectFailure("sudo tcpdump -i tap0 -w out.pcap", "E0120");
+  assert.equal(primaryText(d, at), "tcpdump");
+  assert.equal(d.help[0], "record packets with `capture IFACE to FILE`");
+  assert.equal(
+    expectFailure("tee /sys/bus/vdpa/drivers_autoprobe", "E0120").d.help[0],
+    "write `echo VALUE | sudo tee PATH`",
+  );
+  // Prototype names are not table entries.
+  expectFailure("constructor", "E0100");
+  expectFailure("toString x", "E0100");
 });

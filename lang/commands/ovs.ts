@@ -26,7 +26,7 @@ import type { Prop, PropList } from "../props.ts";
 import { type ExpandedWord, type Located, located, subSpan } from "../word.ts";
 import type { OvsOption, OvsSubcommand, OvsVsctlCommand, UsageCommand } from "./ast.ts";
 import { type CommandContext, usage } from "./context.ts";
-import { isOptionWord, loc, spanAfter, wordsSpan } from "./cursor.ts";
+import { isOptionWord, loc, own, spanAfter, wordsSpan } from "./cursor.ts";
 import { parseUnsigned } from "./numbers.ts";
 import { report, suggestHelp } from "./report.ts";
 
@@ -156,9 +156,9 @@ export function parseOvsVsctl(ctx: CommandContext): OvsVsctlCommand | UsageComma
     ) {
       return usage(ctx, "ovs-vsctl");
     }
-    if (!(name.value in GLOBAL_OPTIONS)) break; // a command option: belongs to the first command
+    if (own(GLOBAL_OPTIONS, name.value) === undefined) break; // a command option: belongs to the first command
     let v = value;
-    if (GLOBAL_OPTIONS[name.value] && !v) {
+    if (own(GLOBAL_OPTIONS, name.value) && !v) {
       const next = first[i + 1];
       if (!next) {
         report(ctx.diags, "E0102", `option \`${w.text}\` needs a value`, {
@@ -251,7 +251,7 @@ function parseSubcommand(
   }
   const verb = verbWord.text;
   const args = seg.slice(i + 1);
-  const rule = COMMANDS[verb];
+  const rule = own(COMMANDS, verb);
   if (!rule) {
     const unmodelled = UNMODELLED.includes(verb);
     report(
@@ -413,7 +413,7 @@ function usageOf(verb: string): string {
     "list-ports": "write `ovs-vsctl list-ports BRIDGE`",
     "br-exists": "write `ovs-vsctl br-exists BRIDGE`",
   };
-  return forms[verb] ?? `write \`ovs-vsctl ${verb}\``;
+  return own(forms, verb) ?? `write \`ovs-vsctl ${verb}\``;
 }
 
 /** Case-insensitive exact match, else a unique case-insensitive prefix (ovs-vsctl get_table()). */

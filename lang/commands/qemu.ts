@@ -28,7 +28,7 @@ import type { Span } from "../span.ts";
 import type { ExpandedWord } from "../word.ts";
 import type { QemuCommand, QemuOption, UsageCommand } from "./ast.ts";
 import { type CommandContext, usage } from "./context.ts";
-import { loc } from "./cursor.ts";
+import { loc, own } from "./cursor.ts";
 import { parseCommaList } from "./prop_list.ts";
 import { report, suggestHelp } from "./report.ts";
 
@@ -201,7 +201,7 @@ export function parseQemu(ctx: CommandContext): QemuCommand | UsageCommand | und
   const program = ctx.name;
   let target: "x86_64" | "aarch64" = "x86_64";
   if (program.startsWith("qemu-system-")) {
-    const t = QEMU_TARGETS[program.slice("qemu-system-".length)];
+    const t = own(QEMU_TARGETS, program.slice("qemu-system-".length));
     if (!t) {
       report(diags, "E0114", `unsupported QEMU target \`${program}\``, {
         span: ctx.base.program.span,
@@ -229,8 +229,8 @@ export function parseQemu(ctx: CommandContext): QemuCommand | UsageCommand | und
     }
     const raw = w.text.startsWith("--") ? w.text.slice(2) : w.text.slice(1);
     if (raw === "h" || raw === "help" || raw === "version") return usage(ctx, "qemu");
-    const name = ALIASES[raw] ?? raw;
-    const rule = OPTIONS[name];
+    const name = own(ALIASES, raw) ?? raw;
+    const rule = own(OPTIONS, name);
     if (!rule) {
       ok = false;
       const candidates = Object.keys(OPTIONS).map((o) => `-${o}`);
@@ -238,8 +238,14 @@ export function parseQemu(ctx: CommandContext): QemuCommand | UsageCommand | und
         span: w.span,
         label: "not a QEMU option",
         notes: [`QEMU prints: ${program}: ${w.text}: invalid option`],
-        help: [...suggestHelp(`-${raw}`, candidates)],
+        help: [
+          ...suggestHelp(`-${raw}`, candidates),
+          "`help qemu` lists the options the lab knows",
+        ],
       });
+      // Most options take an argument: take the next word with it rather than call it a disk.
+      const next = args[i + 1];
+      if (next && (next.quoted || !next.text.startsWith("-"))) i++;
       continue;
     }
     const flag = loc(w);
@@ -273,7 +279,7 @@ export function parseQemu(ctx: CommandContext): QemuCommand | UsageCommand | und
     }
     if (JSON_CAPABLE.has(name) && a.text.trimStart().startsWith("{")) {
       ok = false;
-      report(diags, "E0116", `JSON syntax for \`${w.text}\` is not supported`, {
+      report(diags, "E0116", `the JSON form of \`${w.text}\` is not supported`, {
         span: a.span,
         label: "JSON option",
         help: [`write the option as a comma list, e.g. \`${w.text} ${jsonExample(name)}\``],
@@ -353,5 +359,5 @@ export const QEMU_OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
 
 /** True if the option `name` (without dashes) is accepted but ignored for I/O. */
 export function qemuOptionIgnored(name: string): boolean {
-  return OPTIONS[ALIASES[name] ?? name]?.ignored !== undefined;
+  return own(OPTIONS, own(ALIASES, name) ?? name)?.ignored !== undefined;
 }

@@ -51,6 +51,7 @@ export function parseSudo(
     program: "sudo",
     specs: SUDO_OPTIONS,
     permute: false,
+    unknownCode: "E0113",
     unknownHelp: ["the lab has no users or passwords: drop the option, or `sudo` altogether"],
   });
   if (r.failed) return undefined;

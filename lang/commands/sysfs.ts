@@ -246,7 +246,7 @@ function interpretEscapes(s: string): string {
       v: "\v",
       "\\": "\\",
     };
-    if (d in simple) out += simple[d];
+    if (Object.hasOwn(simple, d)) out += simple[d];
     else if (d === "c") return out;
     else if (d === "0") {
       const m = /^[0-7]{0,3}/.exec(s.slice(i + 1))?.[0] ?? "";

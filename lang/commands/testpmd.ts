@@ -189,6 +189,7 @@ export function parseTestpmd(ctx: CommandContext): TestpmdCommand | UsageCommand
     APP_OPTIONS.some((s) => `--${s.long}` === w.replace(/=.*$/, "") || `-${s.short}` === w);
   const eal = getopt(ealWords, diags, {
     program: "EAL",
+    command: "dpdk-testpmd",
     specs: EAL_OPTIONS,
     permute: false,
     unknownHelp: dd < 0 && ealWords.some((w) => appHelp(w.text))
@@ -209,6 +210,7 @@ export function parseTestpmd(ctx: CommandContext): TestpmdCommand | UsageCommand
   if (eal.options.some((o) => o.spec.name === "help")) return usage(ctx, "testpmd");
   const app = getopt(appWords, diags, {
     program: "testpmd",
+    command: "dpdk-testpmd",
     specs: APP_OPTIONS,
     permute: true,
     unknownHelp: ["testpmd prints its usage and exits on an unknown option"],

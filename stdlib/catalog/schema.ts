@@ -441,3 +441,79 @@ export function expectedText(e: ValueError, prop: PropSchema): string {
       return "expected a value";
   }
 }
+
+function defaultProblem(prop: PropSchema): string | undefined {
+  const d = prop.default;
+  if (d === undefined) return undefined;
+  switch (prop.type) {
+    case "bool":
+      return typeof d === "boolean" ? undefined : "a bool default must be true or false";
+    case "onoffauto":
+      return d === "on" || d === "off" || d === "auto" ? undefined : "default must be on/off/auto";
+    case "int":
+    case "uint":
+    case "size": {
+      if (typeof d !== "number" || !Number.isInteger(d)) {
+        return "a numeric default must be an integer";
+      }
+      const r = parseValue(String(d), prop);
+      return r.ok ? undefined : `default ${d} is outside the property's range`;
+    }
+    case "enum":
+      return typeof d === "string" && (prop.values ?? []).includes(d)
+        ? undefined
+        : `default ${String(d)} is not one of the values`;
+    default:
+      return typeof d === "string" ? undefined : "a text default must be a string";
+  }
+}
+
+/**
+ * What is wrong with a catalog as data (empty when nothing): every property has a description,
+ * an enum has values, a default has the property's type and range, a required property has no
+ * default, a removed one is not required, class keys match class names and aliases resolve.
+ *
+ * @example
+ * ```ts
+ * import { catalogProblems, type ClassCatalog } from "./schema.ts";
+ * const broken: ClassCatalog = {
+ *   kind: "thing",
+ *   classes: {
+ *     a: {
+ *       name: "a", desc: "", status: "modelled", style: "keyval",
+ *       props: { n: { type: "bool", default: 1, ioRelevant: true, desc: "n" } },
+ *     },
+ *   },
+ *   aliases: { b: "c" },
+ * };
+ * if (catalogProblems(broken).length !== 2) throw new Error("bad default and bad alias");
+ * ```
+ */
+export function catalogProblems(catalog: ClassCatalog): string[] {
+  const out: string[] = [];
+  for (const [key, cls] of Object.entries(catalog.classes)) {
+    if (cls.name !== key) out.push(`${key}: class is named ${cls.name}`);
+    out.push(...schemaProblems(cls).map((p) => `${key}.${p}`));
+  }
+  for (const [alias, target] of Object.entries(catalog.aliases)) {
+    if (!Object.hasOwn(catalog.classes, target)) out.push(`alias ${alias} → unknown ${target}`);
+  }
+  return out;
+}
+
+/** What is wrong with one class schema's property table (see {@link catalogProblems}). */
+export function schemaProblems(schema: ClassSchema): string[] {
+  const out: string[] = [];
+  for (const [key, prop] of Object.entries(schema.props)) {
+    if (prop.desc.trim() === "") out.push(`${key}: no description`);
+    if (prop.type === "enum" && (prop.values ?? []).length === 0) {
+      out.push(`${key}: enum without values`);
+    }
+    if (prop.type === "ref" && prop.refKind === undefined) out.push(`${key}: ref without refKind`);
+    const dp = defaultProblem(prop);
+    if (dp) out.push(`${key}: ${dp}`);
+    if (prop.required && prop.default !== undefined) out.push(`${key}: required with a default`);
+    if (prop.required && prop.removed !== undefined) out.push(`${key}: required but removed`);
+  }
+  return out;
+}

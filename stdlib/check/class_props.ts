@@ -108,7 +108,11 @@ export interface TypePropsOptions {
   readonly owner: string;
   /** What the class is, for messages: `netdev`, `device`, `chardev`, `object`, `vdev`. */
   readonly what: string;
-  /** Keys handled by the caller (the head item, `-nic model=` …): not typed here. */
+  /**
+   * Keys handled by the caller (the head of a class list such as `type` or `driver`, `-nic
+   * model=` …): not typed here. An implicit first item whose key is not skipped is typed like
+   * any other (`-m 4G` is `size=4G`).
+   */
   readonly skip?: readonly string[];
   /** Collects the items of properties that are ignored for I/O (reported once per command). */
   readonly ignoredSink?: Prop[];
@@ -153,7 +157,6 @@ export function typeProps(
   const out: TypedProp[] = [];
   const qemu = schema.style !== "kvargs" && schema.style !== "ovsdb";
   for (const item of list.items) {
-    if (item.implicit) continue;
     let key = item.key.value;
     if (skip.has(key)) continue;
     let text = item.value?.value;
@@ -176,7 +179,7 @@ export function typeProps(
       diags.push(
         error("E0225", `unknown property \`${pre}${key}\` for ${what} \`${owner}\``, {
           span: item.key.span,
-          label: `\`${owner}\` has no property \`${key}\``,
+          label: `\`${owner}\` has no property \`${pre}${key}\``,
           notes: [unknownNote(schema, owner, key)],
           ...(help === undefined ? {} : { help: [help] }),
         }),
@@ -255,7 +258,7 @@ export function typeProps(
           span: options.at ?? list.span,
           label: `no \`${pre}${key}\` given`,
           notes: qemu || given !== undefined ? [`${tool} says: ${real}`] : [],
-          help: [`add \`${pre}${key}=…\` (${prop.desc})`],
+          help: [`add \`${pre}${key}=…\`: ${prop.desc}`],
         }),
       );
     }

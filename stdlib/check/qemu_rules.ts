@@ -509,7 +509,10 @@ function checkViommu(config: QemuConfig, diags: Diagnostics): void {
           secondary: config.machine.type.explicit
             ? [{ span: config.machine.type.span, message: "machine type" }]
             : [],
-          notes: [`QEMU says: Option '-device intel-iommu' cannot be handled by this machine`],
+          notes: [
+            "only q35 lets intel-iommu be created with -device (machine_class_allow_dynamic_sysbus_dev)",
+            "QEMU 9.x and older say: Option '-device intel-iommu' cannot be handled by this machine",
+          ],
           help: ["use `-machine q35`"],
         }),
       );
@@ -619,6 +622,16 @@ function checkViommu(config: QemuConfig, diags: Diagnostics): void {
   }
 }
 
+/** Why guest RAM is not shared, for the label at the setting that decides it. */
+function unsharedWhy(config: QemuConfig): string {
+  const s = config.sharedMemory;
+  if (s.explicit) return "share=off";
+  const b = config.memoryBackends.find((m) => m.span.start === s.span.start);
+  if (b) return `\`share\` is off by default for ${b.type.value}`;
+  if (config.memory.memPath) return "-mem-path maps the file private";
+  return "guest RAM is private anonymous memory";
+}
+
 /** RAM sizes agree, NUMA memdevs are all-or-none, and vhost-user can map guest RAM. */
 function checkMemory(config: QemuConfig, diags: Diagnostics) {
   let memory = config.memory;
@@ -690,9 +703,7 @@ function checkMemory(config: QemuConfig, diags: Diagnostics) {
       warning("W0225", "vhost-user back-end cannot map guest RAM: it is not shared", {
         span: vu.type.span,
         label: "needs shared guest memory",
-        secondary: config.sharedMemory.explicit
-          ? [{ span: config.sharedMemory.span, message: "share=off" }]
-          : [],
+        secondary: [{ span: config.sharedMemory.span, message: unsharedWhy(config) }],
         notes: [
           "share=on is mandatory for vhost-user: the back-end maps the same pages",
           "without it the back-end sees no guest memory and every packet is lost",
