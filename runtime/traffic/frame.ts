@@ -33,7 +33,7 @@
  * const info = newUdpFrameInfo();
  * if (len !== 60 || verifyUdpFrame(buf.subarray(0, len), info) !== undefined) throw new Error();
  * if (info.flowId !== 7 || info.seq !== 42) throw new Error("identified");
- * buf[50] ^= 1; // flip a payload bit
+ * buf[50] = (buf[50] ?? 0) ^ 1; // flip a payload bit
  * if (verifyUdpFrame(buf.subarray(0, len), info)?.kind !== "bad-udp-checksum") throw new Error();
  * ```
  *
