@@ -4,7 +4,7 @@
  *
  * ```text
  *         t(ns)  cost(ns)  context         component           action           details
- *           300       700  vcpu0           kvm                 vmexit           q=tx0 reason=ept-misconfig exit=light
+ *          1200       700  vcpu0           kvm                 vmexit           q=tx0 reason=ept-misconfig exit=light
  * ```
  *
  * - Times and costs are ns, integers when whole, else at most 3 decimals (`16.4`).
@@ -40,15 +40,23 @@ const W_PKT = 9;
 
 /** The canonical order of detail keys; others follow alphabetically. */
 const KEY_ORDER = [
-  "q",
   "dev",
   "link",
+  "q",
   "kind",
+  "thread",
+  "name",
+  "fd",
   "head",
   "descs",
   "ids",
   "avail",
   "used",
+  "space",
+  "dir",
+  "addr",
+  "from",
+  "to",
   "len",
   "bytes",
   "pkts",
@@ -56,16 +64,8 @@ const KEY_ORDER = [
   "budget",
   "work",
   "batch",
-  "space",
-  "dir",
-  "addr",
-  "to",
   "hit",
   "roundtrip",
-  "from",
-  "fd",
-  "name",
-  "thread",
   "reason",
   "exit",
   "via",
@@ -189,7 +189,7 @@ export function formatEvent(e: TraceEvent): string {
     case "control":
       return line(e.t, e.dur, e.ctx, e.comp, e.action, formatDetails(e.details), "-");
     case "truncated":
-      return `${rcol(formatNs(e.t), W_T)} --- trace cap reached: ${e.omitted} more event${
+      return `${formatNs(e.t).padStart(W_T)} --- trace cap reached: ${e.omitted} more event${
         e.omitted === 1 ? "" : "s"
       } not kept ---`;
   }

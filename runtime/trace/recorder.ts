@@ -76,7 +76,7 @@ export interface PacketTrace {
   readonly flow: string;
   readonly pkt: number;
   readonly hops: readonly AnyHopEvent[];
-  /** True when the list ends with `deliver` or `drop` and no hop of it was omitted. */
+  /** True when the list has its `deliver` or `drop` hop and no hop of it was left out. */
   readonly complete: boolean;
 }
 
@@ -137,6 +137,11 @@ export function describePacketTraceUnavailable(u: PacketTraceUnavailable): strin
 export interface PacketTraceOptions {
   /** Packets the traffic has sent (from its metrics), to tell "not sent" apart. */
   sent?: number;
+}
+
+/** A copy sorted by `t`; Array.prototype.sort is stable, so ties keep recording order. */
+function byTime<E extends { readonly t: number }>(events: readonly E[]): E[] {
+  return events.slice().sort((a, b) => a.t - b.t);
 }
 
 /** Keeps trace events according to a {@link TraceLevel}. */
@@ -250,9 +255,13 @@ export class Recorder {
     return this.#omitted;
   }
 
-  /** Events kept, in recording order, plus a `truncated` marker if the cap was hit. */
+  /**
+   * Events kept, in time order (ties in recording order: datapaths may record a hop when
+   * they reserve it, before earlier hops of other contexts), plus a `truncated` marker if
+   * the cap was hit.
+   */
   events(): TraceEvent[] {
-    const out = this.#events.slice();
+    const out = byTime(this.#events);
     if (this.#omitted > 0) {
       out.push({ type: "truncated", t: this.#firstOmittedT, omitted: this.#omitted });
     }
@@ -289,8 +298,7 @@ export class Recorder {
       }
       return err({ kind: "no-hops", flow, pkt });
     }
-    const last = hops[hops.length - 1] as AnyHopEvent;
     const partial = this.#dropOnly.has(`${flow}#${pkt}`);
-    return ok({ flow, pkt, hops: hops.slice(), complete: isTerminal(last) && !partial });
+    return ok({ flow, pkt, hops: byTime(hops), complete: hops.some(isTerminal) && !partial });
   }
 }
