@@ -388,20 +388,19 @@ export class FlowSink {
     }
     this.#lastSeq = seq;
     const seen = this.#seen;
-    const bit = (s: number) => s % WINDOW;
     if (seq > this.#highest) {
       // Slide the window: forget the sequence numbers that fall out of it.
       const gap = seq - this.#highest;
       if (gap >= WINDOW) seen.fill(0);
       else {
         for (let s = this.#highest + 1; s <= seq; s++) {
-          const b = bit(s);
+          const b = s % WINDOW;
           seen[b >>> 5] = (seen[b >>> 5] as number) & ~(1 << (b & 31));
         }
       }
       this.#highest = seq;
     } else if (seq > this.#highest - WINDOW) {
-      const b = bit(seq);
+      const b = seq % WINDOW;
       if (((seen[b >>> 5] as number) >>> (b & 31)) & 1) {
         this.metrics.onDuplicate();
         return "duplicate";
@@ -411,7 +410,7 @@ export class FlowSink {
       // Older than the window: cannot tell a duplicate, count it late.
       this.metrics.onReorder();
     }
-    const b = bit(seq);
+    const b = seq % WINDOW;
     seen[b >>> 5] = (seen[b >>> 5] as number) | (1 << (b & 31));
     const sent = sentAt ?? this.schedule.sendTime(seq);
     this.metrics.onDeliver(t, this.schedule.frameBytes, t - sent);

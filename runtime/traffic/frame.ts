@@ -146,12 +146,11 @@ export function writePayload(
   flowId: number,
   seq: number,
 ): void {
-  const hi = Math.floor(seq / 4294967296);
+  const hi = Math.floor(seq / 4294967296) >>> 0;
   const lo = seq >>> 0;
-  const words = [PAYLOAD_MAGIC, flowId >>> 0, hi >>> 0, lo];
   const n = Math.min(len, PAYLOAD_HEADER_LEN);
   for (let i = 0; i < n; i++) {
-    const w = words[i >> 2] as number;
+    const w = i < 4 ? PAYLOAD_MAGIC : i < 8 ? flowId >>> 0 : i < 12 ? hi : lo;
     buf[off + i] = (w >>> (24 - 8 * (i & 3))) & 0xff;
   }
   for (let i = PAYLOAD_HEADER_LEN; i < len; i++) buf[off + i] = payloadByte(flowId, seq, i);
