@@ -369,7 +369,7 @@ export function loadCostProfile(
       ? parseCostOverridesJson(overrides, base)
       : parseCostOverrides(overrides, base);
     if (!parsed.ok) return err(parsed.error);
-    profile = applyCostOverrides(base, parsed.value, options.origin ?? "override");
+    profile = applyCostOverrides(base, parsed.value, { origin: options.origin ?? "override" });
   }
   return ok(resolveCosts(profile, { ghz: options.ghz ?? base.referenceGhz }));
 }

@@ -127,6 +127,8 @@ export interface Costs {
   readonly perByteNs: { readonly [K in CostKey]: number };
   /** How each cost is charged. */
   readonly charge: { readonly [K in CostKey]: CostCharge };
+  /** The cost of one `key` event that handles `bytes` bytes: ns + perByteNs·bytes. */
+  of(key: CostKey, bytes?: number): number;
 }
 
 /** Options of {@link resolveCosts}. */
@@ -167,12 +169,8 @@ export function resolveCosts(profile: CostProfile, options: ResolveOptions = {})
     ns: Object.freeze(ns),
     perByteNs: Object.freeze(perByteNs),
     charge: Object.freeze(charge),
+    of: (key: CostKey, bytes = 0) => ns[key] + perByteNs[key] * bytes,
   });
-}
-
-/** The cost of one `key` event that handles `bytes` bytes: ns + perByteNs·bytes. */
-export function costOf(costs: Costs, key: CostKey, bytes = 0): number {
-  return costs.ns[key] + costs.perByteNs[key] * bytes;
 }
 
 /** memcpy(n) = a + b·n (cost-model.md §4 `memcpy(n)`). */
@@ -351,12 +349,19 @@ export function parseCostOverridesJson(
   return parseCostOverrides(value, profile);
 }
 
+/** Options of {@link applyCostOverrides}. */
+export interface ApplyOverridesOptions {
+  /** Where the overrides come from (a file name, `script`); default `override`. */
+  origin?: string;
+}
+
 /** A copy of `profile` with `overrides` applied; the basis of a changed entry says so. */
 export function applyCostOverrides(
   profile: CostProfile,
   overrides: CostOverrides,
-  origin = "override",
+  options: ApplyOverridesOptions = {},
 ): CostProfile {
+  const origin = options.origin ?? "override";
   const entries = { ...profile.entries } as Record<CostKey, CostEntry>;
   for (const k of COST_KEYS) {
     const o = overrides[k];

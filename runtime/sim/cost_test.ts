@@ -5,7 +5,6 @@ import {
   COST_KEYS,
   type CostEntry,
   type CostKey,
-  costOf,
   type CostOverrideError,
   type CostProfile,
   describeCostOverrideError,
@@ -58,8 +57,8 @@ Deno.test("resolveCosts() gives the flat table and copyNs() is a + b·n", () => 
   assert.deepEqual(c.charge.wire_latency, "delay");
   assert.deepEqual(copyNs(c, 0), 5);
   assert.deepEqual(copyNs(c, 1000), 105);
-  assert.deepEqual(costOf(c, "memcpy", 1000), 105);
-  assert.deepEqual(costOf(c, "syscall"), 100);
+  assert.deepEqual(c.of("memcpy", 1000), 105);
+  assert.deepEqual(c.of("syscall"), 100);
   assert(Object.isFrozen(c.ns));
   const same = resolveCosts(profile());
   assert.deepEqual(same.ghz, 3.0);
@@ -77,7 +76,7 @@ Deno.test("parseCostOverrides() accepts numbers and entry objects", () => {
     memcpy: { ns: 8, perByteNs: 0.05 },
     vmexit_light: { cycles: false },
   });
-  const p = applyCostOverrides(profile(), r.value, "lab.json");
+  const p = applyCostOverrides(profile(), r.value, { origin: "lab.json" });
   assert.deepEqual(p.entries.syscall.ns, 400);
   assert.deepEqual(p.entries.memcpy.perByteNs, 0.05);
   assert.deepEqual(p.entries.vmexit_light.cycles, false);

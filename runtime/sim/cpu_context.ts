@@ -20,7 +20,7 @@
  * @example Two jobs ready at the same time queue behind each other
  * ```ts
  * import { CpuContext } from "./cpu_context.ts";
- * const vhost = new CpuContext(0, "vhost", "vhost-1234");
+ * const vhost = new CpuContext("vhost", "vhost-1234");
  * const end1 = vhost.exec(100, 50);   // starts at 100
  * const end2 = vhost.exec(100, 50);   // waits for the first job
  * if (end1 !== 150 || end2 !== 200 || vhost.lastStart !== 150) throw new Error("FIFO server");
@@ -69,6 +69,8 @@ export const CPU_CONTEXT_KINDS: readonly CpuContextKind[] = [
 
 /** Options of {@link CpuContext}. */
 export interface CpuContextOptions {
+  /** Small integer, unique in a world (trace track order); default 0. */
+  id?: number;
   /** The context busy-polls (a PMD core): idle time counts as poll time. */
   polling?: boolean;
   /** Length of one empty poll iteration (ns); needed when `polling`. */
@@ -112,11 +114,11 @@ export class CpuContext {
   #count = 0;
 
   /** A context; throws on a name that cannot appear in a metric path. */
-  constructor(id: number, kind: CpuContextKind, name: string, options: CpuContextOptions = {}) {
+  constructor(kind: CpuContextKind, name: string, options: CpuContextOptions = {}) {
     if (!NAME_RE.test(name)) {
       throw new TypeError(`Invalid CPU context name "${name}": use letters, digits, _ : -`);
     }
-    this.id = id;
+    this.id = options.id ?? 0;
     this.kind = kind;
     this.name = name;
     this.polling = options.polling ?? false;

@@ -3,7 +3,7 @@ import { CpuContext } from "./cpu_context.ts";
 import { Scheduler } from "./scheduler.ts";
 
 Deno.test("CpuContext.exec() starts at max(readyAt, busyUntil)", () => {
-  const c = new CpuContext(0, "vhost", "vhost-1");
+  const c = new CpuContext("vhost", "vhost-1");
   assert.deepEqual(c.exec(100, 50), 150);
   assert.deepEqual(c.lastStart, 100);
   // Ready while busy: waits.
@@ -22,7 +22,7 @@ Deno.test("CpuContext.exec() starts at max(readyAt, busyUntil)", () => {
 
 Deno.test("CpuContext queue grows when arrivals outpace service (D/D/1)", () => {
   // One arrival every 100 ns, 150 ns of work each: the k-th job waits 50·k ns.
-  const c = new CpuContext(0, "qemu", "qemu-main");
+  const c = new CpuContext("qemu", "qemu-main");
   const s = new Scheduler();
   const m = c.mark(0);
   const waits: number[] = [];
@@ -43,8 +43,8 @@ Deno.test("CpuContext queue grows when arrivals outpace service (D/D/1)", () => 
 });
 
 Deno.test("CpuContext: throughput of a pipeline is set by its busiest stage", () => {
-  const a = new CpuContext(0, "vcpu", "vcpu0");
-  const b = new CpuContext(1, "vhost", "vhost-1");
+  const a = new CpuContext("vcpu", "vcpu0");
+  const b = new CpuContext("vhost", "vhost-1");
   const n = 1000;
   const ma = a.mark(0);
   const mb = b.mark(100);
@@ -61,7 +61,7 @@ Deno.test("CpuContext: throughput of a pipeline is set by its busiest stage", ()
 });
 
 Deno.test("CpuContext attributes busy time per flow and to shared work", () => {
-  const c = new CpuContext(0, "vhost", "vhost-1");
+  const c = new CpuContext("vhost", "vhost-1");
   c.exec(0, 10, 0);
   c.exec(0, 20, 1);
   c.exec(0, 5); // shared (e.g. the wake-up before a batch)
@@ -76,7 +76,7 @@ Deno.test("CpuContext attributes busy time per flow and to shared work", () => {
 });
 
 Deno.test("CpuContext.busyAt() excludes work reserved beyond the reading time", () => {
-  const c = new CpuContext(0, "vhost", "vhost-1");
+  const c = new CpuContext("vhost", "vhost-1");
   c.exec(0, 100);
   assert.deepEqual(c.busyAt(0), 0);
   assert.deepEqual(c.busyAt(50), 50);
@@ -92,7 +92,7 @@ Deno.test("CpuContext.busyAt() excludes work reserved beyond the reading time", 
 });
 
 Deno.test("CpuContext backlog ring grows past its initial capacity without losing order", () => {
-  const c = new CpuContext(0, "softirq", "softirq0");
+  const c = new CpuContext("softirq", "softirq0");
   for (let i = 0; i < 100; i++) c.exec(0, 1);
   assert.deepEqual(c.maxBacklog, 100);
   // At t=50.5 jobs ending at 51..100 are still in the system, plus the new one.
@@ -104,7 +104,7 @@ Deno.test("CpuContext backlog ring grows past its initial capacity without losin
 });
 
 Deno.test("A polling context notices work at its next poll iteration and burns idle time", () => {
-  const pmd = new CpuContext(0, "pmd", "pmd0", { polling: true, pollIterationNs: 50 });
+  const pmd = new CpuContext("pmd", "pmd0", { polling: true, pollIterationNs: 50 });
   const m = pmd.mark(0);
   pmd.exec(0, 30); // busy until 30; iterations then start at 30, 80, 130 …
   assert.deepEqual(pmd.discover(31), 80);
@@ -116,7 +116,7 @@ Deno.test("A polling context notices work at its next poll iteration and burns i
   // In [0, 1000): 50 ns of work, 950 ns of polling = 19 empty iterations.
   assert.deepEqual(pmd.pollNsSince(m, 1000), 950);
   assert.deepEqual(pmd.pollIterationsSince(m, 1000), 19);
-  const vhost = new CpuContext(1, "vhost", "vhost-1");
+  const vhost = new CpuContext("vhost", "vhost-1");
   assert.deepEqual(vhost.discover(81), 81);
   const mv = vhost.mark(0);
   assert.deepEqual(vhost.pollNsSince(mv, 1000), 0);
@@ -124,10 +124,10 @@ Deno.test("A polling context notices work at its next poll iteration and burns i
 });
 
 Deno.test("CpuContext rejects misuse by TypeScript callers", () => {
-  assert.throws(() => new CpuContext(0, "vhost", "vhost.1"), TypeError);
-  assert.throws(() => new CpuContext(0, "vhost", "vhost 1"), TypeError);
-  assert.throws(() => new CpuContext(0, "pmd", "pmd0", { polling: true }), RangeError);
-  const c = new CpuContext(0, "vhost", "vhost-1");
+  assert.throws(() => new CpuContext("vhost", "vhost.1"), TypeError);
+  assert.throws(() => new CpuContext("vhost", "vhost 1"), TypeError);
+  assert.throws(() => new CpuContext("pmd", "pmd0", { polling: true }), RangeError);
+  const c = new CpuContext("vhost", "vhost-1");
   assert.throws(() => c.exec(0, -1), RangeError);
   assert.throws(() => c.exec(Number.NaN, 1), RangeError);
 });

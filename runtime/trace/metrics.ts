@@ -180,10 +180,10 @@ export class FlowMetrics {
   #frameBytes = -1;
 
   /** Use {@link Metrics.addFlow}. */
-  constructor(index: number, name: string, onFirstSend: (t: number) => void) {
-    this.index = index;
+  constructor(name: string, links: { index: number; onFirstSend: (t: number) => void }) {
+    this.index = links.index;
     this.name = name;
-    this.#onFirstSend = onFirstSend;
+    this.#onFirstSend = links.onFirstSend;
   }
 
   /** Adds `n` to a counter (`Counter.vmexits`). */
@@ -314,7 +314,7 @@ export class Metrics {
   /** Creates a context; throws if the name is taken (API misuse). */
   addContext(kind: CpuContextKind, name: string, options: CpuContextOptions = {}): CpuContext {
     if (this.#byName.has(name)) throw new Error(`CPU context "${name}" already exists`);
-    const c = new CpuContext(this.#contexts.length, kind, name, options);
+    const c = new CpuContext(kind, name, { ...options, id: this.#contexts.length });
     this.#contexts.push(c);
     this.#byName.set(name, c);
     return c;
@@ -336,8 +336,11 @@ export class Metrics {
     const index = this.#flows.length;
     const marks = new Map<CpuContext, BusyMark>();
     this.#marks.push(marks);
-    const f = new FlowMetrics(index, name, (t) => {
-      for (const c of this.#contexts) marks.set(c, c.mark(t));
+    const f = new FlowMetrics(name, {
+      index,
+      onFirstSend: (t) => {
+        for (const c of this.#contexts) marks.set(c, c.mark(t));
+      },
     });
     this.#flows.push(f);
     this.#flowByName.set(name, f);

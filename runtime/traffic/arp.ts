@@ -45,10 +45,18 @@ function get32(buf: Uint8Array, off: number): number {
     ((buf[off + 2] as number) << 8) | (buf[off + 3] as number)) >>> 0;
 }
 
-/** Writes a broadcast who-has request at `buf[off…]`; returns {@link ARP_FRAME_LEN}. */
-export function buildArpRequest(buf: Uint8Array, spec: ArpRequestSpec, off = 0): number {
-  if (off + ARP_FRAME_LEN > buf.length) throw new RangeError("Buffer too small for ARP");
-  writeEthernetHeader(buf, off, BROADCAST_MAC, spec.senderMac, ETHERTYPE_ARP);
+/**
+ * Writes a broadcast who-has request at the start of `buf` (pass a `subarray` to write
+ * elsewhere); returns {@link ARP_FRAME_LEN}.
+ */
+export function buildArpRequest(buf: Uint8Array, spec: ArpRequestSpec): number {
+  const off = 0;
+  if (ARP_FRAME_LEN > buf.length) throw new RangeError("Buffer too small for ARP");
+  writeEthernetHeader(buf, {
+    dstMac: BROADCAST_MAC,
+    srcMac: spec.senderMac,
+    ethertype: ETHERTYPE_ARP,
+  });
   const a = off + ETH_HLEN;
   // RFC 826: htype 1 (Ethernet), ptype 0x0800, hlen 6, plen 4.
   buf.set([0, 1, 0x08, 0x00, 6, 4, 0, ARP_REQUEST], a);
@@ -117,7 +125,7 @@ export function arpReplyInPlace(
   const p = parseArp(frame, info);
   if (p !== undefined) return p;
   if (info.op !== ARP_REQUEST) return { kind: "not-arp", detail: "not a request" };
-  writeEthernetHeader(frame, 0, info.senderMac, ourMac, ETHERTYPE_ARP);
+  writeEthernetHeader(frame, { dstMac: info.senderMac, srcMac: ourMac, ethertype: ETHERTYPE_ARP });
   const a = ETH_HLEN;
   frame[a + 7] = ARP_REPLY;
   frame.set(ourMac.subarray(0, 6), a + 8);

@@ -41,7 +41,8 @@
  */
 
 import type { Mac } from "./address.ts";
-import { foldSum, internetChecksum, onesSum, pseudoHeaderSum } from "./checksum.ts";
+import { checksumRange, fold, pseudoSum, sumRange } from "./_ones_sum.ts";
+import { PAYLOAD_HEADER_LEN, PAYLOAD_MAGIC, payloadByte, writePayload } from "./_payload.ts";
 
 /** Ethernet header length. */
 export const ETH_HLEN = 14;
@@ -64,10 +65,7 @@ export const IPV4_HLEN = 20;
 export const UDP_HLEN = 8;
 /** Bytes before the UDP payload. */
 export const UDP_PAYLOAD_OFFSET = ETH_HLEN + IPV4_HLEN + UDP_HLEN;
-/** The payload marker "vdpa". */
-export const PAYLOAD_MAGIC = 0x76647061;
-/** Marker + flow id + 64-bit sequence. */
-export const PAYLOAD_HEADER_LEN = 16;
+export { PAYLOAD_HEADER_LEN, PAYLOAD_MAGIC } from "./_payload.ts";
 
 /** What is wrong with a received frame. */
 export type FrameProblem =
@@ -132,30 +130,6 @@ export function isChecksumProblem(p: FrameProblem): boolean {
     p.kind === "bad-icmp-checksum";
 }
 
-/** The payload byte at `offset` (from the start of the payload) of packet (flow, seq). */
-export function payloadByte(flowId: number, seq: number, offset: number): number {
-  // Mixing seq in makes a stale buffer of another packet fail the check.
-  return (offset * 167 + (seq % 0x10000) * 13 + flowId * 7 + (offset >>> 8)) & 0xff;
-}
-
-/** Writes the 16-byte payload header and the pattern into `buf[off, off+len)`. */
-export function writePayload(
-  buf: Uint8Array,
-  off: number,
-  len: number,
-  flowId: number,
-  seq: number,
-): void {
-  const hi = Math.floor(seq / 4294967296) >>> 0;
-  const lo = seq >>> 0;
-  const n = Math.min(len, PAYLOAD_HEADER_LEN);
-  for (let i = 0; i < n; i++) {
-    const w = i < 4 ? PAYLOAD_MAGIC : i < 8 ? flowId >>> 0 : i < 12 ? hi : lo;
-    buf[off + i] = (w >>> (24 - 8 * (i & 3))) & 0xff;
-  }
-  for (let i = PAYLOAD_HEADER_LEN; i < len; i++) buf[off + i] = payloadByte(flowId, seq, i);
-}
-
 function be16(buf: Uint8Array, off: number): number {
   return ((buf[off] as number) << 8) | (buf[off + 1] as number);
 }
@@ -174,12 +148,20 @@ function put32(buf: Uint8Array, off: number, v: number): void {
   buf[off + 3] = v & 0xff;
 }
 
-/** Writes an IPv4 header (no options, DF, ID 0, TTL 64) with its checksum at `off`. */
-export function writeIpv4Header(
-  buf: Uint8Array,
-  off: number,
-  h: { totalLength: number; protocol: number; src: number; dst: number; ttl?: number },
-): void {
+/** The fields of an IPv4 header we vary. */
+export interface Ipv4HeaderSpec {
+  readonly totalLength: number;
+  readonly protocol: number;
+  readonly src: number;
+  readonly dst: number;
+  /** Default 64. */
+  readonly ttl?: number;
+}
+
+/** Writes an IPv4 header (no options, DF, ID 0, TTL 64) with its checksum at `out[0…20)`. */
+export function writeIpv4Header(out: Uint8Array, h: Ipv4HeaderSpec): void {
+  const buf = out;
+  const off = 0;
   buf[off] = 0x45; // version 4, IHL 5
   buf[off + 1] = 0; // DSCP/ECN
   put16(buf, off + 2, h.totalLength);
@@ -190,20 +172,21 @@ export function writeIpv4Header(
   put16(buf, off + 10, 0);
   put32(buf, off + 12, h.src);
   put32(buf, off + 16, h.dst);
-  put16(buf, off + 10, internetChecksum(buf, off, IPV4_HLEN));
+  put16(buf, off + 10, checksumRange(buf, off, IPV4_HLEN, 0));
 }
 
-/** Writes destination MAC, source MAC and EtherType at `off`. */
-export function writeEthernetHeader(
-  buf: Uint8Array,
-  off: number,
-  dst: Readonly<Mac>,
-  src: Readonly<Mac>,
-  ethertype: number,
-): void {
-  buf.set(dst.subarray(0, 6), off);
-  buf.set(src.subarray(0, 6), off + 6);
-  put16(buf, off + 12, ethertype);
+/** The fields of an Ethernet II header. */
+export interface EthernetHeaderSpec {
+  readonly dstMac: Readonly<Mac>;
+  readonly srcMac: Readonly<Mac>;
+  readonly ethertype: number;
+}
+
+/** Writes destination MAC, source MAC and EtherType at `out[0…14)`. */
+export function writeEthernetHeader(out: Uint8Array, h: EthernetHeaderSpec): void {
+  out.set(h.dstMac.subarray(0, 6), 0);
+  out.set(h.srcMac.subarray(0, 6), 6);
+  put16(out, 12, h.ethertype);
 }
 
 /** The addresses and identity of one UDP flow's frames. */
@@ -247,9 +230,9 @@ export class UdpFrameBuilder {
     this.length = spec.frameBytes - ETH_FCS_LEN;
     this.flowId = spec.flowId >>> 0;
     const h = this.#headers;
-    writeEthernetHeader(h, 0, spec.dstMac, spec.srcMac, ETHERTYPE_IPV4);
+    writeEthernetHeader(h, { dstMac: spec.dstMac, srcMac: spec.srcMac, ethertype: ETHERTYPE_IPV4 });
     const ipLen = this.length - ETH_HLEN;
-    writeIpv4Header(h, ETH_HLEN, {
+    writeIpv4Header(h.subarray(ETH_HLEN), {
       totalLength: ipLen,
       protocol: IPPROTO_UDP,
       src: spec.srcIp,
@@ -261,8 +244,8 @@ export class UdpFrameBuilder {
     put16(h, udp + 2, spec.dstPort);
     put16(h, udp + 4, udpLen);
     put16(h, udp + 6, 0);
-    this.#udpBaseSum = pseudoHeaderSum(spec.srcIp, spec.dstIp, IPPROTO_UDP, udpLen) +
-      onesSum(h, udp, UDP_HLEN);
+    this.#udpBaseSum = pseudoSum(spec.srcIp, spec.dstIp, IPPROTO_UDP, udpLen) +
+      sumRange(h, udp, UDP_HLEN, 0);
   }
 
   /** Writes packet `seq` at `buf[off…]`; returns the bytes written ({@link length}). */
@@ -277,7 +260,7 @@ export class UdpFrameBuilder {
     const payload = off + UDP_PAYLOAD_OFFSET;
     const plen = len - UDP_PAYLOAD_OFFSET;
     writePayload(buf, payload, plen, this.flowId, seq);
-    let c = ~foldSum(onesSum(buf, payload, plen, this.#udpBaseSum)) & 0xffff;
+    let c = checksumRange(buf, payload, plen, this.#udpBaseSum);
     if (c === 0) c = 0xffff; // RFC 768: a computed zero is sent as all ones
     put16(buf, off + ETH_HLEN + IPV4_HLEN + 6, c);
     return len;
@@ -320,14 +303,10 @@ export function checkIpv4(frame: Uint8Array, protocol: number): number | FramePr
     return { kind: "bad-ip-length", ipLen, frameLen: len };
   }
   // RFC 1071: the sum over a header with a correct checksum folds to 0xffff.
-  if (foldSum(onesSum(frame, ETH_HLEN, ihl)) !== 0xffff) {
+  if (fold(sumRange(frame, ETH_HLEN, ihl, 0)) !== 0xffff) {
     // The sum over the header without its checksum field gives the value it should hold.
-    const rest = onesSum(frame, ETH_HLEN + 12, ihl - 12, onesSum(frame, ETH_HLEN, 10));
-    return {
-      kind: "bad-ip-checksum",
-      got: be16(frame, ETH_HLEN + 10),
-      want: ~foldSum(rest) & 0xffff,
-    };
+    const rest = sumRange(frame, ETH_HLEN + 12, ihl - 12, sumRange(frame, ETH_HLEN, 10, 0));
+    return { kind: "bad-ip-checksum", got: be16(frame, ETH_HLEN + 10), want: ~fold(rest) & 0xffff };
   }
   const proto = frame[ETH_HLEN + 9] as number;
   if (proto !== protocol) return { kind: "wrong-protocol", protocol: proto, want: protocol };
@@ -353,18 +332,16 @@ export function verifyUdpFrame(frame: Uint8Array, out: UdpFrameInfo): FrameProbl
   const dst = be32(frame, ETH_HLEN + 16);
   if (got !== 0) {
     // Sum with the field as sent: a correct checksum makes the total fold to 0xffff.
-    const total = foldSum(
-      onesSum(frame, udp, udpLen, pseudoHeaderSum(src, dst, IPPROTO_UDP, udpLen)),
-    );
+    const pseudo = pseudoSum(src, dst, IPPROTO_UDP, udpLen);
+    const total = fold(sumRange(frame, udp, udpLen, pseudo));
     if (total !== 0xffff) {
-      const pseudo = pseudoHeaderSum(src, dst, IPPROTO_UDP, udpLen);
-      const without = onesSum(
+      const without = sumRange(
         frame,
         udp + UDP_HLEN,
         udpLen - UDP_HLEN,
-        onesSum(frame, udp, 6, pseudo),
+        sumRange(frame, udp, 6, pseudo),
       );
-      let want = ~foldSum(without) & 0xffff;
+      let want = ~fold(without) & 0xffff;
       if (want === 0) want = 0xffff;
       return { kind: "bad-udp-checksum", got, want };
     }

@@ -90,16 +90,14 @@ Deno.test("the builder's checksums equal checksums computed from scratch", () =>
       const ipSum = (ip[10] as number) << 8 | (ip[11] as number);
       ip[10] = 0;
       ip[11] = 0;
-      assert.equal(ipSum, internetChecksum(ip, 0, 20), `ip size ${size}`);
+      assert.equal(ipSum, internetChecksum(ip), `ip size ${size}`);
       const udp = f.slice(34);
       const udpSum = (udp[6] as number) << 8 | (udp[7] as number);
       udp[6] = 0;
       udp[7] = 0;
       let want = internetChecksum(
         udp,
-        0,
-        udp.length,
-        pseudoHeaderSum(0x0a000001, 0x0a000002, 17, udp.length),
+        pseudoHeaderSum({ src: 0x0a000001, dst: 0x0a000002, protocol: 17, length: udp.length }),
       );
       if (want === 0) want = 0xffff;
       assert.equal(udpSum, want, `udp size ${size} seq ${seq}`);
@@ -143,9 +141,7 @@ Deno.test("a payload rewritten with a fixed-up checksum is still caught by the b
   udp[7] = 0;
   const c = internetChecksum(
     udp,
-    0,
-    udp.length,
-    pseudoHeaderSum(0x0a000001, 0x0a000002, 17, udp.length),
+    pseudoHeaderSum({ src: 0x0a000001, dst: 0x0a000002, protocol: 17, length: udp.length }),
   );
   f[40] = c >>> 8;
   f[41] = c & 0xff;
@@ -183,7 +179,7 @@ Deno.test("verifyUdpFrame() names each kind of damage", () => {
     ip[8] = 63;
     ip[10] = 0;
     ip[11] = 0;
-    assert.equal(p.want, internetChecksum(ip, 0, 20));
+    assert.equal(p.want, internetChecksum(ip));
   }
   assert.equal(
     describeFrameProblem({ kind: "bad-udp-checksum", got: 0x1234, want: 0xabcd }),

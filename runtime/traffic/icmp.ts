@@ -25,7 +25,8 @@
  */
 
 import type { Mac } from "./address.ts";
-import { foldSum, internetChecksum, onesSum } from "./checksum.ts";
+import { checksumRange, fold, sumRange } from "./_ones_sum.ts";
+import { payloadByte, readBe32, writePayload } from "./_payload.ts";
 import {
   checkIpv4,
   ETH_FCS_LEN,
@@ -37,10 +38,8 @@ import {
   IPV4_HLEN,
   PAYLOAD_HEADER_LEN,
   PAYLOAD_MAGIC,
-  payloadByte,
   writeEthernetHeader,
   writeIpv4Header,
-  writePayload,
 } from "./frame.ts";
 
 /** ICMP echo reply type. */
@@ -73,8 +72,12 @@ export function echoFrameBytes(payloadBytes: number): number {
   return Math.max(ETH_MIN_FRAME, ETH_HLEN + IPV4_HLEN + ICMP_HLEN + payloadBytes + ETH_FCS_LEN);
 }
 
-/** Writes an echo request at `buf[off…]`; returns the bytes written (padding included). */
-export function buildEchoRequest(buf: Uint8Array, spec: EchoRequestSpec, off = 0): number {
+/**
+ * Writes an echo request at the start of `buf` (pass a `subarray` to write elsewhere);
+ * returns the bytes written, padding included.
+ */
+export function buildEchoRequest(buf: Uint8Array, spec: EchoRequestSpec): number {
+  const off = 0;
   if (!Number.isInteger(spec.payloadBytes) || spec.payloadBytes < PAYLOAD_HEADER_LEN) {
     throw new RangeError(`Echo payload must be at least ${PAYLOAD_HEADER_LEN} bytes`);
   }
@@ -82,8 +85,8 @@ export function buildEchoRequest(buf: Uint8Array, spec: EchoRequestSpec, off = 0
   if (ipLen > 65535) throw new RangeError(`Echo payload ${spec.payloadBytes} is too large`);
   const len = echoFrameBytes(spec.payloadBytes) - ETH_FCS_LEN;
   if (off + len > buf.length) throw new RangeError("Buffer too small for the echo request");
-  writeEthernetHeader(buf, off, spec.dstMac, spec.srcMac, ETHERTYPE_IPV4);
-  writeIpv4Header(buf, off + ETH_HLEN, {
+  writeEthernetHeader(buf, { dstMac: spec.dstMac, srcMac: spec.srcMac, ethertype: ETHERTYPE_IPV4 });
+  writeIpv4Header(buf.subarray(ETH_HLEN), {
     totalLength: ipLen,
     protocol: IPPROTO_ICMP,
     src: spec.srcIp,
@@ -99,7 +102,7 @@ export function buildEchoRequest(buf: Uint8Array, spec: EchoRequestSpec, off = 0
   buf[icmp + 6] = (spec.seq >>> 8) & 0xff;
   buf[icmp + 7] = spec.seq & 0xff;
   writePayload(buf, icmp + ICMP_HLEN, spec.payloadBytes, spec.flowId, spec.seq);
-  const c = internetChecksum(buf, icmp, ICMP_HLEN + spec.payloadBytes);
+  const c = checksumRange(buf, icmp, ICMP_HLEN + spec.payloadBytes, 0);
   buf[icmp + 2] = c >>> 8;
   buf[icmp + 3] = c & 0xff;
   buf.fill(0, off + ETH_HLEN + ipLen, off + len);
@@ -112,10 +115,10 @@ function checkIcmp(frame: Uint8Array, ihl: number): number | FrameProblem {
   const icmp = ETH_HLEN + ihl;
   const icmpLen = ipLen - ihl;
   if (icmpLen < ICMP_HLEN) return { kind: "truncated", len: frame.length, need: icmp + ICMP_HLEN };
-  if (foldSum(onesSum(frame, icmp, icmpLen)) !== 0xffff) {
+  if (fold(sumRange(frame, icmp, icmpLen, 0)) !== 0xffff) {
     const got = ((frame[icmp + 2] as number) << 8) | (frame[icmp + 3] as number);
-    const without = onesSum(frame, icmp + 4, icmpLen - 4, onesSum(frame, icmp, 2));
-    return { kind: "bad-icmp-checksum", got, want: ~foldSum(without) & 0xffff };
+    const without = sumRange(frame, icmp + 4, icmpLen - 4, sumRange(frame, icmp, 2, 0));
+    return { kind: "bad-icmp-checksum", got, want: ~fold(without) & 0xffff };
   }
   const type = frame[icmp] as number;
   const code = frame[icmp + 1] as number;
@@ -150,7 +153,7 @@ export function echoReplyInPlace(frame: Uint8Array): FrameProblem | undefined {
   frame[ip + 8] = 64;
   frame[ip + 10] = 0;
   frame[ip + 11] = 0;
-  const ipc = internetChecksum(frame, ip, ihl);
+  const ipc = checksumRange(frame, ip, ihl, 0);
   frame[ip + 10] = ipc >>> 8;
   frame[ip + 11] = ipc & 0xff;
   const ipLen = ((frame[ip + 2] as number) << 8) | (frame[ip + 3] as number);
@@ -158,7 +161,7 @@ export function echoReplyInPlace(frame: Uint8Array): FrameProblem | undefined {
   frame[icmp] = ICMP_ECHO_REPLY;
   frame[icmp + 2] = 0;
   frame[icmp + 3] = 0;
-  const c = internetChecksum(frame, icmp, ipLen - ihl);
+  const c = checksumRange(frame, icmp, ipLen - ihl, 0);
   frame[icmp + 2] = c >>> 8;
   frame[icmp + 3] = c & 0xff;
   return undefined;
@@ -192,9 +195,7 @@ export function verifyEcho(frame: Uint8Array, out: EchoInfo): FrameProblem | und
   if (plen < PAYLOAD_HEADER_LEN) {
     return { kind: "truncated", len: frame.length, need: payload + PAYLOAD_HEADER_LEN };
   }
-  const word = (o: number) =>
-    (((frame[o] as number) << 24) | ((frame[o + 1] as number) << 16) |
-      ((frame[o + 2] as number) << 8) | (frame[o + 3] as number)) >>> 0;
+  const word = (o: number) => readBe32(frame, o);
   const magic = word(payload);
   if (magic !== PAYLOAD_MAGIC) return { kind: "not-ours", magic };
   const flowId = word(payload + 4);
