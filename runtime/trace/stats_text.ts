@@ -21,7 +21,7 @@
  *   [{ label: "vhost-net", summary: m.summary("t1") }],
  *   [{ header: "mpps", path: "mpps", decimals: 3 }, { header: "p50 ns", path: "latency.p50_ns" }],
  * );
- * if (!text.endsWith("vhost-net  1.000    1,000")) throw new Error(text);
+ * if (!text.endsWith("vhost-net  1.000   1,000")) throw new Error(text);
  * ```
  *
  * @module
