@@ -1,7 +1,7 @@
 /**
  * Typed trace events. A **hop** is one step of one packet on one CPU context: when it started
- * (`t`), what it cost (`dur`), where it ran (`ctx`, a {@link CpuContext} name), which
- * component did it (`comp`: `guest.virtio-net`, `kvm`, `vhost-net`, `tap0`, `iommu` …), what
+ * (`t`), what it cost (`dur`), where it ran (`ctx`, the name of a `CpuContext` of
+ * `sim/cpu_context.ts`), which component did it (`comp`: `guest.virtio-net`, `kvm`, `vhost-net`, `tap0`, `iommu` …), what
  * it did (`action`, a closed union) and the action's structured details. A **control** event
  * is one step of a control plane (an ioctl, a vhost-user message, a status write, an IOTLB
  * update, a module load, a sysfs write …), not tied to a packet.
@@ -10,11 +10,11 @@
  * - `t` and `dur` are ns; `dur` is what the hop charged to its context (0 for free hops).
  * - A hop that serves a batch (one kick for 32 packets, one wake-up) is recorded for each
  *   sampled packet of the batch with `batch` set; the metrics count it once.
- * - Every packet's last hop is `deliver` or `drop`; a `drop` names its {@link DropReason}.
+ * - Every packet has exactly one `deliver` or `drop` hop; a `drop` names its
+ *   {@link DropReason}. (Hops of a batch it belonged to, like the TX completion interrupt,
+ *   may come later in time.)
  * - Addresses are numbers (guest-physical, IOVA, host-virtual); the text form prints them in
  *   hex.
- *
- * [CpuContext]: ../sim/cpu_context.ts
  *
  * @example A hop as the vhost-net worker records it
  * ```ts
@@ -79,11 +79,11 @@ export interface HopDetailsMap {
   /** The driver skipped the notification (NO_NOTIFY / EVENT_IDX said not needed). */
   "kick-suppressed": { q: Queue; why: string };
   /** A VM exit: `exit` light (handled in KVM) or userspace (to QEMU). */
-  "vmexit": { reason: string; exit: "light" | "userspace"; q?: Queue };
+  "vmexit": { reason: string; exit: "light" | "userspace"; q?: Queue; batch?: number };
   /** KVM matched the notify write to an ioeventfd. */
-  "ioeventfd": { q: Queue };
+  "ioeventfd": { q: Queue; batch?: number };
   /** eventfd_signal / write on a kick, call or irq fd. */
-  "eventfd-signal": { fd: "kick" | "call" | "irq" | "err"; q?: Queue };
+  "eventfd-signal": { fd: "kick" | "call" | "irq" | "err"; q?: Queue; batch?: number };
   /** A sleeping thread was woken. */
   "wakeup": { thread: string; batch?: number };
   /** The CPU switched between threads or between user and kernel mode. */
@@ -105,7 +105,12 @@ export interface HopDetailsMap {
   /** The device published a used element. */
   "add-used": { q: Queue; head: number; len: number; used: number };
   /** An interrupt towards the driver (`via`: posted, exit, irqfd, msi, callback). */
-  "irq": { q: Queue; via: "posted" | "exit" | "irqfd" | "msi" | "callback"; vector?: number };
+  "irq": {
+    q: Queue;
+    via: "posted" | "exit" | "irqfd" | "msi" | "callback";
+    vector?: number;
+    batch?: number;
+  };
   /** The device skipped the interrupt (NO_INTERRUPT / EVENT_IDX). */
   "irq-suppressed": { q: Queue; why: string };
   /** A NAPI poll run. */
