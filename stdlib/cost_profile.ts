@@ -344,6 +344,52 @@ export const DEFAULT_COST_PROFILE: CostProfile = {
   entries: ENTRIES,
 };
 
+/**
+ * A profile as override JSON (what `--profile FILE` reads): every key with `ns`,
+ * `per_byte_ns` when it has one, `cycles` and `basis`, in key order. Edit and read back.
+ */
+export function costProfileJson(profile: CostProfile = DEFAULT_COST_PROFILE): string {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [k, e] of Object.entries(profile.entries) as [CostKey, CostEntry][]) {
+    out[k] = {
+      ns: e.ns,
+      ...(e.perByteNs !== undefined ? { per_byte_ns: e.perByteNs } : {}),
+      cycles: e.cycles,
+      basis: e.basis,
+    };
+  }
+  return JSON.stringify(out, null, 2) + "\n";
+}
+
+/**
+ * Script overrides (`cost vmexit_light=500 memcpy.per_byte_ns=0.05`) as the object
+ * {@link loadCostProfile} validates: `key=value` sets the ns, `key.field=value` one field.
+ * A key with more dots is kept as written so validation reports it.
+ */
+export function costOverridesFromPairs(
+  pairs: Iterable<readonly [string, number | boolean | string]>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [path, value] of pairs) {
+    const dot = path.indexOf(".");
+    if (dot < 0 || path.indexOf(".", dot + 1) >= 0) {
+      out[path] = value;
+      continue;
+    }
+    const key = path.slice(0, dot);
+    const field = path.slice(dot + 1);
+    const prev = out[key];
+    const entry: Record<string, unknown> = typeof prev === "object" && prev !== null
+      ? prev as Record<string, unknown>
+      : typeof prev === "number"
+      ? { ns: prev }
+      : {};
+    entry[field] = value;
+    out[key] = entry;
+  }
+  return out;
+}
+
 /** Options of {@link loadCostProfile}. */
 export interface LoadCostProfileOptions {
   /** The host clock (`host cpu ghz=`), default 3.0. */

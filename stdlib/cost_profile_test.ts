@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { COST_KEYS } from "../runtime/sim/cost.ts";
-import { DEFAULT_COST_PROFILE, loadCostProfile } from "./cost_profile.ts";
+import {
+  costOverridesFromPairs,
+  costProfileJson,
+  DEFAULT_COST_PROFILE,
+  loadCostProfile,
+} from "./cost_profile.ts";
 
 const REFERENCE = new URL("../../../shared/reference/cost-model.md", import.meta.url);
 
@@ -100,6 +105,47 @@ Deno.test("loadCostProfile() returns every bad key with a suggestion", () => {
     { kind: "unknown-key", path: "tap_write", suggestion: undefined },
     { kind: "out-of-range", path: "syscall", value: -5, min: 0, max: 1e12 },
   ]);
+});
+
+Deno.test("a dumped profile reads back to the same costs, and edits take effect", () => {
+  const json = costProfileJson();
+  const same = loadCostProfile(json, { ghz: 2.5 });
+  const base = loadCostProfile(undefined, { ghz: 2.5 });
+  assert.ok(same.ok && base.ok);
+  assert.deepEqual(same.value.ns, base.value.ns);
+  assert.deepEqual(same.value.perByteNs, base.value.perByteNs);
+  const edited = JSON.parse(json);
+  edited.syscall.ns = 480;
+  const r = loadCostProfile(JSON.stringify(edited));
+  assert.ok(r.ok);
+  assert.equal(r.value.ns.syscall, 480);
+  const bad = loadCostProfile(JSON.stringify({ syscall: { basis: 5 } }));
+  assert.ok(!bad.ok);
+  assert.equal(bad.error[0]?.kind, "wrong-type");
+});
+
+Deno.test("script pairs become overrides, dotted keys set one field", () => {
+  const o = costOverridesFromPairs([
+    ["vmexit_light", 500],
+    ["memcpy.per_byte_ns", 0.05],
+    ["memcpy.ns", 8],
+    ["vmexit_light.cycles", false],
+    ["a.b.c", 1],
+  ]);
+  assert.deepEqual(o, {
+    vmexit_light: { ns: 500, cycles: false },
+    memcpy: { per_byte_ns: 0.05, ns: 8 },
+    "a.b.c": 1,
+  });
+  const r = loadCostProfile(o);
+  assert.ok(!r.ok);
+  assert.deepEqual(r.error, [{ kind: "unknown-key", path: "a.b.c", suggestion: undefined }]);
+  const good = loadCostProfile(costOverridesFromPairs([["memcpy.ns", 8], ["syscall", 1]]), {
+    ghz: 3,
+  });
+  assert.ok(good.ok);
+  assert.equal(good.value.ns.memcpy, 8);
+  assert.equal(good.value.perByteNs.memcpy, 0.1);
 });
 
 function existsSync(url: URL): boolean {

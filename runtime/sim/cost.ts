@@ -235,7 +235,7 @@ export function describeCostOverrideError(e: CostOverrideError): string {
 
 /** Largest accepted figure: 1,000 s per event is already absurd. */
 const MAX_NS = 1e12;
-const ENTRY_FIELDS = ["ns", "per_byte_ns", "cycles"] as const;
+const ENTRY_FIELDS = ["ns", "per_byte_ns", "cycles", "basis"] as const;
 
 function typeName(v: unknown): string {
   if (v === null) return "null";
@@ -279,8 +279,9 @@ function checkNs(
 /**
  * Validates overrides against `profile`'s keys. Accepted forms per key: a number (the `ns`
  * at the profile's reference clock; a cycle-bound entry keeps scaling with `host cpu
- * ghz=`), or an object with any of `ns`, `per_byte_ns` (numbers ≥ 0) and `cycles`
- * (boolean). Every problem is reported, not only the first.
+ * ghz=`), or an object with any of `ns`, `per_byte_ns` (numbers ≥ 0), `cycles` (boolean)
+ * and `basis` (a string, ignored: it lets a dumped profile be edited and read back). Every
+ * problem is reported, not only the first.
  */
 export function parseCostOverrides(
   input: unknown,
@@ -325,6 +326,12 @@ export function parseCostOverrides(
           errors.push({ kind: "wrong-type", path, expected: "true or false", got: typeName(fv) });
           good = false;
         } else o.cycles = fv;
+      } else if (field === "basis") {
+        // Documentation only (a dumped profile carries it); the origin replaces it.
+        if (typeof fv !== "string") {
+          errors.push({ kind: "wrong-type", path, expected: "a string", got: typeName(fv) });
+          good = false;
+        }
       } else {
         errors.push({ kind: "unknown-key", path, suggestion: didYouMean(field, ENTRY_FIELDS) });
         good = false;
