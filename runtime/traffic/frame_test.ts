@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { qemuMac } from "./address.ts";
 import { internetChecksum, pseudoHeaderSum } from "./checksum.ts";
+import { HELLO_IP_PACKET, inEthernet, SYSLOG_IP_PACKET } from "./testdata/captures.ts";
 import {
   describeFrameProblem,
   ETH_HLEN,
@@ -11,6 +12,23 @@ import {
   UdpFrameBuilder,
   verifyUdpFrame,
 } from "./frame.ts";
+
+Deno.test("captured frames from real networks pass both checksum checks of the verifier", () => {
+  // Not ours (no marker), but the verifier only says so after both checksums passed.
+  // "Hello\n" is too short to carry our 16-byte payload header; the syslog text is not ours.
+  for (
+    const [ip, after] of [[SYSLOG_IP_PACKET, "not-ours"], [HELLO_IP_PACKET, "truncated"]] as const
+  ) {
+    const f = inEthernet(ip);
+    assert.equal(problem(f)?.kind, after);
+    const bad = f.slice();
+    bad[ETH_HLEN + 8] = 1; // TTL
+    assert.equal(problem(bad)?.kind, "bad-ip-checksum");
+    const badUdp = f.slice();
+    badUdp[f.length - 1] = (badUdp[f.length - 1] as number) ^ 0x40;
+    assert.equal(problem(badUdp)?.kind, "bad-udp-checksum");
+  }
+});
 
 function builder(frameBytes: number, flowId = 7) {
   return new UdpFrameBuilder({
