@@ -16,6 +16,7 @@ import type { CpuContext } from "../../sim/cpu_context.ts";
 import { qemuMac } from "../../traffic/address.ts";
 import { FlowSchedule, FlowSink, planUdpFlow, type RateSpec } from "../../traffic/flow.ts";
 import { serializationNs } from "../../traffic/line_rate.ts";
+import { TrafficSource } from "../../traffic/source.ts";
 import { Counter, type FlowMetrics, Metrics } from "../metrics.ts";
 import { Recorder, type TraceLevel } from "../recorder.ts";
 
@@ -260,9 +261,7 @@ export function runPipeline(o: PipelineOptions): PipelineRun {
     }
   }
 
-  for (let first = 1; first <= schedule.count; first += schedule.burst) {
-    sched.at(schedule.sendTime(first), onBurst, 0, first);
-  }
+  new TrafficSource(schedule, { sched, onBurst: (now, first) => onBurst(now, first) }).start();
   sched.run();
   return { sched, metrics, recorder, flow, schedule, sink };
 }
