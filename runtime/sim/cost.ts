@@ -102,6 +102,7 @@ export interface CostEntry {
   readonly perByteNs?: number;
   /** True if the figure is cycle-bound: `host cpu ghz=` scales `ns` by referenceGhz/ghz. */
   readonly cycles: boolean;
+  /** How it is charged: CPU time or pure delay. */
   readonly charge: CostCharge;
   /** The plausible range from cost-model.md, when it gives one. */
   readonly range?: readonly [number, number];
@@ -111,9 +112,11 @@ export interface CostEntry {
 
 /** A complete set of costs. */
 export interface CostProfile {
+  /** Shown in bases of overridden entries (`default+lab.json`). */
   readonly name: string;
   /** The clock the `ns` figures assume (cost-model.md converts cycles at 3.0 GHz). */
   readonly referenceGhz: number;
+  /** One entry per cost key. */
   readonly entries: { readonly [K in CostKey]: CostEntry };
 }
 
@@ -183,8 +186,11 @@ export function copyNs(costs: Costs, bytes: number): number {
 
 /** A validated change to one entry. Absent fields keep the profile's value. */
 export interface CostEntryOverride {
+  /** New fixed ns at the reference clock. */
   readonly ns?: number;
+  /** New per-byte ns. */
   readonly perByteNs?: number;
+  /** Whether the entry scales with the host clock. */
   readonly cycles?: boolean;
 }
 

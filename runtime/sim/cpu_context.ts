@@ -79,7 +79,9 @@ export interface CpuContextOptions {
 
 /** A busy-time reading taken at the start of an interval ({@link CpuContext.mark}). */
 export interface BusyMark {
+  /** When the reading was taken (ns). */
   readonly t: number;
+  /** Busy ns up to then. */
   readonly busy: number;
 }
 
@@ -90,6 +92,7 @@ const NAME_RE = /^[A-Za-z0-9_:-]+$/;
 export class CpuContext {
   /** Small integer, unique in a world; used for trace tracks. */
   readonly id: number;
+  /** What the context is. */
   readonly kind: CpuContextKind;
   /** Unique, stable name: `vcpu0`, `qemu-main`, `vhost-1234`, `pmd2`, `wire-ens1f0`. */
   readonly name: string;

@@ -93,6 +93,7 @@ export type RunStop =
 
 /** What a run did. */
 export interface RunOutcome {
+  /** Why the run returned. */
   readonly stop: RunStop;
   /** Events fired by this call. */
   readonly events: number;

@@ -66,7 +66,7 @@ export const DROP_REASONS = [
 export type DropReason = typeof DROP_REASONS[number];
 
 /** Which ring/queue: `tx0`, `rx0`, `cvq` (virtio-net numbering: rx = 2n, tx = 2n+1). */
-type Queue = string;
+export type Queue = string;
 
 /** The details of each hop action. */
 export interface HopDetailsMap {
@@ -173,6 +173,7 @@ export const HOP_ACTIONS: readonly HopAction[] = [
 
 /** One step of one packet. */
 export interface HopEvent<A extends HopAction = HopAction> {
+  /** Discriminant. */
   readonly type: "hop";
   /** Start (ns). */
   readonly t: number;
@@ -182,11 +183,13 @@ export interface HopEvent<A extends HopAction = HopAction> {
   readonly ctx: string;
   /** Component. */
   readonly comp: string;
+  /** What happened (the discriminant of the details). */
   readonly action: A;
   /** Traffic name (`t1`). */
   readonly flow: string;
   /** Packet sequence number in the traffic, from 1. */
   readonly pkt: number;
+  /** The action's details. */
   readonly details: Readonly<HopDetailsMap[A]>;
 }
 
@@ -235,21 +238,29 @@ export type DetailValue = string | number | boolean | readonly number[];
 
 /** One control-plane step. */
 export interface ControlEvent {
+  /** Discriminant. */
   readonly type: "control";
+  /** Start (ns). */
   readonly t: number;
+  /** Cost charged (ns). */
   readonly dur: number;
   /** CPU context name, or "" when the step is not charged to one. */
   readonly ctx: string;
+  /** Component (`vhost-net`, `vdpa`, `qemu`, `kvm` …). */
   readonly comp: string;
+  /** What happened. */
   readonly action: ControlAction;
+  /** Structured details (`name`, `fd`, `value` …). */
   readonly details: Readonly<Record<string, DetailValue | undefined>>;
 }
 
 /** Where a capped recording stopped: `omitted` events were not kept. */
 export interface TruncatedEvent {
+  /** Discriminant. */
   readonly type: "truncated";
   /** Time of the first event not kept. */
   readonly t: number;
+  /** Events counted but not kept. */
   readonly omitted: number;
 }
 

@@ -103,12 +103,19 @@ const DROP_INDEX: { readonly [K in DropReason]: number } = Object.freeze(
 
 /** Latency statistics in a summary (ns). */
 export interface LatencySummary {
+  /** Deliveries measured. */
   readonly count: number;
+  /** Smallest latency. */
   readonly min_ns: number;
+  /** Mean latency. */
   readonly mean_ns: number;
+  /** Median latency. */
   readonly p50_ns: number;
+  /** 90th percentile. */
   readonly p90_ns: number;
+  /** 99th percentile. */
   readonly p99_ns: number;
+  /** Largest latency. */
   readonly max_ns: number;
 }
 
@@ -117,16 +124,23 @@ export type CounterSummary = { readonly [K in CounterName | "interrupts"]: numbe
 
 /** One traffic's results, with stable snake_case field names. */
 export interface FlowSummary {
+  /** Traffic name. */
   readonly name: string;
   /** Frame size (bytes, FCS included) when all frames have one size, else 0. */
   readonly frame_bytes: number;
+  /** Frames sent. */
   readonly sent: number;
+  /** Frames delivered intact (duplicates not counted). */
   readonly delivered: number;
+  /** Frames dropped, all reasons. */
   readonly dropped: number;
   /** Sent but neither delivered nor dropped yet: sent = delivered + dropped + in_flight. */
   readonly in_flight: number;
+  /** Drops per reason (every reason present, zeros included). */
   readonly dropped_by_reason: { readonly [K in DropReason]: number };
+  /** Frame bytes sent (FCS included). */
   readonly bytes_sent: number;
+  /** Frame bytes delivered (FCS included). */
   readonly bytes_delivered: number;
   /** Deliveries of a sequence number already delivered (not counted in `delivered`). */
   readonly duplicates: number;
@@ -134,19 +148,31 @@ export interface FlowSummary {
   readonly reordered: number;
   /** First send to last delivery (ns). */
   readonly duration_ns: number;
+  /** Million frames/s delivered. */
   readonly mpps: number;
+  /** Gbit/s of frame bytes delivered. */
   readonly gbps: number;
+  /** Gbit/s on the wire (20 B of preamble and gap per frame added). */
   readonly wire_gbps: number;
+  /** Latency from send to delivery (round trip for ping). */
   readonly latency: LatencySummary;
+  /** Counter totals, plus `interrupts` = posted + exit-based. */
   readonly totals: CounterSummary;
+  /** Totals divided by frames sent. */
   readonly per_packet: CounterSummary;
+  /** Work each context did for this traffic (ns). */
   readonly cpu_ns: Readonly<Record<string, number>>;
+  /** All contexts' work for this traffic per frame sent (ns). */
   readonly cpu_ns_per_packet: number;
+  /** Busy share of each context over the traffic's active interval (any work). */
   readonly utilisation: Readonly<Record<string, number>>;
+  /** Idle time polling contexts spent polling (ns). */
   readonly poll_ns: Readonly<Record<string, number>>;
+  /** Empty poll iterations of polling contexts. */
   readonly poll_iterations: Readonly<Record<string, number>>;
   /** The most utilised context, or "none". */
   readonly bottleneck: string;
+  /** The bottleneck's busy share. */
   readonly bottleneck_utilisation: number;
 }
 
@@ -162,7 +188,9 @@ function r6(x: number): number {
 export class FlowMetrics {
   /** Index used for per-flow CPU accounting (`ctx.exec(t, ns, flow.index)`). */
   readonly index: number;
+  /** Traffic name. */
   readonly name: string;
+  /** Latencies of the deliveries. */
   readonly latency: Histogram = new Histogram();
   readonly #counters = new Float64Array(COUNTERS.length);
   readonly #drops = new Float64Array(DROP_REASONS.length);
@@ -292,13 +320,21 @@ export class FlowMetrics {
 
 /** Per-context figures for `show stats`. */
 export interface ContextSummary {
+  /** Context name. */
   readonly name: string;
+  /** Context kind. */
   readonly kind: CpuContextKind;
+  /** Work done (ns). */
   readonly busy_ns: number;
+  /** Jobs run. */
   readonly jobs: number;
+  /** Busy share since time 0. */
   readonly utilisation: number;
+  /** Most jobs in the system at once. */
   readonly max_backlog: number;
+  /** Longest wait of a job (ns). */
   readonly max_wait_ns: number;
+  /** True for busy-polling contexts. */
   readonly polling: boolean;
 }
 

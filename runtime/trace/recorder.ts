@@ -73,8 +73,11 @@ export interface RecorderOptions {
 
 /** The hops of one packet. */
 export interface PacketTrace {
+  /** Traffic name. */
   readonly flow: string;
+  /** Sequence number, from 1. */
   readonly pkt: number;
+  /** The hops in time order (ties in recording order). */
   readonly hops: readonly AnyHopEvent[];
   /** True when the list has its `deliver` or `drop` hop and no hop of it was left out. */
   readonly complete: boolean;
@@ -146,9 +149,13 @@ function byTime<E extends { readonly t: number }>(events: readonly E[]): E[] {
 
 /** Keeps trace events according to a {@link TraceLevel}. */
 export class Recorder {
+  /** The level this recorder keeps. */
   readonly level: TraceLevel;
+  /** Packets per traffic kept at `sample`. */
   readonly samplePackets: number;
+  /** Drops per reason kept at `sample`. */
   readonly sampleDrops: number;
+  /** Cap on kept events. */
   readonly maxEvents: number;
   readonly #events: TraceEvent[] = [];
   readonly #byPacket = new Map<string, Map<number, AnyHopEvent[]>>();

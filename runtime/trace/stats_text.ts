@@ -118,15 +118,19 @@ export function formatFlowSummary(s: FlowSummary): string {
 
 /** A column of {@link renderSummaryTable}: a metric path relative to a traffic. */
 export interface SummaryColumn {
+  /** Column title. */
   readonly header: string;
   /** `mpps`, `per_packet.vmexits`, `dropped.ring_full`, `cpu_ns.vhost-1234` … */
   readonly path: string;
+  /** Decimals for numbers. */
   readonly decimals?: number;
 }
 
 /** A row of {@link renderSummaryTable}. */
 export interface SummaryRow {
+  /** First-column text. */
   readonly label: string;
+  /** The traffic summary the row reads. */
   readonly summary: FlowSummary;
 }
 

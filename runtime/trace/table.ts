@@ -19,6 +19,7 @@
 
 /** A column. */
 export interface TableColumn {
+  /** Column title. */
   readonly header: string;
   /** Default: right for numbers, left for text (decided per cell). */
   readonly align?: "left" | "right";

@@ -19,8 +19,9 @@
 import { BROADCAST_MAC, type Mac } from "./address.ts";
 import { ETH_HLEN, ETHERTYPE_ARP, type FrameProblem, writeEthernetHeader } from "./frame.ts";
 
-/** ARP operation codes. */
+/** ARP request operation code. */
 export const ARP_REQUEST = 1;
+/** ARP reply operation code. */
 export const ARP_REPLY = 2;
 /** Bytes of an Ethernet/IPv4 ARP message. */
 export const ARP_LEN = 28;
@@ -29,8 +30,11 @@ export const ARP_FRAME_LEN = 60;
 
 /** An ARP request to build. */
 export interface ArpRequestSpec {
+  /** The asker's MAC. */
   readonly senderMac: Readonly<Mac>;
+  /** The asker's IPv4 address. */
   readonly senderIp: number;
+  /** The address asked about. */
   readonly targetIp: number;
 }
 
@@ -70,10 +74,15 @@ export function buildArpRequest(buf: Uint8Array, spec: ArpRequestSpec): number {
 
 /** A parsed ARP message. Reused across calls. */
 export interface ArpInfo {
+  /** ARP_REQUEST or ARP_REPLY. */
   op: number;
+  /** Sender hardware address. */
   senderMac: Mac;
+  /** Sender protocol address. */
   senderIp: number;
+  /** Target hardware address. */
   targetMac: Mac;
+  /** Target protocol address. */
   targetIp: number;
 }
 

@@ -36,8 +36,11 @@ export function internetChecksum(bytes: Uint8Array, sum = 0): number {
 
 /** The fields of the UDP/TCP IPv4 pseudo-header (RFC 768). */
 export interface PseudoHeader {
+  /** Source IPv4 address (u32). */
   readonly src: number;
+  /** Destination IPv4 address (u32). */
   readonly dst: number;
+  /** IP protocol number (17 for UDP). */
   readonly protocol: number;
   /** The UDP length (header and data). */
   readonly length: number;

@@ -77,6 +77,7 @@ export interface UdpFlowSpec {
   readonly count?: number;
   /** Send for this long; give this or `count`. */
   readonly durationNs?: number;
+  /** Packets/s, wire bits/s or line rate. */
   readonly rate: RateSpec;
   /** Packets per burst (default 1). */
   readonly burst?: number;
@@ -84,9 +85,13 @@ export interface UdpFlowSpec {
   readonly flows?: number;
   /** When the first burst goes (default 0). */
   readonly startNs?: number;
+  /** Source MAC of every frame. */
   readonly srcMac: Readonly<Mac>;
+  /** Destination MAC of every frame. */
   readonly dstMac: Readonly<Mac>;
+  /** Source IPv4 address (u32). */
   readonly srcIp: number;
+  /** Destination IPv4 address (u32). */
   readonly dstIp: number;
   /** First source port (default 1024). */
   readonly srcPort?: number;
@@ -119,7 +124,7 @@ export function describeFlowSpecError(e: FlowSpecError): string {
 }
 
 /** The largest count a schedule accepts (sequence numbers stay exact doubles). */
-export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+export const MAX_COUNT: number = Number.MAX_SAFE_INTEGER;
 
 function checkRange(
   errors: FlowSpecError[],
@@ -136,16 +141,21 @@ function checkRange(
 
 /** A validated flow: its schedule and its frames. */
 export class FlowSchedule {
+  /** Carried in every payload. */
   readonly flowId: number;
+  /** Frame size with FCS. */
   readonly frameBytes: number;
   /** Packets in total. */
   readonly count: number;
+  /** Packets per burst. */
   readonly burst: number;
+  /** Distinct source ports. */
   readonly flows: number;
   /** Packets per second. */
   readonly pps: number;
   /** Time between the starts of two bursts (ns). */
   readonly burstIntervalNs: number;
+  /** Send time of the first burst (ns). */
   readonly startNs: number;
   readonly #spec: UdpFlowSpec | undefined;
   readonly #builders: (UdpFrameBuilder | undefined)[];
@@ -287,12 +297,15 @@ export function planUdpFlow(spec: UdpFlowSpec): Result<FlowSchedule, FlowSpecErr
 
 /** A `ping` as a script describes it. */
 export interface PingSpec {
+  /** Carried in every request's payload. */
   readonly flowId: number;
+  /** Requests to send. */
   readonly count: number;
   /** Between requests (ping `-i`, default 1 s). */
   readonly intervalNs?: number;
   /** ICMP payload bytes (ping `-s`, default 56, at least 16). */
   readonly payloadBytes?: number;
+  /** Send time of the first request (default 0). */
   readonly startNs?: number;
 }
 
@@ -331,7 +344,9 @@ const WINDOW = 4096;
 
 /** Verifies arriving frames of one flow and counts them into its metrics. */
 export class FlowSink {
+  /** Where the counts go. */
   readonly metrics: FlowMetrics;
+  /** The flow's schedule (count, sizes, send times). */
   readonly schedule: FlowSchedule;
   readonly #udp = newUdpFrameInfo();
   readonly #echo: EchoInfo = newEchoInfo();

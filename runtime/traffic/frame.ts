@@ -51,20 +51,21 @@ export const ETH_FCS_LEN = 4;
 /** Smallest Ethernet frame, FCS included (IEEE 802.3). */
 export const ETH_MIN_FRAME = 64;
 /** Largest frame the builder accepts, FCS included: a 65,535-byte IPv4 packet. */
-export const MAX_FRAME = ETH_HLEN + 65535 + ETH_FCS_LEN;
+export const MAX_FRAME: number = ETH_HLEN + 65535 + ETH_FCS_LEN;
 /** EtherType IPv4. */
 export const ETHERTYPE_IPV4 = 0x0800;
 /** EtherType ARP. */
 export const ETHERTYPE_ARP = 0x0806;
-/** IP protocol numbers. */
+/** IP protocol number of ICMP. */
 export const IPPROTO_ICMP = 1;
+/** IP protocol number of UDP. */
 export const IPPROTO_UDP = 17;
 /** IPv4 header length without options. */
 export const IPV4_HLEN = 20;
 /** UDP header length. */
 export const UDP_HLEN = 8;
 /** Bytes before the UDP payload. */
-export const UDP_PAYLOAD_OFFSET = ETH_HLEN + IPV4_HLEN + UDP_HLEN;
+export const UDP_PAYLOAD_OFFSET: number = ETH_HLEN + IPV4_HLEN + UDP_HLEN;
 export { PAYLOAD_HEADER_LEN, PAYLOAD_MAGIC } from "./_payload.ts";
 
 /** What is wrong with a received frame. */
@@ -150,9 +151,13 @@ function put32(buf: Uint8Array, off: number, v: number): void {
 
 /** The fields of an IPv4 header we vary. */
 export interface Ipv4HeaderSpec {
+  /** IP packet length (header and data). */
   readonly totalLength: number;
+  /** IP protocol number. */
   readonly protocol: number;
+  /** Source address (u32). */
   readonly src: number;
+  /** Destination address (u32). */
   readonly dst: number;
   /** Default 64. */
   readonly ttl?: number;
@@ -177,8 +182,11 @@ export function writeIpv4Header(out: Uint8Array, h: Ipv4HeaderSpec): void {
 
 /** The fields of an Ethernet II header. */
 export interface EthernetHeaderSpec {
+  /** Destination MAC. */
   readonly dstMac: Readonly<Mac>;
+  /** Source MAC. */
   readonly srcMac: Readonly<Mac>;
+  /** EtherType (0x0800 IPv4, 0x0806 ARP). */
   readonly ethertype: number;
 }
 
@@ -191,11 +199,17 @@ export function writeEthernetHeader(out: Uint8Array, h: EthernetHeaderSpec): voi
 
 /** The addresses and identity of one UDP flow's frames. */
 export interface UdpFrameSpec {
+  /** Source MAC. */
   readonly srcMac: Readonly<Mac>;
+  /** Destination MAC. */
   readonly dstMac: Readonly<Mac>;
+  /** Source IPv4 address (u32). */
   readonly srcIp: number;
+  /** Destination IPv4 address (u32). */
   readonly dstIp: number;
+  /** UDP source port. */
   readonly srcPort: number;
+  /** UDP destination port. */
   readonly dstPort: number;
   /** Carried in every payload; the sink checks it. */
   readonly flowId: number;
@@ -209,6 +223,7 @@ export class UdpFrameBuilder {
   readonly frameBytes: number;
   /** Bytes written per frame (frameBytes − 4). */
   readonly length: number;
+  /** Carried in every payload. */
   readonly flowId: number;
   readonly #headers = new Uint8Array(UDP_PAYLOAD_OFFSET);
   readonly #udpBaseSum: number;
@@ -269,12 +284,19 @@ export class UdpFrameBuilder {
 
 /** What a verified frame carried. Reused across calls. */
 export interface UdpFrameInfo {
+  /** Flow id from the payload. */
   flowId: number;
+  /** Sequence number from the payload. */
   seq: number;
+  /** Source IPv4 address. */
   srcIp: number;
+  /** Destination IPv4 address. */
   dstIp: number;
+  /** UDP source port. */
   srcPort: number;
+  /** UDP destination port. */
   dstPort: number;
+  /** UDP payload bytes. */
   payloadBytes: number;
 }
 

@@ -53,9 +53,13 @@ export const PING_DEFAULT_PAYLOAD = 56;
 
 /** An echo request to build. */
 export interface EchoRequestSpec {
+  /** Source MAC. */
   readonly srcMac: Readonly<Mac>;
+  /** Destination MAC. */
   readonly dstMac: Readonly<Mac>;
+  /** Source IPv4 address (u32). */
   readonly srcIp: number;
+  /** Destination IPv4 address (u32). */
   readonly dstIp: number;
   /** ICMP identifier (ping uses its pid). */
   readonly id: number;
@@ -169,11 +173,15 @@ export function echoReplyInPlace(frame: Uint8Array): FrameProblem | undefined {
 
 /** What a verified echo carried. Reused across calls. */
 export interface EchoInfo {
+  /** ICMP type (8 request, 0 reply). */
   type: number;
+  /** ICMP identifier. */
   id: number;
   /** The full sequence number from the payload. */
   seq: number;
+  /** Flow id from the payload. */
   flowId: number;
+  /** Bytes after the ICMP header. */
   payloadBytes: number;
 }
 

@@ -50,7 +50,9 @@ export interface PcapWriterOptions {
 
 /** Writes a pcap file, buffered or streamed. */
 export class PcapWriter {
+  /** Timestamp resolution of the file. */
   readonly resolution: "ns" | "us";
+  /** Bytes kept per packet. */
   readonly snaplen: number;
   readonly #sink: ((chunk: Uint8Array) => void) | undefined;
   #buf: Uint8Array;
@@ -125,11 +127,17 @@ export class PcapWriter {
 
 /** The global header of a read file. */
 export interface PcapHeader {
+  /** Byte order of the file. */
   readonly littleEndian: boolean;
+  /** True for the nanosecond magic. */
   readonly nanosecond: boolean;
+  /** Format version (2). */
   readonly versionMajor: number;
+  /** Format version (4). */
   readonly versionMinor: number;
+  /** Bytes kept per packet. */
   readonly snaplen: number;
+  /** Link type (1 = Ethernet). */
   readonly linktype: number;
 }
 

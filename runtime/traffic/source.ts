@@ -37,7 +37,9 @@ export type BurstHandler = (now: number, first: number, last: number) => void;
 
 /** Options of {@link TrafficSource}. */
 export interface TrafficSourceOptions {
+  /** The scheduler the bursts run on. */
   readonly sched: Scheduler;
+  /** Receives each burst. */
   readonly onBurst: BurstHandler;
   /** Scheduler priority of the burst events (default 0). */
   readonly priority?: number;
@@ -47,6 +49,7 @@ export interface TrafficSourceOptions {
 
 /** Hands a schedule's bursts to `onBurst`, one pending event at a time. */
 export class TrafficSource {
+  /** What is sent. */
   readonly schedule: FlowSchedule;
   readonly #sched: Scheduler;
   readonly #onBurst: BurstHandler;
