@@ -7,7 +7,11 @@ import {
   loadCostProfile,
 } from "./cost_profile.ts";
 
-const REFERENCE = new URL("../../../shared/reference/cost-model.md", import.meta.url);
+/** The shared reference sits beside the checkouts (/work/shared next to /work/main or /work/wt/X). */
+const REFERENCE =
+  ["../../shared/reference/cost-model.md", "../../../shared/reference/cost-model.md"]
+    .map((p) => new URL(p, import.meta.url))
+    .find(existsSync) ?? new URL("file:///nonexistent/cost-model.md");
 
 Deno.test("DEFAULT_COST_PROFILE has exactly one entry per cost key, in key order", () => {
   assert.deepEqual(Object.keys(DEFAULT_COST_PROFILE.entries), [...COST_KEYS]);
