@@ -257,6 +257,16 @@ export class Recorder {
     this.#omitted++;
   }
 
+  /** Forgets every kept event and sample count (declared traffics stay). */
+  clear(): void {
+    this.#events.length = 0;
+    for (const perFlow of this.#byPacket.values()) perFlow.clear();
+    this.#dropsSeen.fill(0);
+    this.#dropOnly.clear();
+    this.#omitted = 0;
+    this.#firstOmittedT = 0;
+  }
+
   /** Events not kept because of the cap. */
   get omitted(): number {
     return this.#omitted;

@@ -135,3 +135,19 @@ Deno.test("Recorder rejects nonsense options (API misuse)", () => {
   assert.throws(() => new Recorder({ samplePackets: -1 }), RangeError);
   assert.throws(() => new Recorder({ maxEvents: 1.5 }), RangeError);
 });
+
+Deno.test("Recorder.clear() forgets events, samples and the cap count", () => {
+  const rec = new Recorder({ level: "full", maxEvents: 2 });
+  rec.addFlow("t1");
+  for (const pkt of [1, 2, 3]) rec.hop(deliver(pkt));
+  assert.equal(rec.omitted, 1);
+  rec.clear();
+  assert.equal(rec.events().length, 0);
+  assert.equal(rec.omitted, 0);
+  const r = rec.packetTrace("t1", 1);
+  assert.ok(!r.ok);
+  assert.equal(r.error.kind, "no-hops");
+  rec.hop(deliver(4));
+  assert.ok(rec.packetTrace("t1", 4).ok);
+  assert.deepEqual(rec.flows, ["t1"]);
+});
