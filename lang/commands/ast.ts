@@ -747,6 +747,8 @@ export interface Expect extends CommandBase {
   readonly op: Located<CompareOp>;
   /** A quantity or a word, as typed. */
   readonly rhs: Located<string>;
+  /** The right-hand side read as a quantity, when it is one (`100000`, `20us`, `1Mpps`). */
+  readonly rhsQuantity?: Quantity;
 }
 
 /** `capture IFACE to FILE [count=N] [snaplen=N]`. */
