@@ -1040,6 +1040,8 @@ export interface UsageCommand extends CommandBase {
   readonly kind: "usage";
   /** `vdpa`, `vdpa dev`, `ip link`, `qemu`, `testpmd`, `ovs-vsctl`, `modprobe` … */
   readonly topic: string;
+  /** `version` for `-V`/`--version` (the tool prints its version line), else `usage`. */
+  readonly what: "usage" | "version";
 }
 
 /** Every command node, discriminated by `kind`. */

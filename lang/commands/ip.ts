@@ -147,7 +147,9 @@ export function parseIp(ctx: CommandContext): IpCommand | UsageCommand | undefin
       return undefined;
     }
     const [name, , takesValue] = found;
-    if (name === "-Version" || name === "-help") return usage(ctx, "ip");
+    if (name === "-Version" || name === "-help") {
+      return usage(ctx, "ip", name === "-Version" ? "version" : "usage");
+    }
     if (name === "-batch" || name === "-netns" || name === "-loops" || name === "-rcvbuf") {
       report(ctx.diags, "E0120", `\`ip ${name}\` is not modelled`, {
         span: w.span,

@@ -68,7 +68,9 @@ export function parseVdpa(ctx: CommandContext): VdpaCommand | UsageCommand | und
   });
   if (r.failed) return undefined;
   const has = (n: string) => r.options.some((o) => o.spec.name === n);
-  if (has("help") || has("version")) return usage(ctx, "vdpa");
+  if (has("help") || has("version")) {
+    return usage(ctx, "vdpa", has("help") ? "usage" : "version");
+  }
   const options: VdpaOptions = {
     json: has("json"),
     pretty: has("pretty"),
