@@ -61,7 +61,9 @@ export interface SudoPrefix {
 export type OutputFilter =
   | {
     readonly kind: "grep";
+    /** Where it is in the source. */
     readonly span: Span;
+    /** What to look for. */
     readonly pattern: Located<string>;
     /** `-i` */
     readonly ignoreCase: boolean;
@@ -85,6 +87,7 @@ export interface CommandBase {
   readonly span: Span;
   /** The program (or statement keyword) word as typed: `vdpa`, `/usr/libexec/qemu-kvm`, `traffic`. */
   readonly program: Located<string>;
+  /** The `sudo` in front, if any. */
   readonly sudo?: SudoPrefix;
   /** Output filters after `|`, in order (empty when there are none). */
   readonly pipeline: readonly OutputFilter[];
@@ -107,10 +110,13 @@ export interface ModprobeCommand extends CommandBase {
   readonly remove: boolean;
   /** `-a`/`--all`: every name is a module to load (no parameters). */
   readonly all: boolean;
+  /** `-v`/`--verbose`. */
   readonly verbose: boolean;
+  /** `-q`/`--quiet`. */
   readonly quiet: boolean;
   /** `-n`/`--dry-run` */
   readonly dryRun: boolean;
+  /** `-f`/`--force`. */
   readonly force: boolean;
   /** `--first-time`: fail if the module is already (un)loaded. */
   readonly firstTime: boolean;
@@ -130,9 +136,13 @@ export interface ModprobeCommand extends CommandBase {
 /** `rmmod [-f] [-v] [-s] MOD…`. */
 export interface RmmodCommand extends CommandBase {
   readonly kind: "rmmod";
+  /** `-f`/`--force`. */
   readonly force: boolean;
+  /** `-v`/`--verbose`. */
   readonly verbose: boolean;
+  /** The options as typed. */
   readonly options: readonly Located<string>[];
+  /** The module names, in order. */
   readonly modules: readonly Located<string>[];
 }
 
@@ -146,18 +156,25 @@ export interface LsmodCommand extends CommandBase {
 
 /** `vdpa [-V] [-j] [-p] …` options (GNU getopt: they may appear anywhere, `-jp` combines). */
 export interface VdpaOptions {
+  /** `--json` / `-j`: print JSON. */
   readonly json: boolean;
+  /** `-p`/`--pretty`: indented JSON. */
   readonly pretty: boolean;
+  /** `-V`: print the version. */
   readonly version: boolean;
+  /** Every option word as typed. */
   readonly words: readonly Located<string>[];
 }
 
 /** A management device handle: `vdpasim_net` or `bus/name` (`pci/0000:3b:00.2`). */
 export interface MgmtdevHandle {
+  /** Where it is in the source. */
   readonly span: Span;
   /** The handle as typed. */
   readonly text: string;
+  /** The bus (`pci`, `auxiliary`), if given. */
   readonly bus?: Located<string>;
+  /** The name as typed. */
   readonly name: Located<string>;
 }
 
@@ -169,10 +186,12 @@ export interface VdpaArg {
   readonly keyword: Located<string>;
   /** The canonical keyword. */
   readonly name: "name" | "mgmtdev" | "mac" | "mtu" | "max_vqp" | "qidx" | "device_features";
+  /** The value as typed. */
   readonly value: Located<string>;
 }
 
 interface VdpaBase extends CommandBase {
+  /** The options as typed. */
   readonly options: VdpaOptions;
   /** Every keyword/value pair, in order (duplicates kept; iproute2 keeps the last). */
   readonly args: readonly VdpaArg[];
@@ -181,19 +200,23 @@ interface VdpaBase extends CommandBase {
 /** `vdpa mgmtdev show [MGMTDEV]` (also `list`, and prefixes). */
 export interface VdpaMgmtdevShow extends VdpaBase {
   readonly kind: "vdpa-mgmtdev-show";
+  /** The management device. */
   readonly mgmtdev?: MgmtdevHandle;
 }
 
 /** `vdpa dev show [DEV]`, and bare `vdpa dev`. */
 export interface VdpaDevShow extends VdpaBase {
   readonly kind: "vdpa-dev-show";
+  /** The device name as typed. */
   readonly dev?: Located<string>;
 }
 
 /** `vdpa dev add name NAME mgmtdev MGMTDEV [device_features HEX] [mac MAC] [mtu N] [max_vqp N]`. */
 export interface VdpaDevAdd extends VdpaBase {
   readonly kind: "vdpa-dev-add";
+  /** The name as typed. */
   readonly name: Located<string>;
+  /** The management device. */
   readonly mgmtdev: MgmtdevHandle;
   /** Normalised to lower-case two-digit groups (`00:11:22:33:44:55`). */
   readonly mac?: Located<string>;
@@ -208,12 +231,14 @@ export interface VdpaDevAdd extends VdpaBase {
 /** `vdpa dev del DEV`. */
 export interface VdpaDevDel extends VdpaBase {
   readonly kind: "vdpa-dev-del";
+  /** The device name as typed. */
   readonly dev: Located<string>;
 }
 
 /** `vdpa dev config show [DEV]`, and bare `vdpa dev config`. */
 export interface VdpaDevConfigShow extends VdpaBase {
   readonly kind: "vdpa-dev-config-show";
+  /** The device name as typed. */
   readonly dev?: Located<string>;
 }
 
@@ -223,6 +248,7 @@ export interface VdpaDevConfigShow extends VdpaBase {
  */
 export interface VdpaDevVstatsShow extends VdpaBase {
   readonly kind: "vdpa-dev-vstats-show";
+  /** The device name as typed. */
   readonly dev: Located<string>;
   /** u32 */
   readonly qidx?: Located<number>;
@@ -231,7 +257,9 @@ export interface VdpaDevVstatsShow extends VdpaBase {
 /** `vdpa dev set name NAME [mac MAC]`. */
 export interface VdpaDevSet extends VdpaBase {
   readonly kind: "vdpa-dev-set";
+  /** The name as typed. */
   readonly name: Located<string>;
+  /** A MAC address, normalised. */
   readonly mac?: Located<string>;
 }
 
@@ -251,20 +279,30 @@ export type VdpaCommand =
 /** `> PATH` or `>> PATH` (the operator may be glued to the path: `>/sys/…`). */
 export interface FileRedirect {
   readonly kind: "file";
+  /** Where it is in the source. */
   readonly span: Span;
+  /** The operator as typed. */
   readonly operator: Located<">" | ">>">;
+  /** Append instead of truncating (`>>`, `tee -a`). */
   readonly append: boolean;
+  /** The file written to. */
   readonly path: PathArg;
 }
 
 /** `| [sudo] tee [-a] PATH…`: how many people write to sysfs as a normal user. */
 export interface TeeRedirect {
   readonly kind: "tee";
+  /** Where it is in the source. */
   readonly span: Span;
+  /** The `|`. */
   readonly pipe: Located<"|">;
+  /** The `sudo` in front, if any. */
   readonly sudo?: SudoPrefix;
+  /** The program word as typed. */
   readonly program: Located<string>;
+  /** Append instead of truncating (`>>`, `tee -a`). */
   readonly append: boolean;
+  /** The paths as typed. */
   readonly paths: readonly PathArg[];
   /** `| tee PATH > /dev/null`: tee's copy on stdout is discarded. */
   readonly silenced: boolean;
@@ -280,26 +318,35 @@ export interface EchoCommand extends CommandBase {
   readonly noNewline: boolean;
   /** `-e`: backslash escapes are interpreted. */
   readonly escapes: boolean;
+  /** The values as typed, in order. */
   readonly values: readonly Located<string>[];
   /** What echo writes: values joined by one space, escapes applied, `\n` unless `-n`. */
   readonly output: string;
+  /** Where the output goes, if not to the terminal. */
   readonly redirect?: Redirect;
 }
 
 /** `cat PATH…`. */
 export interface CatCommand extends CommandBase {
   readonly kind: "cat";
+  /** The paths as typed. */
   readonly paths: readonly PathArg[];
 }
 
 /** `ls [-l] [-a] [-1] [-d] [-h] [PATH|GLOB…]`. */
 export interface LsCommand extends CommandBase {
   readonly kind: "ls";
+  /** `-l`: long listing. */
   readonly long: boolean;
+  /** `-a`/`--all`. */
   readonly all: boolean;
+  /** `-1`: one name per line. */
   readonly onePerLine: boolean;
+  /** `-d`: list directories themselves. */
   readonly directory: boolean;
+  /** `-h`: human-readable sizes. */
   readonly human: boolean;
+  /** The options as typed. */
   readonly options: readonly Located<string>[];
   /** Empty means the current directory. */
   readonly paths: readonly PathArg[];
@@ -310,30 +357,45 @@ export interface LsCommand extends CommandBase {
 
 /** `ip` global options that change what the lab prints. */
 export interface IpOptions {
+  /** `--json` / `-j`: print JSON. */
   readonly json: boolean;
+  /** `-p`/`--pretty`: indented JSON. */
   readonly pretty: boolean;
+  /** `-br`: one line per object. */
   readonly brief: boolean;
+  /** `-d`: details. */
   readonly details: boolean;
+  /** `-s`: include statistics. */
   readonly stats: boolean;
   /** `-4`, `-6`, `-0`, `-f FAMILY`. */
   readonly family?: Located<"inet" | "inet6" | "link">;
+  /** Every option word as typed. */
   readonly words: readonly Located<string>[];
 }
 
 interface IpBase extends CommandBase {
+  /** The options as typed. */
   readonly options: IpOptions;
 }
 
 /** `ip tuntap add|del [dev|name] NAME mode tap|tun [multi_queue] [vnet_hdr] [one_queue] [pi] [user U] [group G]`. */
 export interface IpTuntapCommand extends IpBase {
   readonly kind: "ip-tuntap-add" | "ip-tuntap-del";
+  /** The name as typed. */
   readonly name?: Located<string>;
+  /** `mode tap|tun`. */
   readonly mode?: Located<"tap" | "tun">;
+  /** `multi_queue`: IFF_MULTI_QUEUE. */
   readonly multiQueue: boolean;
+  /** `vnet_hdr`: IFF_VNET_HDR (the virtio-net header on the tap fd). */
   readonly vnetHdr: boolean;
+  /** `one_queue`: IFF_ONE_QUEUE (legacy). */
   readonly oneQueue: boolean;
+  /** `pi`: keep the packet-information header (IFF_NO_PI cleared). */
   readonly pi: boolean;
+  /** `user USER`: the owner of the tap. */
   readonly user?: Located<string>;
+  /** `group GROUP`: the group of the tap. */
   readonly group?: Located<string>;
 }
 
@@ -345,67 +407,101 @@ export interface IpTuntapShow extends IpBase {
 /** One link attribute of `ip link add|set` (`up`, `master br0`, `mtu 9000`, `vf 0 mac …`). */
 export type IpLinkAttr =
   | {
+    /** The attribute, canonical (`brd` is `broadcast`, `qlen` is `txqueuelen`). */
     readonly key: "up" | "down" | "nomaster";
+    /** From the keyword to its last value. */
     readonly span: Span;
+    /** The keyword as typed. */
     readonly word: Located<string>;
   }
   | {
+    /** The attribute, canonical (`brd` is `broadcast`, `qlen` is `txqueuelen`). */
     readonly key: "master" | "name" | "alias" | "netns" | "group";
+    /** From the keyword to its last value. */
     readonly span: Span;
+    /** The keyword as typed. */
     readonly word: Located<string>;
+    /** The value as typed. */
     readonly value: Located<string>;
   }
   | {
+    /** The attribute, canonical (`brd` is `broadcast`, `qlen` is `txqueuelen`). */
     readonly key: "mtu" | "txqueuelen" | "numtxqueues" | "numrxqueues";
+    /** From the keyword to its last value. */
     readonly span: Span;
+    /** The keyword as typed. */
     readonly word: Located<string>;
+    /** The number (C's base rules: `0x` hex, leading `0` octal). */
     readonly value: Located<number>;
   }
   | {
+    /** The attribute, canonical (`brd` is `broadcast`, `qlen` is `txqueuelen`). */
     readonly key: "address" | "broadcast";
+    /** From the keyword to its last value. */
     readonly span: Span;
+    /** The keyword as typed. */
     readonly word: Located<string>;
     /** Normalised MAC. */
     readonly value: Located<string>;
   }
   | {
+    /** The attribute, canonical (`brd` is `broadcast`, `qlen` is `txqueuelen`). */
     readonly key: "promisc" | "multicast" | "allmulticast" | "arp" | "carrier";
+    /** From the keyword to its last value. */
     readonly span: Span;
+    /** The keyword as typed. */
     readonly word: Located<string>;
+    /** `on` is true, `off` false. */
     readonly value: Located<boolean>;
   }
   | {
+    /** The attribute, canonical (`brd` is `broadcast`, `qlen` is `txqueuelen`). */
     readonly key: "vf";
+    /** From the keyword to its last value. */
     readonly span: Span;
+    /** The keyword as typed. */
     readonly word: Located<string>;
+    /** The VF number. */
     readonly index: Located<number>;
     /** `mac M`, `vlan N`, `spoofchk on|off`, `trust on|off`, `state auto|enable|disable`, … */
     readonly settings: readonly {
+      /** The VF keyword, canonical (`m` is `mac`). */
       readonly key: Located<string>;
+      /** The value as typed (a `mac` normalised). */
       readonly value: Located<string>;
     }[];
   };
 
 /** A `key [value]` argument after `type T` (`mode bridge`, `id 10`, `stp_state 1`). */
 export interface IpTypeArg {
+  /** Where it is in the source. */
   readonly span: Span;
+  /** The key as typed. */
   readonly key: Located<string>;
+  /** The value as typed. */
   readonly value?: Located<string>;
 }
 
 /** `ip link add [link DEV] [name] NAME [attrs…] type T [type args…]`. */
 export interface IpLinkAdd extends IpBase {
   readonly kind: "ip-link-add";
+  /** The name as typed. */
   readonly name: Located<string>;
   /** `link DEV`: the lower device (macvtap, vlan). */
   readonly link?: Located<string>;
+  /** The link type (`bridge`, `veth` …). */
   readonly type: Located<string>;
+  /** Link attributes, in order. */
   readonly attrs: readonly IpLinkAttr[];
+  /** The arguments after `type T`. */
   readonly typeArgs: readonly IpTypeArg[];
   /** veth: `peer [name] NAME [attrs…]`. */
   readonly peer?: {
+    /** Where it is in the source. */
     readonly span: Span;
+    /** The name as typed. */
     readonly name: Located<string>;
+    /** Link attributes, in order. */
     readonly attrs: readonly IpLinkAttr[];
   };
 }
@@ -413,30 +509,40 @@ export interface IpLinkAdd extends IpBase {
 /** `ip link set [dev] NAME ATTR…` (several attributes in one line). */
 export interface IpLinkSet extends IpBase {
   readonly kind: "ip-link-set";
+  /** The device name as typed. */
   readonly dev: Located<string>;
+  /** Link attributes, in order. */
   readonly attrs: readonly IpLinkAttr[];
 }
 
 /** `ip link del|delete [dev] NAME [type T]`. */
 export interface IpLinkDel extends IpBase {
   readonly kind: "ip-link-del";
+  /** The device name as typed. */
   readonly dev: Located<string>;
+  /** The link type (`bridge`, `veth` …). */
   readonly type?: Located<string>;
 }
 
 /** `ip link [show|list] [dev] [NAME] [type T] [master BR] [up]`. */
 export interface IpLinkShow extends IpBase {
   readonly kind: "ip-link-show";
+  /** The device name as typed. */
   readonly dev?: Located<string>;
+  /** The link type (`bridge`, `veth` …). */
   readonly type?: Located<string>;
+  /** `master BR`: only ports of this bridge. */
   readonly master?: Located<string>;
+  /** Only links that are up. */
   readonly up: boolean;
 }
 
 /** `ip addr [show] [dev NAME] [up]`. */
 export interface IpAddrShow extends IpBase {
   readonly kind: "ip-addr-show";
+  /** The device name as typed. */
   readonly dev?: Located<string>;
+  /** Only links that are up. */
   readonly up: boolean;
 }
 
@@ -445,6 +551,7 @@ export interface IpAddrChange extends IpBase {
   readonly kind: "ip-addr-add" | "ip-addr-del";
   /** `10.0.0.1/24` as typed. */
   readonly address: Located<string>;
+  /** The device name as typed. */
   readonly dev: Located<string>;
 }
 
@@ -464,9 +571,11 @@ export type IpCommand =
 
 /** A command option such as `--may-exist` or a global option such as `--timeout=10`. */
 export interface OvsOption {
+  /** Where it is in the source. */
   readonly span: Span;
   /** Without dashes and value: `may-exist`, `timeout`. */
   readonly name: Located<string>;
+  /** The value as typed. */
   readonly value?: Located<string>;
 }
 
@@ -480,25 +589,34 @@ export type OvsSubcommand =
   & (
     | {
       readonly op: "add-br";
+      /** `--may-exist`: no error if it exists already. */
       readonly mayExist: boolean;
+      /** The bridge name. */
       readonly bridge: Located<string>;
       /** Fake bridge: `add-br BR PARENT VLAN`. */
       readonly parent?: Located<string>;
+      /** The VLAN of a fake bridge. */
       readonly vlan?: Located<number>;
     }
     | { readonly op: "del-br"; readonly ifExists: boolean; readonly bridge: Located<string> }
     | {
       readonly op: "add-port";
+      /** `--may-exist`: no error if it exists already. */
       readonly mayExist: boolean;
+      /** The bridge name. */
       readonly bridge: Located<string>;
+      /** The port name. */
       readonly port: Located<string>;
       /** Port columns given inline: `add-port br0 p0 tag=10`. */
       readonly settings: PropList;
     }
     | {
       readonly op: "del-port";
+      /** `--if-exists`: no error if it does not exist. */
       readonly ifExists: boolean;
+      /** The bridge name. */
       readonly bridge?: Located<string>;
+      /** The port name. */
       readonly port: Located<string>;
     }
     | {
@@ -507,12 +625,16 @@ export type OvsSubcommand =
       readonly table: Located<string>;
       /** `.` for the single Open_vSwitch record. */
       readonly record: Located<string>;
+      /** The `column[:key]=value` settings. */
       readonly settings: PropList;
     }
     | {
       readonly op: "get" | "list" | "clear" | "remove";
+      /** The table name. */
       readonly table: Located<string>;
+      /** The record name. */
       readonly record?: Located<string>;
+      /** The columns named. */
       readonly columns: readonly Located<string>[];
     }
     | { readonly op: "show" | "list-br" | "init" }
@@ -522,9 +644,11 @@ export type OvsSubcommand =
 /** `ovs-vsctl [global options] CMD [ARGS] [-- CMD [ARGS]]…`. */
 export interface OvsVsctlCommand extends CommandBase {
   readonly kind: "ovs-vsctl";
+  /** The options as typed. */
   readonly options: readonly OvsOption[];
   /** `--no-wait`. */
   readonly noWait: boolean;
+  /** The commands chained with `--`, in order. */
   readonly commands: readonly OvsSubcommand[];
 }
 
@@ -533,11 +657,13 @@ export interface OvsVsctlCommand extends CommandBase {
 
 /** One EAL or application option as typed (`-l 0-3`, `--socket-mem=1024`, `--forward-mode=io`). */
 export interface TestpmdOption {
+  /** Where it is in the source. */
   readonly span: Span;
   /** Canonical long name without dashes (`lcores` for `-l`, `forward-mode`, `interactive`). */
   readonly name: string;
   /** The option word as typed (up to `=` if the value is glued). */
   readonly flag: Located<string>;
+  /** The value as typed. */
   readonly value?: Located<string>;
   /** True when the option does not change the datapath the lab simulates (`-n`, `--huge-dir`). */
   readonly ignored: boolean;
@@ -545,6 +671,7 @@ export interface TestpmdOption {
 
 /** A `--vdev` argument: `net_vhost0,iface=/tmp/sock0,queues=1`. */
 export interface Vdev {
+  /** Where it is in the source. */
   readonly span: Span;
   /** The device name (`net_vhost0`, `virtio_user0`). */
   readonly name: Located<string>;
@@ -557,10 +684,13 @@ export interface Vdev {
 /** `dpdk-testpmd [EAL options] [-- application options]`. */
 export interface TestpmdCommand extends CommandBase {
   readonly kind: "testpmd";
+  /** Every EAL option before `--`, in order. */
   readonly eal: readonly TestpmdOption[];
+  /** Every `--vdev`, in order. */
   readonly vdevs: readonly Vdev[];
   /** The `--` between EAL and application options. */
   readonly separator?: Located<string>;
+  /** Every testpmd option after `--`, in order. */
   readonly app: readonly TestpmdOption[];
   /** `-l`/`--lcores`/`-c` as typed (core list or mask). */
   readonly lcores?: Located<string>;
@@ -568,12 +698,19 @@ export interface TestpmdCommand extends CommandBase {
   readonly interactive: boolean;
   /** `-a`/`--auto-start` (after `--`) */
   readonly autoStart: boolean;
+  /** `--forward-mode` as typed. */
   readonly forwardMode?: Located<string>;
+  /** `--nb-cores`: forwarding cores. */
   readonly nbCores?: Located<number>;
+  /** `--rxq`: RX queues per port. */
   readonly rxq?: Located<number>;
+  /** `--txq`: TX queues per port. */
   readonly txq?: Located<number>;
+  /** `--rxd`: RX ring size. */
   readonly rxd?: Located<number>;
+  /** `--txd`: TX ring size. */
   readonly txd?: Located<number>;
+  /** `--burst`: packets per burst. */
   readonly burst?: Located<number>;
 }
 
@@ -604,13 +741,19 @@ export interface QemuOption {
 /** `qemu-system-x86_64` (also `qemu-system-aarch64`, `qemu-kvm`, `qemu`) and its options. */
 export interface QemuCommand extends CommandBase {
   readonly kind: "qemu";
+  /** The endpoint it applies to. */
   readonly target: "x86_64" | "aarch64";
   /** Every option, in order. */
   readonly options: readonly QemuOption[];
+  /** Every `-netdev`. */
   readonly netdevs: readonly QemuOption[];
+  /** Every `-device`. */
   readonly devices: readonly QemuOption[];
+  /** Every `-chardev`. */
   readonly chardevs: readonly QemuOption[];
+  /** Every `-object`. */
   readonly objects: readonly QemuOption[];
+  /** Every `-numa`. */
   readonly numa: readonly QemuOption[];
   /** `-nic` and legacy `-net`. */
   readonly nics: readonly QemuOption[];
@@ -624,8 +767,11 @@ export interface QemuCommand extends CommandBase {
  * `t1.per_packet.vmexits`. `parts` are the dot-separated pieces.
  */
 export interface DottedName {
+  /** Where it is in the source. */
   readonly span: Span;
+  /** The text as typed. */
   readonly text: string;
+  /** The dot-separated parts, each located. */
   readonly parts: readonly Located<string>[];
 }
 
@@ -638,6 +784,7 @@ export type LabQuantity = Located<Quantity>;
 /** `host cpu ghz=3.0 cores=16`. */
 export interface HostCpu extends CommandBase {
   readonly kind: "host-cpu";
+  /** Every `key=value` word, in order, with spans. */
   readonly props: PropList;
   /** A count (GHz). */
   readonly ghz?: LabQuantity;
@@ -648,17 +795,24 @@ export interface HostCpu extends CommandBase {
 /** `host cmdline "intel_iommu=on iommu=pt"`: `params` split at spaces with exact spans. */
 export interface HostCmdline extends CommandBase {
   readonly kind: "host-cmdline";
+  /** The command line as written. */
   readonly cmdline: Located<string>;
+  /** The kernel parameters, split at blanks. */
   readonly params: PropList;
 }
 
 /** `host nic NAME model=… pci=… speed=… [numvfs=…] [mac=…] [mtu=…]`. */
 export interface HostNic extends CommandBase {
   readonly kind: "host-nic";
+  /** The name as typed. */
   readonly name: Located<string>;
+  /** Every `key=value` word, in order, with spans. */
   readonly props: PropList;
+  /** The NIC model (`mlx5` …). */
   readonly model?: Located<string>;
+  /** The PCI address. */
   readonly pci?: Located<string>;
+  /** A MAC address, normalised. */
   readonly mac?: Located<string>;
   /** A bit rate. */
   readonly speed?: LabQuantity;
@@ -671,9 +825,13 @@ export interface HostNic extends CommandBase {
 /** `traffic NAME from EP to EP size= (count=|duration=) [rate=] [burst=] [flows=] [proto=]`. */
 export interface Traffic extends CommandBase {
   readonly kind: "traffic";
+  /** The name as typed. */
   readonly name: Located<string>;
+  /** Where the packets start. */
   readonly from: DottedName;
+  /** Where the packets go. */
   readonly to: DottedName;
+  /** Every `key=value` word, in order, with spans. */
   readonly props: PropList;
   /** Frame size (bytes; a plain number is bytes). */
   readonly size?: LabQuantity;
@@ -687,14 +845,18 @@ export interface Traffic extends CommandBase {
   readonly burst?: LabQuantity;
   /** Number of distinct flows (a whole count). */
   readonly flows?: LabQuantity;
+  /** The protocol. */
   readonly proto?: Located<string>;
 }
 
 /** `ping EP EP [count=] [size=] [interval=]`. */
 export interface Ping extends CommandBase {
   readonly kind: "ping";
+  /** Where the packets start. */
   readonly from: DottedName;
+  /** Where the packets go. */
   readonly to: DottedName;
+  /** Every `key=value` word, in order, with spans. */
   readonly props: PropList;
   /** A whole count. */
   readonly count?: LabQuantity;
@@ -709,15 +871,20 @@ export interface Run extends CommandBase {
   readonly kind: "run";
   /** A time. */
   readonly duration?: LabQuantity;
+  /** `--json` / `-j`: print JSON. */
   readonly json: boolean;
+  /** `--trace=`: how much to record. */
   readonly trace?: Located<"off" | "sample" | "full">;
 }
 
 /** `trace T packet N [--json]`. */
 export interface Trace extends CommandBase {
   readonly kind: "trace";
+  /** The flow name. */
   readonly flow: Located<string>;
+  /** Which packet of the flow (from 1). */
   readonly packet: Located<number>;
+  /** `--json` / `-j`: print JSON. */
   readonly json: boolean;
 }
 
@@ -733,7 +900,9 @@ export interface Show extends CommandBase {
   readonly kind: "show";
   /** The subject word as typed. */
   readonly word: Located<string>;
+  /** What to show and its operands. */
   readonly subject: ShowSubject;
+  /** `--json` / `-j`: print JSON. */
   readonly json: boolean;
 }
 
@@ -743,17 +912,23 @@ export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
 /** `expect LHS OP RHS` (`expect t1.per_packet.vmexits == 0`). */
 export interface Expect extends CommandBase {
   readonly kind: "expect";
+  /** The metric: `FLOW.metric` or a dotted path. */
   readonly lhs: DottedName;
   readonly op: Located<CompareOp>;
   /** A quantity or a word, as typed. */
   readonly rhs: Located<string>;
+  /** The right-hand side read as a quantity, when it is one (`100000`, `20us`, `1Mpps`). */
+  readonly rhsQuantity?: Quantity;
 }
 
 /** `capture IFACE to FILE [count=N] [snaplen=N]`. */
 export interface Capture extends CommandBase {
   readonly kind: "capture";
+  /** The interface. */
   readonly iface: DottedName;
+  /** The file to write. */
   readonly file: Located<string>;
+  /** Every `key=value` word, in order, with spans. */
   readonly props: PropList;
   /** Packets to capture (a whole count). */
   readonly count?: LabQuantity;
@@ -764,8 +939,11 @@ export interface Capture extends CommandBase {
 /** `export graph|trace to FILE [format=…]`. */
 export interface Export extends CommandBase {
   readonly kind: "export";
+  /** What to export. */
   readonly what: Located<"graph" | "trace">;
+  /** The file to write. */
   readonly file: Located<string>;
+  /** Every `key=value` word, in order, with spans. */
   readonly props: PropList;
   /** `dot`, `mermaid`, `json` … (otherwise the file extension decides). */
   readonly format?: Located<string>;
@@ -786,8 +964,11 @@ export type InjectFault =
   | { readonly kind: "iotlb-invalidate"; readonly target: DottedName }
   | {
     readonly kind: "bad-chain";
+    /** The endpoint it applies to. */
     readonly target: DottedName;
+    /** The queue as typed (`tx0`, `rx1`). */
     readonly queue: Located<string>;
+    /** How the chain is corrupted. */
     readonly variant: Located<BadChainVariant>;
   }
   | { readonly kind: "disconnect" | "reconnect"; readonly socket: Located<string> }
@@ -798,6 +979,7 @@ export interface Inject extends CommandBase {
   readonly kind: "inject";
   /** The fault word as typed. */
   readonly word: Located<string>;
+  /** The fault and its operands. */
   readonly fault: InjectFault;
   /** `at=`, and per fault `iova=`/`size=` (iotlb-invalidate, unmap). */
   readonly props: PropList;
@@ -815,7 +997,9 @@ export type SetStatement =
   & { readonly kind: "set"; readonly word: Located<string> }
   & (
     | {
+      /** What is set. */
       readonly scope: "cost";
+      /** Every `key=value` word, in order, with spans. */
       readonly props: PropList;
       /** Every `KEY=VALUE`, the value parsed as a quantity of any kind. */
       readonly costs: readonly { readonly key: Located<string>; readonly value: LabQuantity }[];
@@ -827,6 +1011,7 @@ export type SetStatement =
 /** `help [TOPIC…]`. */
 export interface Help extends CommandBase {
   readonly kind: "help";
+  /** The words after `help`. */
   readonly topic: readonly Located<string>[];
 }
 
@@ -855,6 +1040,8 @@ export interface UsageCommand extends CommandBase {
   readonly kind: "usage";
   /** `vdpa`, `vdpa dev`, `ip link`, `qemu`, `testpmd`, `ovs-vsctl`, `modprobe` … */
   readonly topic: string;
+  /** `version` for `-V`/`--version` (the tool prints its version line), else `usage`. */
+  readonly what: "usage" | "version";
 }
 
 /** Every command node, discriminated by `kind`. */

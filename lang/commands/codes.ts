@@ -53,6 +53,10 @@ export const COMMAND_CODES = {
   },
   W0011: { severity: "warning", summary: "`sudo` has no effect on a lab statement" },
   W0012: { severity: "warning", summary: "deprecated short-form boolean option" },
+  W0013: {
+    severity: "warning",
+    summary: "`sudo echo … > FILE`: on a real host the shell opens FILE without root",
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A code of {@link COMMAND_CODES}. */

@@ -35,7 +35,11 @@ export interface CommandContext {
   readonly base: CommandBase;
 }
 
-/** A usage request for `topic` (`vdpa dev help`). */
-export function usage(ctx: CommandContext, topic: string): UsageCommand {
-  return { ...ctx.base, kind: "usage", topic };
+/** A usage (or version) request for `topic` (`vdpa dev help`, `vdpa -V`). */
+export function usage(
+  ctx: CommandContext,
+  topic: string,
+  what: "usage" | "version" = "usage",
+): UsageCommand {
+  return { ...ctx.base, kind: "usage", topic, what };
 }

@@ -147,7 +147,9 @@ export function parseIp(ctx: CommandContext): IpCommand | UsageCommand | undefin
       return undefined;
     }
     const [name, , takesValue] = found;
-    if (name === "-Version" || name === "-help") return usage(ctx, "ip");
+    if (name === "-Version" || name === "-help") {
+      return usage(ctx, "ip", name === "-Version" ? "version" : "usage");
+    }
     if (name === "-batch" || name === "-netns" || name === "-loops" || name === "-rcvbuf") {
       report(ctx.diags, "E0120", `\`ip ${name}\` is not modelled`, {
         span: w.span,
@@ -203,12 +205,12 @@ export function parseIp(ctx: CommandContext): IpCommand | UsageCommand | undefin
     case "help":
       return usage(ctx, "ip");
     case "link":
-      return p.link(c.rest(), objWord);
+      return p.link(c.rest());
     case "address":
-      return p.addr(c.rest(), objWord);
+      return p.addr(c.rest());
     case "tuntap":
     case "tap":
-      return p.tuntap(c.rest(), objWord);
+      return p.tuntap(c.rest());
     case undefined:
       report(ctx.diags, "E0105", `unknown object \`${objWord.text}\` for \`ip\``, {
         span: objWord.span,
@@ -379,7 +381,7 @@ class IpParser {
 
   // -------------------------------------------------------------------------- ip link
 
-  link(words: readonly ExpandedWord[], obj: ExpandedWord): IpCommand | UsageCommand | undefined {
+  link(words: readonly ExpandedWord[]): IpCommand | UsageCommand | undefined {
     const verb = words[0];
     if (!verb) return { ...this.#base(), kind: "ip-link-show", up: false };
     const rest = words.slice(1);
@@ -410,7 +412,6 @@ class IpParser {
           label: "not modelled",
           help: ["the lab models `ip link add`, `set`, `delete` and `show`"],
         });
-        void obj;
         return undefined;
     }
   }
@@ -835,7 +836,7 @@ class IpParser {
 
   // -------------------------------------------------------------------------- ip tuntap
 
-  tuntap(words: readonly ExpandedWord[], _obj: ExpandedWord): IpCommand | UsageCommand | undefined {
+  tuntap(words: readonly ExpandedWord[]): IpCommand | UsageCommand | undefined {
     const verb = words[0];
     if (!verb) return { ...this.#base(), kind: "ip-tuntap-show" };
     const m = firstMatch(verb.text, ["add", "del", "show", "lst", "list", "help"] as const);
@@ -1014,7 +1015,7 @@ class IpParser {
 
   // -------------------------------------------------------------------------- ip addr
 
-  addr(words: readonly ExpandedWord[], _obj: ExpandedWord): IpCommand | UsageCommand | undefined {
+  addr(words: readonly ExpandedWord[]): IpCommand | UsageCommand | undefined {
     const verb = words[0];
     if (!verb) return { ...this.#base(), kind: "ip-addr-show", up: false };
     const m = firstMatch(

@@ -582,12 +582,18 @@ class LabParser {
     const lhsWord = found.at > 0 ? opWord : args[0] as ExpandedWord;
     const lhs = this.#dottedText(lhsPart.text, lhsPart.span, lhsWord, found.at > 0 ? 0 : undefined);
     if (!lhs) return undefined;
+    // The right side is a quantity when it reads as one; otherwise a word (`virtio_net`).
+    const rhsWord = found.at + opLen < opWord.text.length
+      ? sliceWord(opWord, found.at + opLen)
+      : args[found.word + 1] as ExpandedWord;
+    const q = parseQuantity(rhsWord).quantity;
     return {
       ...this.#ctx.base,
       kind: "expect",
       lhs,
       op: located(found.op, opSpan),
       rhs: located(rhsPart.text, rhsPart.span),
+      ...(q ? { rhsQuantity: q } : {}),
     };
   }
 

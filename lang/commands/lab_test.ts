@@ -204,6 +204,18 @@ Deno.test("expect", async (t) => {
     }
   });
 
+  await t.step("the right side is also read as a quantity when it is one", () => {
+    const q = expectParse("expect t1.latency.p99 < 20us");
+    if (q.cmd.kind !== "expect") throw new Error(q.cmd.kind);
+    assert.deepEqual(q.cmd.rhsQuantity, { kind: "time", value: 20000, text: "20us" });
+    const glued = expectParse("expect t1.delivered>=1e5");
+    if (glued.cmd.kind !== "expect") throw new Error(glued.cmd.kind);
+    assert.equal(glued.cmd.rhsQuantity?.value, 100000);
+    const w = expectParse("expect vm1.eth0.driver == virtio_net");
+    if (w.cmd.kind !== "expect") throw new Error(w.cmd.kind);
+    assert.equal(w.cmd.rhsQuantity, undefined);
+  });
+
   await t.step("an operator inside a word is split with spans", () => {
     const { cmd, at } = expectParse("expect t1.per_packet.vmexits>=2");
     if (cmd.kind !== "expect") throw new Error(cmd.kind);

@@ -191,6 +191,14 @@ const ROWS: readonly Row[] = [
       "to write `4`, put a space before `>`: `echo 4 > /sys/class/net/ens1f0/device/sriov_numvfs`",
   },
   {
+    input: "sudo echo vdpa0 > /sys/bus/vdpa/drivers/vhost_vdpa/bind",
+    code: "W0013",
+    line: 1,
+    column: 17,
+    under: ">",
+    help: "write `echo vdpa0 | sudo tee /sys/bus/vdpa/drivers/vhost_vdpa/bind`",
+  },
+  {
     input: "cat",
     code: "E0103",
     line: 1,

@@ -43,6 +43,11 @@ import { parseVdpa } from "./vdpa.ts";
 
 export type * from "./ast.ts";
 export { COMMAND_CODES, type CommandCode } from "./codes.ts";
+export { LAB_KEYWORDS } from "./lab.ts";
+export { IP_LINK_TYPES } from "./ip.ts";
+export { ovsColumnKey } from "./ovs.ts";
+export { QEMU_OPTION_NAMES, qemuOptionIgnored } from "./qemu.ts";
+export { FORWARD_MODES } from "./testpmd.ts";
 
 type FamilyParser = (ctx: CommandContext) => Command | undefined;
 

@@ -171,3 +171,24 @@ Deno.test("real tools the lab does not run say what to write instead", () => {
   expectFailure("constructor", "E0100");
   expectFailure("toString x", "E0100");
 });
+
+Deno.test("help and version requests become usage nodes", () => {
+  for (
+    const [text, topic, what] of [
+      ["vdpa -V", "vdpa", "version"],
+      ["vdpa help", "vdpa", "usage"],
+      ["ip -V", "ip", "version"],
+      ["ip link help", "ip link", "usage"],
+      ["modprobe --version", "modprobe", "version"],
+      ["rmmod -h", "rmmod", "usage"],
+      ["ovs-vsctl --version", "ovs-vsctl", "version"],
+      ["qemu-system-x86_64 -version", "qemu", "version"],
+      ["qemu-kvm --help", "qemu", "usage"],
+      ["dpdk-testpmd -h", "testpmd", "usage"],
+    ] as const
+  ) {
+    const { cmd } = expectParse(text);
+    if (cmd.kind !== "usage") throw new Error(`${text}: ${cmd.kind}`);
+    assert.deepEqual([cmd.topic, cmd.what], [topic, what], text);
+  }
+});

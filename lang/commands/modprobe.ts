@@ -59,7 +59,9 @@ export function parseModprobe(ctx: CommandContext): ModprobeCommand | UsageComma
   });
   if (r.failed) return undefined;
   const has = (name: string) => r.options.some((o) => o.spec.name === name);
-  if (has("help") || has("version")) return usage(ctx, "modprobe");
+  if (has("help") || has("version")) {
+    return usage(ctx, "modprobe", has("help") ? "usage" : "version");
+  }
   const [first, ...rest] = r.operands;
   if (!first) {
     report(ctx.diags, "E0103", "`modprobe` needs a module name", {
@@ -132,7 +134,7 @@ export function parseRmmod(ctx: CommandContext): RmmodCommand | UsageCommand | u
   const r = getopt(ctx.args, ctx.diags, { program: "rmmod", specs: RMMOD_OPTIONS, permute: true });
   if (r.failed) return undefined;
   const has = (name: string) => r.options.some((o) => o.spec.name === name);
-  if (has("help") || has("version")) return usage(ctx, "rmmod");
+  if (has("help") || has("version")) return usage(ctx, "rmmod", has("help") ? "usage" : "version");
   if (r.operands.length === 0) {
     report(ctx.diags, "E0103", "`rmmod` needs a module name", {
       span: ctx.base.span,

@@ -154,7 +154,8 @@ export function parseOvsVsctl(ctx: CommandContext): OvsVsctlCommand | UsageComma
     if (
       name.value === "help" || name.value === "h" || name.value === "version" || name.value === "V"
     ) {
-      return usage(ctx, "ovs-vsctl");
+      const help = name.value === "help" || name.value === "h";
+      return usage(ctx, "ovs-vsctl", help ? "usage" : "version");
     }
     if (own(GLOBAL_OPTIONS, name.value) === undefined) break; // a command option: belongs to the first command
     let v = value;

@@ -73,7 +73,7 @@ Deno.test("ovs-vsctl", async (t) => {
         ["ovs-vsctl -- add-br br1", "add-br"],
       ]
     ) {
-      const r = expectParse(text!);
+      const r = expectParse(must(text));
       if (r.cmd.kind !== "ovs-vsctl") throw new Error(text);
       assert.equal(r.cmd.commands[0]?.op, op, text);
     }

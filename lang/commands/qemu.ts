@@ -228,7 +228,9 @@ export function parseQemu(ctx: CommandContext): QemuCommand | UsageCommand | und
       continue;
     }
     const raw = w.text.startsWith("--") ? w.text.slice(2) : w.text.slice(1);
-    if (raw === "h" || raw === "help" || raw === "version") return usage(ctx, "qemu");
+    if (raw === "h" || raw === "help" || raw === "version") {
+      return usage(ctx, "qemu", raw === "version" ? "version" : "usage");
+    }
     const name = own(ALIASES, raw) ?? raw;
     const rule = own(OPTIONS, name);
     if (!rule) {

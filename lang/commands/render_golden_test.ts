@@ -16,6 +16,8 @@ const SCRIPTS: Readonly<Record<string, string>> = {
   "ip garbage device name with a secondary label": "ip link set tap0 master br0 upp\n",
   "two tuntap modes": "ip tuntap add tap0 mode tap mode tun\n",
   "echo descriptor redirection": "echo 4>/sys/class/net/ens1f0/device/sriov_numvfs\n",
+  "sudo does not reach the redirection":
+    "sudo echo vdpa0 > /sys/bus/vdpa/drivers/vhost_vdpa/bind\n",
   "echo redirected twice": "echo vdpa0 > /sys/bus/vdpa/drivers/vhost_vdpa/bind > /tmp/x\n",
   "qemu line over several lines":
     "qemu-system-x86_64 -m 2G \\\n  -chardev socket,id=c0,path=/tmp/s,server,nowait \\\n" +

@@ -162,6 +162,19 @@ export function parseEcho(ctx: CommandContext, tee?: Stage): EchoCommand | undef
     } else redirect = t;
   }
   if (!ok) return undefined;
+  const sudo = ctx.base.sudo;
+  if (sudo && redirect?.kind === "file") {
+    // The redirection belongs to the user's shell, which opens the file before sudo runs.
+    report(diags, "W0013", "`sudo` does not apply to the redirection", {
+      span: redirect.operator.span,
+      label: "opened by your shell, without root",
+      secondary: [{ span: sudo.span, message: "only `echo` runs as root" }],
+      notes: [`on a real host this fails with: bash: ${redirect.path.value}: Permission denied`],
+      help: [
+        `write \`echo ${values.map((v) => v.value).join(" ")} | sudo tee ${redirect.path.value}\``,
+      ],
+    });
+  }
   const joined = values.map((v) => v.value).join(" ");
   const output = (escapes ? interpretEscapes(joined) : joined) + (noNewline ? "" : "\n");
   return {

@@ -90,6 +90,20 @@ Deno.test("echo into sysfs", async (t) => {
     assert.equal(d.message, "redirection of file descriptor 4 is not modelled");
   });
 
+  await t.step("`sudo echo … > FILE` is accepted with the real host's pitfall as a warning", () => {
+    const { cmd, warnings, at } = expectParse("sudo echo 1 > /sys/bus/vdpa/drivers_autoprobe", {
+      warnings: ["W0013"],
+    });
+    assert.equal(cmd.kind, "echo");
+    const w = must(warnings[0]);
+    assert.equal(at(must(w.labels[1]).span), "sudo");
+    assert.deepEqual(w.notes, [
+      "on a real host this fails with: bash: /sys/bus/vdpa/drivers_autoprobe: Permission denied",
+    ]);
+    // `| sudo tee` is the way that works, and gets no warning.
+    expectParse("echo 1 | sudo tee /sys/bus/vdpa/drivers_autoprobe");
+  });
+
   await t.step("`1>` is stdout", () => {
     const { cmd } = expectParse("echo 1 1>/sys/bus/vdpa/drivers_autoprobe");
     if (cmd.kind !== "echo" || cmd.redirect?.kind !== "file") {

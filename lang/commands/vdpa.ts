@@ -68,7 +68,9 @@ export function parseVdpa(ctx: CommandContext): VdpaCommand | UsageCommand | und
   });
   if (r.failed) return undefined;
   const has = (n: string) => r.options.some((o) => o.spec.name === n);
-  if (has("help") || has("version")) return usage(ctx, "vdpa");
+  if (has("help") || has("version")) {
+    return usage(ctx, "vdpa", has("help") ? "usage" : "version");
+  }
   const options: VdpaOptions = {
     json: has("json"),
     pretty: has("pretty"),
@@ -80,7 +82,7 @@ export function parseVdpa(ctx: CommandContext): VdpaCommand | UsageCommand | und
   if (!object || matches(object.text, "help")) return usage(ctx, "vdpa");
   const p = new VdpaParser(ctx, options);
   if (matches(object.text, "mgmtdev")) return p.mgmtdev(words.slice(1), object);
-  if (matches(object.text, "dev")) return p.dev(words.slice(1), object);
+  if (matches(object.text, "dev")) return p.dev(words.slice(1));
   report(ctx.diags, "E0105", `unknown object \`${object.text}\` for \`vdpa\``, {
     span: object.span,
     label: "expected `dev` or `mgmtdev`",
@@ -125,10 +127,7 @@ class VdpaParser {
     return { ...this.#base(args), kind: "vdpa-mgmtdev-show", mgmtdev: handle };
   }
 
-  dev(
-    words: readonly ExpandedWord[],
-    object: ExpandedWord,
-  ): VdpaCommand | UsageCommand | undefined {
+  dev(words: readonly ExpandedWord[]): VdpaCommand | UsageCommand | undefined {
     const verb = words[0];
     if (!verb) return { ...this.#base([]), kind: "vdpa-dev-show" };
     const rest = words.slice(1);
@@ -146,13 +145,12 @@ class VdpaParser {
       case "del":
         return this.#devDel(rest, verb);
       case "config":
-        return this.#config(rest, verb);
+        return this.#config(rest);
       case "vstats":
         return this.#vstats(rest, verb);
       case "set":
         return this.#devSet(rest, verb);
       default:
-        void object;
         return this.#unknownCommand(verb, "vdpa dev", [
           "show",
           "list",
@@ -225,10 +223,7 @@ class VdpaParser {
     return { ...this.#base(args), kind: "vdpa-dev-del", dev: loc(dev) };
   }
 
-  #config(
-    words: readonly ExpandedWord[],
-    _verb: ExpandedWord,
-  ): VdpaCommand | UsageCommand | undefined {
+  #config(words: readonly ExpandedWord[]): VdpaCommand | UsageCommand | undefined {
     const sub = words[0];
     if (!sub) return { ...this.#base([]), kind: "vdpa-dev-config-show" };
     if (matches(sub.text, "help")) return usage(this.#ctx, "vdpa dev config");
