@@ -142,7 +142,10 @@ export function parseCliArgs(
   }
   if (command === "version") return { ok: true, value: { ...common, command, files: [] } };
   if ((command === "run" || command === "check") && rest.length === 0) {
-    return { ok: false, error: { message: `'${command}' needs at least one FILE (or - for stdin)` } };
+    return {
+      ok: false,
+      error: { message: `'${command}' needs at least one FILE (or - for stdin)` },
+    };
   }
   if (command === "repl" && rest.length > 1) {
     return { ok: false, error: { message: "'repl' takes at most one FILE" } };

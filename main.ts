@@ -1,0 +1,58 @@
+#!/usr/bin/env -S deno run --allow-read
+/**
+ * `vdpa-lab`: the command-line entry point. Binds the CLI to Deno's I/O; nothing here runs
+ * host commands or opens sockets. Install with
+ * `deno install --global --allow-read --name vdpa-lab main.ts`.
+ *
+ * @module
+ */
+
+import { cli, type CliIo } from "./cli/main.ts";
+import { runRepl } from "./cli/repl.ts";
+
+async function readStdin(): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of Deno.stdin.readable) chunks.push(c);
+  return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "No such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return "permission denied (run with --allow-read / --allow-write for this path)";
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+const encoder = new TextEncoder();
+let interruptedFlag = false;
+
+const io: CliIo = {
+  stdout: (t) => void Deno.stdout.writeSync(encoder.encode(t)),
+  stderr: (t) => void Deno.stderr.writeSync(encoder.encode(t)),
+  readFile: async (path) => {
+    try {
+      return { text: await Deno.readTextFile(path) };
+    } catch (e) {
+      return { error: errorText(e) };
+    }
+  },
+  readStdin,
+  writeFile: async (path, data) => {
+    try {
+      if (typeof data === "string") await Deno.writeTextFile(path, data);
+      else await Deno.writeFile(path, data);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: errorText(e) };
+    }
+  },
+  isTerminal: Deno.stdout.isTerminal(),
+  noColor: Deno.noColor,
+  interrupted: () => interruptedFlag,
+  repl: runRepl,
+};
+
+if (import.meta.main) {
+  Deno.exit(await cli(Deno.args, io));
+}

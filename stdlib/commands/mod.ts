@@ -1,0 +1,11 @@
+/**
+ * The executors of every command family, by command kind. Each family lives in its own
+ * file beside this one and exports its part of the table.
+ *
+ * @module
+ */
+
+import type { ExecutorTable } from "../exec.ts";
+
+/** Every executor the lab has, by command kind. */
+export const EXECUTORS: ExecutorTable = {};

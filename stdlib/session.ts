@@ -1,0 +1,211 @@
+/**
+ * A session: one lab, one interpreter, and the executors that give commands their meaning.
+ * The CLI (`run`, `check`), the REPL and the tests all drive a lab through a session.
+ *
+ * Each command statement is expanded by the interpreter, parsed into a typed node by
+ * `lang/commands`, and handed to the executor for its kind (`stdlib/commands/`). Output a
+ * command prints goes through the statement's `| grep …` filters, then to `stdout`. In
+ * `check` mode the whole topology is still built (so setup mistakes are diagnostics), but
+ * nothing is printed and no traffic runs.
+ *
+ * @example Checking a script
+ * ```ts
+ * import { Session } from "./session.ts";
+ * const out: string[] = [];
+ * const s = new Session({ mode: "check", stdout: (t) => out.push(t) });
+ * const r = await s.runText("modprobe vdpasim_net\n", "lab.vdpa");
+ * if (r.status !== "failed") throw new Error("a misspelt module must fail");
+ * ```
+ *
+ * @module
+ */
+
+import { parseCommand } from "../lang/commands/mod.ts";
+import { Diagnostics, error } from "../lang/diagnostic.ts";
+import {
+  type CommandContext,
+  type FileReader,
+  Interpreter,
+  type Mode,
+  type RunOutcome,
+  type RunTextOptions,
+} from "../lang/interpreter.ts";
+import { SourceMap, type Span } from "../lang/span.ts";
+import type { ExpandedWord } from "../lang/word.ts";
+import { Lab } from "../runtime/lab.ts";
+import { KERNEL_MODULES } from "./catalog/kernel_modules.ts";
+import { NIC_MODELS } from "./catalog/nic_models.ts";
+import { EXECUTORS } from "./commands/mod.ts";
+import type { ExecContext, Executor, FileWriter, SessionSettings } from "./exec.ts";
+import { applyFilters } from "./output_filter.ts";
+import { Provenance } from "./provenance.ts";
+
+/** Options of {@link Session}. */
+export interface SessionOptions {
+  /** `run` (default) stops at the first error; `check` collects all and runs no traffic. */
+  readonly mode?: Mode;
+  /** Where command output goes. */
+  readonly stdout: (text: string) => void;
+  /** Reads included files (and profile files); without one, `include` is an error. */
+  readonly readFile?: FileReader;
+  /** Writes files scripts ask for (`capture`, `export`); without one, writing is refused. */
+  readonly writeFile?: FileWriter;
+  /** Seed of the lab's random streams (default 1). */
+  readonly seed?: number;
+  readonly json?: boolean;
+  readonly quiet?: boolean;
+  readonly color?: boolean;
+  /** Asked between statements and during runs: true stops (Ctrl-C). */
+  readonly interrupted?: () => boolean;
+  /** Directory that includes from `<stdin>` and `<repl:N>` are relative to. */
+  readonly cwd?: string;
+  /** Shared source registry (the REPL keeps one across resets). */
+  readonly sources?: SourceMap;
+}
+
+/** A lab driven by scripts. */
+export class Session {
+  readonly mode: Mode;
+  readonly sources: SourceMap;
+  readonly settings: SessionSettings;
+  readonly #options: SessionOptions;
+  #lab: Lab;
+  #provenance = new Provenance();
+  #diagnostics = new Diagnostics();
+  #interpreter: Interpreter;
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+    this.mode = options.mode ?? "run";
+    this.sources = options.sources ?? new SourceMap();
+    this.settings = {
+      json: options.json ?? false,
+      quiet: options.quiet ?? false,
+      color: options.color ?? false,
+    };
+    this.#lab = this.#newLab();
+    this.#interpreter = this.#newInterpreter();
+  }
+
+  /** The lab this session drives. */
+  get lab(): Lab {
+    return this.#lab;
+  }
+
+  /** Every diagnostic reported so far. */
+  get diagnostics(): Diagnostics {
+    return this.#diagnostics;
+  }
+
+  /** The variables defined so far. */
+  get variables(): ReadonlyMap<string, string> {
+    return this.#interpreter.variables;
+  }
+
+  /** Where things were created, for secondary labels. */
+  get provenance(): Provenance {
+    return this.#provenance;
+  }
+
+  /** Runs `text` (a whole file, stdin, or one REPL entry) called `source`. */
+  runText(text: string, source: string, options?: RunTextOptions): Promise<RunOutcome> {
+    return this.#interpreter.runText(text, source, options);
+  }
+
+  /** Reads and runs the file at `path` through the session's reader. */
+  runFile(path: string): Promise<RunOutcome> {
+    return this.#interpreter.runFile(path);
+  }
+
+  /** Throws the lab away and starts a fresh one (the REPL's `.reset`); sources are kept. */
+  reset(): void {
+    this.#lab = this.#newLab();
+    this.#provenance = new Provenance();
+    this.#diagnostics = new Diagnostics();
+    this.#interpreter = this.#newInterpreter();
+  }
+
+  #newLab(): Lab {
+    return new Lab({
+      hostCatalog: { modules: KERNEL_MODULES, nicModels: NIC_MODELS },
+      seed: this.#options.seed ?? 1,
+    });
+  }
+
+  #newInterpreter(): Interpreter {
+    const o = this.#options;
+    return new Interpreter({
+      mode: this.mode,
+      sources: this.sources,
+      diagnostics: this.#diagnostics,
+      executor: (words, ctx) => this.#execute(words, ctx),
+      ...(o.readFile ? { readFile: o.readFile } : {}),
+      ...(o.interrupted ? { interrupted: o.interrupted } : {}),
+      ...(o.cwd ? { cwd: o.cwd } : {}),
+    });
+  }
+
+  async #execute(words: ExpandedWord[], ctx: CommandContext): Promise<void> {
+    const cmd = parseCommand(words, ctx.diagnostics);
+    if (!cmd) return;
+    const executor = EXECUTORS[cmd.kind] as Executor<typeof cmd> | undefined;
+    if (!executor) {
+      ctx.diagnostics.push(error("E0599", `\`${cmd.program.value}\` is not modelled by the lab`, {
+        span: cmd.program.span,
+        label: "no model for this command",
+      }));
+      return;
+    }
+    let printed = "";
+    const cx: ExecContext = {
+      lab: this.#lab,
+      mode: this.mode,
+      diagnostics: ctx.diagnostics,
+      sources: this.sources,
+      statement: ctx.statement,
+      provenance: this.#provenance,
+      settings: this.settings,
+      print: (text) => {
+        printed += text;
+      },
+      writeFile: (path, data, at) => this.#write(path, data, at, ctx.diagnostics),
+      interrupted: () => this.#options.interrupted?.() ?? false,
+    };
+    try {
+      await executor(cmd, cx);
+    } finally {
+      // Output printed before a failure is still shown, as a real tool's would be.
+      if (printed !== "" && this.mode === "run" && !this.settings.quiet) {
+        const out = cmd.pipeline.length > 0 ? applyFilters(printed, cmd.pipeline) : printed;
+        if (out !== "") this.#options.stdout(out);
+      }
+    }
+  }
+
+  async #write(
+    path: string,
+    data: Uint8Array | string,
+    at: Span,
+    diags: Diagnostics,
+  ): Promise<boolean> {
+    if (this.mode === "check") return true;
+    const writer = this.#options.writeFile;
+    if (!writer) {
+      diags.push(error("E0501", `cannot write \`${path}\`: this session may not write files`, {
+        span: at,
+        label: "writing refused",
+        help: ["run the script with `vdpa-lab run` (it may write the files a script asks for)"],
+      }));
+      return false;
+    }
+    const r = await writer(path, data);
+    if (!r.ok) {
+      diags.push(error("E0501", `cannot write \`${path}\`: ${r.error}`, {
+        span: at,
+        label: "write failed",
+      }));
+      return false;
+    }
+    return true;
+  }
+}
