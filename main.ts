@@ -25,7 +25,6 @@ function errorText(e: unknown): string {
 }
 
 const encoder = new TextEncoder();
-let interruptedFlag = false;
 
 const io: CliIo = {
   stdout: (t) => void Deno.stdout.writeSync(encoder.encode(t)),
@@ -49,7 +48,6 @@ const io: CliIo = {
   },
   isTerminal: Deno.stdout.isTerminal(),
   noColor: Deno.noColor,
-  interrupted: () => interruptedFlag,
   repl: runRepl,
 };
 
