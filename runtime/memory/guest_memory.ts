@@ -37,6 +37,8 @@ import { MAX_ADDRESS, type MemoryFault, type MemoryLayoutError } from "./faults.
 
 /** Allocation granule of the sparse backing store, in bytes (64 KiB). */
 export const CHUNK_SIZE = 65536;
+/** Offset of an address inside its chunk: the low 16 bits (`>>> 0` is exact for integers below 2^53). */
+const CHUNK_MASK = CHUNK_SIZE - 1;
 
 /** What backs a region: ordinary RAM, or read-only memory (guest writes fault). */
 export type RegionKind = "ram" | "rom";
@@ -232,13 +234,13 @@ export class GuestMemory {
   getU8(gpa: number): number {
     if (!this.check(gpa, 1)) return -1;
     const c = this.#chunk(gpa, false);
-    return c === undefined ? 0 : c.u8[gpa % CHUNK_SIZE] as number;
+    return c === undefined ? 0 : c.u8[(gpa >>> 0) & CHUNK_MASK] as number;
   }
 
   /** Reads a little-endian u16, or -1 on a fault. */
   getU16(gpa: number): number {
     if (!this.check(gpa, 2)) return -1;
-    const off = gpa % CHUNK_SIZE;
+    const off = (gpa >>> 0) & CHUNK_MASK;
     if (off > CHUNK_SIZE - 2) return this.#getSlow(gpa, 2);
     const c = this.#chunk(gpa, false);
     return c === undefined ? 0 : c.dv.getUint16(off, true);
@@ -247,7 +249,7 @@ export class GuestMemory {
   /** Reads a little-endian u32, or -1 on a fault. */
   getU32(gpa: number): number {
     if (!this.check(gpa, 4)) return -1;
-    const off = gpa % CHUNK_SIZE;
+    const off = (gpa >>> 0) & CHUNK_MASK;
     if (off > CHUNK_SIZE - 4) return this.#getSlow(gpa, 4);
     const c = this.#chunk(gpa, false);
     return c === undefined ? 0 : c.dv.getUint32(off, true);
@@ -265,7 +267,7 @@ export class GuestMemory {
     let v = 0;
     for (let i = n - 1; i >= 0; i--) {
       const c = this.#chunk(gpa + i, false);
-      v = v * 256 + (c === undefined ? 0 : c.u8[(gpa + i) % CHUNK_SIZE] as number);
+      v = v * 256 + (c === undefined ? 0 : c.u8[((gpa + i) >>> 0) & CHUNK_MASK] as number);
     }
     return v;
   }
@@ -273,14 +275,14 @@ export class GuestMemory {
   /** Writes a byte; false on a fault. */
   setU8(gpa: number, v: number): boolean {
     if (!this.check(gpa, 1, true)) return false;
-    (this.#chunk(gpa, true) as Chunk).u8[gpa % CHUNK_SIZE] = v;
+    (this.#chunk(gpa, true) as Chunk).u8[(gpa >>> 0) & CHUNK_MASK] = v;
     return true;
   }
 
   /** Writes a little-endian u16; false on a fault. */
   setU16(gpa: number, v: number): boolean {
     if (!this.check(gpa, 2, true)) return false;
-    const off = gpa % CHUNK_SIZE;
+    const off = (gpa >>> 0) & CHUNK_MASK;
     if (off > CHUNK_SIZE - 2) this.#setSlow(gpa, 2, v);
     else (this.#chunk(gpa, true) as Chunk).dv.setUint16(off, v, true);
     return true;
@@ -289,7 +291,7 @@ export class GuestMemory {
   /** Writes a little-endian u32; false on a fault. */
   setU32(gpa: number, v: number): boolean {
     if (!this.check(gpa, 4, true)) return false;
-    const off = gpa % CHUNK_SIZE;
+    const off = (gpa >>> 0) & CHUNK_MASK;
     if (off > CHUNK_SIZE - 4) this.#setSlow(gpa, 4, v);
     else (this.#chunk(gpa, true) as Chunk).dv.setUint32(off, v, true);
     return true;
@@ -306,7 +308,7 @@ export class GuestMemory {
 
   #setSlow(gpa: number, n: number, v: number): void {
     for (let i = 0; i < n; i++) {
-      (this.#chunk(gpa + i, true) as Chunk).u8[(gpa + i) % CHUNK_SIZE] = v & 0xff;
+      (this.#chunk(gpa + i, true) as Chunk).u8[((gpa + i) >>> 0) & CHUNK_MASK] = v & 0xff;
       v = Math.floor(v / 256);
     }
   }
@@ -318,7 +320,7 @@ export class GuestMemory {
   read(gpa: number, dst: Uint8Array, dstOffset = 0, len = dst.length - dstOffset): boolean {
     if (!this.check(gpa, len)) return false;
     while (len > 0) {
-      const off = gpa % CHUNK_SIZE;
+      const off = (gpa >>> 0) & CHUNK_MASK;
       const n = Math.min(len, CHUNK_SIZE - off);
       const c = this.#chunk(gpa, false);
       if (c === undefined) dst.fill(0, dstOffset, dstOffset + n);
@@ -340,7 +342,7 @@ export class GuestMemory {
   write(gpa: number, src: Uint8Array, srcOffset = 0, len = src.length - srcOffset): boolean {
     if (!this.check(gpa, len, true)) return false;
     while (len > 0) {
-      const off = gpa % CHUNK_SIZE;
+      const off = (gpa >>> 0) & CHUNK_MASK;
       const n = Math.min(len, CHUNK_SIZE - off);
       const dst = (this.#chunk(gpa, true) as Chunk).u8;
       if (n < SMALL_COPY) {
@@ -357,7 +359,7 @@ export class GuestMemory {
   fill(gpa: number, len: number, value = 0): boolean {
     if (!this.check(gpa, len, true)) return false;
     while (len > 0) {
-      const off = gpa % CHUNK_SIZE;
+      const off = (gpa >>> 0) & CHUNK_MASK;
       const n = Math.min(len, CHUNK_SIZE - off);
       const c = this.#chunk(gpa, value !== 0);
       if (c !== undefined) c.u8.fill(value, off, off + n);
@@ -385,7 +387,7 @@ export class GuestMemory {
    */
   view(gpa: number, len: number, write = false): Uint8Array | undefined {
     if (!this.check(gpa, len, write)) return undefined;
-    const off = gpa % CHUNK_SIZE;
+    const off = (gpa >>> 0) & CHUNK_MASK;
     if (off + len > CHUNK_SIZE) {
       this.lastFault = undefined;
       return undefined;

@@ -42,18 +42,10 @@
  */
 
 import { err, ok, type Result } from "../result.ts";
-import type { MemoryFault } from "../memory/faults.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
 import { MemWindow } from "../memory/mem_window.ts";
-import {
-  IDENTITY,
-  newTranslateResult,
-  type TranslateFault,
-  type TranslateResult,
-  type Translator,
-  VHOST_ACCESS_RO,
-  VHOST_ACCESS_WO,
-} from "../memory/translator.ts";
+import type { Translator } from "../memory/translator.ts";
+import { Mapper } from "./_mapper.ts";
 import { Chain } from "./chain.ts";
 import { type DeviceQueueCounters, newDeviceQueueCounters } from "./counters.ts";
 import {
@@ -72,7 +64,7 @@ import {
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_NOTIFY_ON_EMPTY,
 } from "./features.ts";
-import type { AccessCause, QueueFault, RingPart } from "./queue_fault.ts";
+import type { QueueFault } from "./queue_fault.ts";
 import { checkQueueState, type SplitQueueState } from "./queue_state.ts";
 import {
   availEntryOffset,
@@ -108,16 +100,6 @@ export interface SplitDeviceOptions extends SplitRingAddrs {
 }
 
 const TWO_32 = 2 ** 32;
-
-/** The fault a failed translation left (never absent in practice; a fallback keeps it total). */
-export function translateFault(tr: TranslateResult, addr: number): TranslateFault {
-  return tr.fault ?? { kind: "unmapped", iova: addr, access: VHOST_ACCESS_RO };
-}
-
-/** The fault a failed memory check left. */
-export function memoryFault(mem: GuestMemory, gpa: number, len: number): MemoryFault {
-  return mem.lastFault ?? { kind: "unmapped", gpa, len };
-}
 /** Descriptor address high words at or above this make the address ≥ 2^53. */
 const ADDR_HIGH_LIMIT = 2 ** 21;
 
@@ -138,10 +120,7 @@ export class SplitDevice {
 
   #mem: GuestMemory;
   #addrs: SplitRingAddrs;
-  #translator: Translator;
-  #ringTranslator: Translator;
-  #identity: boolean;
-  #tr: TranslateResult = newTranslateResult();
+  #mapper: Mapper;
   #desc!: MemWindow;
   #avail!: MemWindow;
   #used!: MemWindow;
@@ -164,7 +143,10 @@ export class SplitDevice {
   #usedFlags = 0;
   #inUse: Uint8Array;
   #inFlight = 0;
-  /** Popped heads in pop order (ring of `size`): state and IN_ORDER batches need it. */
+  /** Pop sequence number of each in-flight head (saved state lists them oldest first). */
+  #seq: Float64Array;
+  #pops = 0;
+  /** IN_ORDER only: in-flight heads in pop order (a ring of `size`). */
   #order: Uint16Array;
   #orderHead = 0;
   #fault: QueueFault | undefined = undefined;
@@ -173,9 +155,7 @@ export class SplitDevice {
     this.size = opts.size;
     this.#mem = mem;
     this.#addrs = { descTable: opts.descTable, availRing: opts.availRing, usedRing: opts.usedRing };
-    this.#translator = opts.translator ?? IDENTITY;
-    this.#ringTranslator = opts.ringTranslator ?? this.#translator;
-    this.#identity = this.#translator === IDENTITY;
+    this.#mapper = new Mapper(mem, opts.translator, opts.ringTranslator);
     const f = opts.features ?? 0n;
     this.#eventIdx = hasFeature(f, VIRTIO_F_EVENT_IDX);
     this.#indirect = hasFeature(f, VIRTIO_F_INDIRECT_DESC);
@@ -185,6 +165,7 @@ export class SplitDevice {
     this.#usedEventOff = usedEventOffset(opts.size);
     this.#availEventOff = availEventOffset(opts.size);
     this.#inUse = new Uint8Array(opts.size);
+    this.#seq = new Float64Array(opts.size);
     this.#order = new Uint16Array(opts.size);
     this.chain = new Chain(mem, 8);
   }
@@ -216,47 +197,20 @@ export class SplitDevice {
     d.#notify = state.notifications;
     for (const h of state.inFlight) {
       d.#inUse[h] = 1;
+      d.#seq[h] = d.#pops++;
       d.#order[(d.#orderHead + d.#inFlight) & d.#mask] = h;
       d.#inFlight++;
     }
     return ok(d);
   }
 
-  #mapPart(part: RingPart, addr: number, len: number, write: boolean): MemWindow | QueueFault {
-    const tr = this.#tr;
-    // Ring parts must map contiguously (QEMU: "Cannot map desc/avail/used").
-    if (!this.#ringTranslator.translate(addr, len, write ? VHOST_ACCESS_WO : VHOST_ACCESS_RO, tr)) {
-      return {
-        kind: "ring-unmapped",
-        part,
-        addr,
-        len,
-        cause: { via: "translate", fault: translateFault(tr, addr) },
-      };
-    }
-    if (tr.len < len) {
-      return {
-        kind: "ring-unmapped",
-        part,
-        addr,
-        len,
-        cause: { via: "discontiguous", mapped: tr.len },
-      };
-    }
-    const w = MemWindow.open(this.#mem, tr.addr, len, write);
-    if (!w.ok) {
-      return { kind: "ring-unmapped", part, addr, len, cause: { via: "memory", fault: w.error } };
-    }
-    return w.value;
-  }
-
   #mapRings(): QueueFault | undefined {
     const a = this.#addrs;
-    const d = this.#mapPart("descTable", a.descTable, descTableSize(this.size), false);
+    const d = this.#mapper.mapPart("descTable", a.descTable, descTableSize(this.size), false);
     if (!(d instanceof MemWindow)) return d;
-    const av = this.#mapPart("availRing", a.availRing, availRingSize(this.size), false);
+    const av = this.#mapper.mapPart("availRing", a.availRing, availRingSize(this.size), false);
     if (!(av instanceof MemWindow)) return av;
-    const u = this.#mapPart("usedRing", a.usedRing, usedRingSize(this.size), true);
+    const u = this.#mapper.mapPart("usedRing", a.usedRing, usedRingSize(this.size), true);
     if (!(u instanceof MemWindow)) return u;
     this.#desc = d;
     this.#avail = av;
@@ -380,15 +334,39 @@ export class SplitDevice {
     // virtio 1.2 §2.7.6 (QEMU virtqueue_get_head): a head must name a descriptor.
     if (head >= this.size) return this.#fail({ kind: "head-out-of-range", head, size: this.size });
     if (this.#inUse[head] === 1) return this.#fail({ kind: "head-in-use", head });
-    if (!this.#walk(head)) return POP_FAULT;
+    if (!this.#walkOne(head) && !this.#walk(head)) return POP_FAULT;
     this.#nextAvail = (last + 1) & 0xffff;
     this.#inUse[head] = 1;
-    this.#order[(this.#orderHead + this.#inFlight) & this.#mask] = head;
+    this.#seq[head] = this.#pops++;
+    if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) & this.#mask] = head;
     this.#inFlight++;
     this.counters.popped++;
     // QEMU virtqueue_split_pop: keep avail_event at the next index while kicks are wanted.
     if (this.#eventIdx && this.#notify) this.#used.setU16(this.#availEventOff, this.#nextAvail);
     return head;
+  }
+
+  /**
+   * The common case, checked inline: a single direct descriptor with a non-zero length in
+   * 32-bit, identity-mapped memory. Returns false (touching nothing but the chain) when the
+   * descriptor is anything else; the full walk then decides.
+   */
+  #walkOne(head: number): boolean {
+    const desc = this.#desc;
+    const at = head * VIRTQ_DESC_SIZE;
+    const flags = desc.u16(at + 12);
+    if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) !== 0) return false;
+    const len = desc.u32(at + 8);
+    if (len === 0 || desc.u32(at + 4) !== 0 || !this.#mapper.identity) return false;
+    const addr = desc.u32(at);
+    const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
+    if (!this.#mem.check(addr, len, write)) return false;
+    const chain = this.chain;
+    chain.clear();
+    chain.head = head;
+    chain.descriptors = 1;
+    chain.push(addr, len, write);
+    return true;
   }
 
   /** Walks the chain from `head` into `chain`; false after recording a fault. */
@@ -481,77 +459,32 @@ export class SplitDevice {
 
   /** Translates an indirect table; returns its GPA, or -1 after recording a fault. */
   #mapTable(index: number, addr: number, len: number): number {
-    const tr = this.#tr;
-    let cause: AccessCause | undefined;
-    if (this.#identity) {
-      tr.addr = addr;
-      tr.len = len;
-    } else if (!this.#translator.translate(addr, len, VHOST_ACCESS_RO, tr)) {
-      cause = { via: "translate", fault: translateFault(tr, addr) };
-    }
-    // QEMU "Cannot map indirect buffer": the table must be one contiguous mapping.
-    if (cause === undefined && tr.len < len) cause = { via: "discontiguous", mapped: tr.len };
-    if (cause === undefined && !this.#mem.check(tr.addr, len)) {
-      cause = { via: "memory", fault: memoryFault(this.#mem, tr.addr, len) };
-    }
+    const cause = this.#mapper.mapTable(addr, len);
     if (cause !== undefined) {
       this.#fail({ kind: "indirect-unmapped", index, addr, len, cause });
       return -1;
     }
-    return tr.addr;
+    return this.#mapper.tableGpa;
   }
 
   /** Translates one buffer into chain segments; false after recording a fault. */
   #mapBuffer(index: number, addr: number, len: number, write: boolean): boolean {
-    const mem = this.#mem;
-    if (this.#identity) {
-      if (!mem.check(addr, len, write)) {
-        const cause: AccessCause = { via: "memory", fault: memoryFault(mem, addr, len) };
-        return this.#bad({ kind: "buffer-unmapped", index, addr, len, write, cause });
-      }
-      this.chain.push(addr, len, write);
-      return true;
-    }
-    const tr = this.#tr;
-    let at = addr;
-    let left = len;
-    while (left > 0) {
-      let cause: AccessCause | undefined;
-      if (!this.#translator.translate(at, left, write ? VHOST_ACCESS_WO : VHOST_ACCESS_RO, tr)) {
-        cause = { via: "translate", fault: translateFault(tr, addr) };
-      } else if (tr.len <= 0) cause = { via: "discontiguous", mapped: 0 };
-      else if (!mem.check(tr.addr, tr.len, write)) {
-        cause = { via: "memory", fault: memoryFault(mem, addr, len) };
-      }
-      if (cause !== undefined) {
-        return this.#bad({ kind: "buffer-unmapped", index, addr, len, write, cause });
-      }
-      this.chain.push(tr.addr, tr.len, write);
-      at += tr.len;
-      left -= tr.len;
-    }
-    return true;
+    const cause = this.#mapper.mapBuffer(this.chain, addr, len, write);
+    if (cause === undefined) return true;
+    return this.#bad({ kind: "buffer-unmapped", index, addr, len, write, cause });
   }
 
   #release(head: number): void {
     if (this.#inUse[head] !== 1) {
       throw new RangeError(`Cannot return head ${head}: it is not in flight`);
     }
-    if (this.#inOrder && this.#order[this.#orderHead] !== head) {
-      throw new RangeError(`Cannot return head ${head} out of order: IN_ORDER was negotiated`);
+    if (this.#inOrder) {
+      if (this.#order[this.#orderHead] !== head) {
+        throw new RangeError(`Cannot return head ${head} out of order: IN_ORDER was negotiated`);
+      }
+      this.#orderHead = (this.#orderHead + 1) & this.#mask;
     }
     this.#inUse[head] = 0;
-    if (this.#order[this.#orderHead] === head) {
-      this.#orderHead = (this.#orderHead + 1) & this.#mask;
-    } else {
-      // Out-of-order completion: remove `head` from the in-flight order list.
-      let j = 0;
-      while (this.#order[(this.#orderHead + j) & this.#mask] !== head) j++;
-      for (; j + 1 < this.#inFlight; j++) {
-        this.#order[(this.#orderHead + j) & this.#mask] = this
-          .#order[(this.#orderHead + j + 1) & this.#mask] as number;
-      }
-    }
     this.#inFlight--;
   }
 
@@ -592,8 +525,14 @@ export class SplitDevice {
 
   /** Fill and flush one element (QEMU `virtqueue_push`, vhost `vhost_add_used`). */
   addUsed(head: number, len: number): void {
-    this.fillUsed(head, len);
-    this.flushUsed();
+    if (this.#fault !== undefined) return;
+    this.#release(head);
+    const at = usedEntryOffset((this.#nextUsed + this.#pending) & this.#mask);
+    const used = this.#used;
+    used.setU32(at, head);
+    used.setU32(at + 4, len);
+    this.#publish(this.#pending + 1);
+    this.#pending = 0;
   }
 
   /**
@@ -695,9 +634,8 @@ export class SplitDevice {
   /** The saved state (plain data). */
   toState(): SplitQueueState {
     const inFlight: number[] = [];
-    for (let k = 0; k < this.#inFlight; k++) {
-      inFlight.push(this.#order[(this.#orderHead + k) & this.#mask] as number);
-    }
+    for (let h = 0; h < this.size; h++) if (this.#inUse[h] === 1) inFlight.push(h);
+    inFlight.sort((a, b) => (this.#seq[a] as number) - (this.#seq[b] as number));
     return {
       layout: "split",
       size: this.size,

@@ -246,8 +246,8 @@ export class SplitDriver {
   #writeDesc(i: number, addr: number, len: number, flags: number, next: number): void {
     const d = this.#desc;
     const at = i * VIRTQ_DESC_SIZE;
-    d.setU32(at, addr % TWO_32);
-    d.setU32(at + 4, Math.floor(addr / TWO_32));
+    d.setU32(at, addr >>> 0);
+    d.setU32(at + 4, (addr - (addr >>> 0)) / TWO_32);
     d.setU32(at + 8, len);
     d.setU16(at + 12, flags);
     d.setU16(at + 14, next);
@@ -312,8 +312,8 @@ export class SplitDriver {
       for (let k = 0; k < n; k++) {
         const s = segs[k] as Segment;
         const at = tableGpa + k * VIRTQ_DESC_SIZE;
-        mem.setU32(at, s.addr % TWO_32);
-        mem.setU32(at + 4, Math.floor(s.addr / TWO_32));
+        mem.setU32(at, s.addr >>> 0);
+        mem.setU32(at + 4, (s.addr - (s.addr >>> 0)) / TWO_32);
         mem.setU32(at + 8, s.len);
         mem.setU16(
           at + 12,
@@ -347,10 +347,40 @@ export class SplitDriver {
       this.#indirectHead[head] = 0;
     }
     this.#numFree -= needed;
+    this.#inLen[head] = inLen;
+    return this.#publish(head, token);
+  }
+
+  /** Adds one device-readable buffer (Linux `virtqueue_add_outbuf` with one element). */
+  addOutbuf(addr: number, len: number, token?: number): number {
+    return this.#addOne(addr, len, false, token);
+  }
+
+  /** Adds one device-writable buffer (Linux `virtqueue_add_inbuf` with one element). */
+  addInbuf(addr: number, len: number, token?: number): number {
+    return this.#addOne(addr, len, true, token);
+  }
+
+  /** The one-descriptor case of {@link add}, without building a segment list. */
+  #addOne(addr: number, len: number, write: boolean, token: number | undefined): number {
+    if (this.#numFree === 0) {
+      this.counters.full++;
+      return -1;
+    }
+    const head = this.#allocate();
+    this.#writeDesc(head, addr, len, write ? VIRTQ_DESC_F_WRITE : 0, 0);
+    this.#chainLen[head] = 1;
+    this.#indirectHead[head] = 0;
+    this.#numFree--;
+    this.#inLen[head] = write ? len : 0;
+    return this.#publish(head, token);
+  }
+
+  /** Records `head` as outstanding and publishes it in the avail ring. */
+  #publish(head: number, token: number | undefined): number {
     this.#tokens[head] = token ?? head;
     this.#isHead[head] = 1;
     this.#outstanding++;
-    this.#inLen[head] = inLen;
     if (this.#inOrder) {
       this.#fifo[(this.#fifoHead + this.#fifoLen) & this.#mask] = head;
       this.#fifoLen++;
@@ -367,16 +397,6 @@ export class SplitDriver {
       if (this.kickPrepare()) this.#notify?.();
     }
     return head;
-  }
-
-  /** Adds one device-readable buffer (Linux `virtqueue_add_outbuf` with one element). */
-  addOutbuf(addr: number, len: number, token?: number): number {
-    return this.add([{ addr, len, write: false }], token);
-  }
-
-  /** Adds one device-writable buffer (Linux `virtqueue_add_inbuf` with one element). */
-  addInbuf(addr: number, len: number, token?: number): number {
-    return this.add([{ addr, len, write: true }], token);
   }
 
   /**
@@ -425,6 +445,7 @@ export class SplitDriver {
       // Linux detach_buf_split: walk the private next links and splice the chain onto the free list.
       let i = head;
       for (let k = 1; k < n; k++) i = this.#next[i] as number;
+      // (i is the chain's last descriptor; n is 1 for an indirect chain)
       this.#next[i] = this.#freeHead;
       this.#freeHead = head;
     }
@@ -438,58 +459,75 @@ export class SplitDriver {
    */
   getUsed(): number {
     if (this.#fault !== undefined) return USED_FAULT;
+    if (this.#inOrder) return this.#getUsedInOrder();
     const used = this.#used;
-    let head: number;
-    let len = 0;
-    if (this.#batchLeft === 0) {
-      const usedIdx = used.u16(2);
-      const published = (usedIdx - this.#lastUsed) & 0xffff;
-      if (published === 0) return USED_NONE;
-      if (published > this.size) {
-        return this.#badRing({
-          kind: "used-idx-jump",
-          lastUsed: this.#lastUsed,
-          usedIdx,
-          size: this.size,
-        });
-      }
-      const at = usedEntryOffset(this.#lastUsed & this.#mask);
-      const id = used.u32(at);
-      len = used.u32(at + 4);
-      // Linux BAD_RING: "id %u out of range", "id %u is not a head!".
-      if (id >= this.size) {
-        return this.#badRing({ kind: "used-id-out-of-range", id, size: this.size });
-      }
-      if (this.#isHead[id] !== 1) return this.#badRing({ kind: "used-id-not-in-flight", id });
-      if (this.#inOrder) {
-        // §2.7.9: one used entry may stand for a batch ending with `id`.
-        let k = 0;
-        while (k < this.#fifoLen && this.#fifo[(this.#fifoHead + k) & this.#mask] !== id) k++;
-        if (k === this.#fifoLen) return this.#badRing({ kind: "used-id-not-in-flight", id });
-        if (published < k + 1) {
-          return this.#badRing({ kind: "used-batch-incomplete", id, batch: k + 1, published });
-        }
-        if (len > (this.#inLen[id] as number)) {
-          return this.#badRing({
-            kind: "used-len-too-big",
-            id,
-            len,
-            max: this.#inLen[id] as number,
-          });
-        }
-        this.#batchLeft = k + 1;
-        this.#batchLen = len;
-      } else if (len > (this.#inLen[id] as number)) {
-        return this.#badRing({ kind: "used-len-too-big", id, len, max: this.#inLen[id] as number });
-      }
-      head = id;
-    } else head = -1;
-    if (this.#inOrder) {
-      head = this.#fifo[this.#fifoHead] as number;
-      // Buffers skipped by a batch count as fully written.
-      len = this.#batchLeft === 1 ? this.#batchLen : this.#inLen[head] as number;
-      this.#batchLeft--;
+    const last = this.#lastUsed;
+    const published = (used.u16(2) - last) & 0xffff;
+    if (published === 0) return USED_NONE;
+    const at = usedEntryOffset(last & this.#mask);
+    const id = used.u32(at);
+    const len = used.u32(at + 4);
+    if (
+      published > this.size || id >= this.size || this.#isHead[id] !== 1 ||
+      len > (this.#inLen[id] as number)
+    ) {
+      return this.#usedFault(published, id, len);
     }
+    return this.#complete(id, len);
+  }
+
+  /** Names what is wrong with the used entry at lastUsed (Linux BAD_RING texts). */
+  #usedFault(published: number, id: number, len: number): number {
+    if (published > this.size) {
+      const usedIdx = (this.#lastUsed + published) & 0xffff;
+      return this.#badRing({
+        kind: "used-idx-jump",
+        lastUsed: this.#lastUsed,
+        usedIdx,
+        size: this.size,
+      });
+    }
+    if (id >= this.size) {
+      return this.#badRing({ kind: "used-id-out-of-range", id, size: this.size });
+    }
+    if (this.#isHead[id] !== 1) return this.#badRing({ kind: "used-id-not-in-flight", id });
+    return this.#badRing({ kind: "used-len-too-big", id, len, max: this.#inLen[id] as number });
+  }
+
+  /** IN_ORDER (§2.7.9): one used entry may stand for a batch of buffers ending with its id. */
+  #getUsedInOrder(): number {
+    if (this.#batchLeft === 0) {
+      const used = this.#used;
+      const last = this.#lastUsed;
+      const published = (used.u16(2) - last) & 0xffff;
+      if (published === 0) return USED_NONE;
+      const at = usedEntryOffset(last & this.#mask);
+      const id = used.u32(at);
+      const len = used.u32(at + 4);
+      if (
+        published > this.size || id >= this.size || this.#isHead[id] !== 1 ||
+        len > (this.#inLen[id] as number)
+      ) {
+        return this.#usedFault(published, id, len);
+      }
+      let k = 0;
+      while (k < this.#fifoLen && this.#fifo[(this.#fifoHead + k) & this.#mask] !== id) k++;
+      if (k === this.#fifoLen) return this.#badRing({ kind: "used-id-not-in-flight", id });
+      if (published < k + 1) {
+        return this.#badRing({ kind: "used-batch-incomplete", id, batch: k + 1, published });
+      }
+      this.#batchLeft = k + 1;
+      this.#batchLen = len;
+    }
+    const head = this.#fifo[this.#fifoHead] as number;
+    // Buffers skipped by a batch count as fully written.
+    const len = this.#batchLeft === 1 ? this.#batchLen : this.#inLen[head] as number;
+    this.#batchLeft--;
+    return this.#complete(head, len);
+  }
+
+  /** Returns `head` to the free list and hands its token back. */
+  #complete(head: number, len: number): number {
     const token = this.#tokens[head] as number;
     this.#detach(head);
     this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
