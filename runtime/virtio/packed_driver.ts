@@ -219,7 +219,8 @@ export class PackedDriver {
     const n = segs.length;
     if (n === 0) throw new RangeError("Cannot add a buffer with no segments");
     const pool = this.#pool;
-    const useIndirect = pool !== undefined && n <= pool.entries &&
+    // virtio 1.2 §2.7.5.3.1: an indirect chain is no longer than the queue (Linux does not check).
+    const useIndirect = pool !== undefined && n <= pool.entries && n <= this.size &&
       (indirect ?? (n > 1 && this.#numFree > 0));
     if (indirect === true && !useIndirect) {
       throw new RangeError(
@@ -227,9 +228,14 @@ export class PackedDriver {
       );
     }
     if (!useIndirect && n > this.size) {
-      throw new RangeError(
-        `Cannot add ${n} segments to a queue of ${this.size} without an indirect table`,
-      );
+      // Linux WARNs when this can never fit; with indirect tables it only waits for a free slot.
+      if (indirect === false || pool === undefined || n > pool.entries) {
+        throw new RangeError(
+          `Cannot add ${n} segments to a queue of ${this.size} without an indirect table`,
+        );
+      }
+      this.counters.full++;
+      return -1;
     }
     const needed = useIndirect ? 1 : n;
     if (this.#numFree < needed || this.#outstanding === this.size) {
