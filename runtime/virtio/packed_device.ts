@@ -333,13 +333,14 @@ export class PackedDevice {
     for (;;) {
       const at = slot * VIRTQ_DESC_SIZE;
       const flags = desc.u16(at + PACKED_DESC_FLAGS);
-      if (count > 0 && !isDescAvail(flags, wrap)) {
-        // §2.8.6: the whole list is available before its first descriptor is.
-        return this.#bad({ kind: "packed-desc-not-available", slot, flags }) ? 0 : -1;
-      }
-      // §2.8 "maximum number of descriptors in a list is the queue size": a list that never ends.
+      // §2.8 "maximum number of descriptors in a list is the queue size": a list that never ends
+      // comes back round to its own first slot.
       if (++count > size) {
         return this.#bad({ kind: "chain-too-long", head: first, length: count, size }) ? 0 : -1;
+      }
+      if (count > 1 && !isDescAvail(flags, wrap)) {
+        // §2.8.6: the whole list is available before its first descriptor is.
+        return this.#bad({ kind: "packed-desc-not-available", slot, flags }) ? 0 : -1;
       }
       const lo = desc.u32(at);
       const hi = desc.u32(at + 4);
