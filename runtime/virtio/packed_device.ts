@@ -271,6 +271,12 @@ export class PackedDevice {
     return false;
   }
 
+  /** Records a fault found while walking a list; the walk's "failed" value. */
+  #badWalk(f: QueueFault): number {
+    this.#fail(f);
+    return -1;
+  }
+
   /** True when the next slot holds an available descriptor. */
   hasAvail(): boolean {
     if (this.#fault !== undefined) return false;
@@ -336,11 +342,11 @@ export class PackedDevice {
       // §2.8 "maximum number of descriptors in a list is the queue size": a list that never ends
       // comes back round to its own first slot.
       if (++count > size) {
-        return this.#bad({ kind: "chain-too-long", head: first, length: count, size }) ? 0 : -1;
+        return this.#badWalk({ kind: "chain-too-long", head: first, length: count, size });
       }
       if (count > 1 && !isDescAvail(flags, wrap)) {
         // §2.8.6: the whole list is available before its first descriptor is.
-        return this.#bad({ kind: "packed-desc-not-available", slot, flags }) ? 0 : -1;
+        return this.#badWalk({ kind: "packed-desc-not-available", slot, flags });
       }
       const lo = desc.u32(at);
       const hi = desc.u32(at + 4);
@@ -349,40 +355,39 @@ export class PackedDevice {
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
         // §2.8.19: only when negotiated, never inside a NEXT list.
         if (!this.#indirect) {
-          return this.#bad({ kind: "indirect-not-negotiated", index: slot }) ? 0 : -1;
+          return this.#badWalk({ kind: "indirect-not-negotiated", index: slot });
         }
         if (count > 1 || (flags & VIRTQ_DESC_F_NEXT) !== 0) {
-          return this.#bad({ kind: "indirect-with-next", index: slot }) ? 0 : -1;
+          return this.#badWalk({ kind: "indirect-with-next", index: slot });
         }
         if (!this.#walkIndirect(slot, first, hi, lo, len)) return -1;
         chain.head = id;
         break;
       }
       if (len === 0) {
-        return this.#bad({ kind: "zero-length", index: slot, indirect: false }) ? 0 : -1;
+        return this.#badWalk({ kind: "zero-length", index: slot, indirect: false });
       }
       const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
       if (write) sawWrite = true;
       else if (sawWrite) {
-        return this.#bad({ kind: "readable-after-writable", index: slot, indirect: false })
-          ? 0
-          : -1;
+        return this.#badWalk({ kind: "readable-after-writable", index: slot, indirect: false });
       }
       if (hi >= ADDR_HIGH_LIMIT) {
-        return this.#bad({ kind: "addr-out-of-range", index: slot, addrHigh: hi, indirect: false })
-          ? 0
-          : -1;
+        return this.#badWalk({
+          kind: "addr-out-of-range",
+          index: slot,
+          addrHigh: hi,
+          indirect: false,
+        });
       }
       bytes += len;
       if (bytes > TWO_32) {
-        return this.#bad({ kind: "chain-too-large", head: first, bytes }) ? 0 : -1;
+        return this.#badWalk({ kind: "chain-too-large", head: first, bytes });
       }
       const cause = this.#mapper.mapBuffer(chain, hi * TWO_32 + lo, len, write);
       if (cause !== undefined) {
         const addr = hi * TWO_32 + lo;
-        return this.#bad({ kind: "buffer-unmapped", index: slot, addr, len, write, cause })
-          ? 0
-          : -1;
+        return this.#badWalk({ kind: "buffer-unmapped", index: slot, addr, len, write, cause });
       }
       if ((flags & VIRTQ_DESC_F_NEXT) === 0) {
         // §2.8.6: the buffer id is in the last descriptor of the list.
@@ -395,8 +400,8 @@ export class PackedDevice {
       }
     }
     const id = chain.head;
-    if (id >= size) return this.#bad({ kind: "packed-id-out-of-range", id, size }) ? 0 : -1;
-    if (this.#inUse[id] === 1) return this.#bad({ kind: "packed-id-in-use", id }) ? 0 : -1;
+    if (id >= size) return this.#badWalk({ kind: "packed-id-out-of-range", id, size });
+    if (this.#inUse[id] === 1) return this.#badWalk({ kind: "packed-id-in-use", id });
     chain.descriptors = count;
     return count;
   }
