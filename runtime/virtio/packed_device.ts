@@ -1,0 +1,657 @@
+/**
+ * The device side of a packed virtqueue (virtio 1.2 §2.8): reads descriptors in ring order
+ * by the AVAIL/USED bits and its wrap counter, takes the buffer id from the last descriptor
+ * of a list, walks chains and indirect tables with every validation as a fault value,
+ * writes one used descriptor per buffer (or per IN_ORDER batch) and skips the list length,
+ * and keeps both event suppression structures (ENABLE/DISABLE/DESC with offset and wrap).
+ *
+ * Same conventions as {@link SplitDevice}: allocation-free pops into {@link chain}, faults
+ * stop the queue, addresses go through a {@link Translator}.
+ *
+ * @example
+ * ```ts
+ * import { GuestMemory } from "../memory/guest_memory.ts";
+ * import { featureMask, VIRTIO_F_RING_PACKED } from "./features.ts";
+ * import { PackedDevice } from "./packed_device.ts";
+ * import { PackedDriver } from "./packed_driver.ts";
+ * const mem = new GuestMemory();
+ * mem.addRegion({ name: "ram", gpa: 0, size: 1 << 20 });
+ * const rings = {
+ *   size: 4, descRing: 0x1000, driverEvent: 0x1100, deviceEvent: 0x1104,
+ *   features: featureMask(VIRTIO_F_RING_PACKED),
+ * };
+ * const drv = PackedDriver.create(mem, rings);
+ * const dev = PackedDevice.create(mem, rings);
+ * if (!drv.ok || !dev.ok) throw new Error("setup");
+ * drv.value.add([{ addr: 0x8000, len: 12, write: false }, { addr: 0x9000, len: 100, write: true }], 5);
+ * const id = dev.value.pop();
+ * if (dev.value.chain.count !== 2 || dev.value.chain.writableBytes !== 100) throw new Error("chain");
+ * dev.value.addUsed(id, 60);
+ * if (drv.value.getUsed() !== 5 || drv.value.lastLen !== 60) throw new Error("used");
+ * ```
+ *
+ * @module
+ */
+
+import { err, ok, type Result } from "../result.ts";
+import type { GuestMemory } from "../memory/guest_memory.ts";
+import type { MemWindow } from "../memory/mem_window.ts";
+import type { Translator } from "../memory/translator.ts";
+import { Mapper } from "./_mapper.ts";
+import { Chain } from "./chain.ts";
+import { type DeviceQueueCounters, newDeviceQueueCounters } from "./counters.ts";
+import {
+  EVENT_FLAGS,
+  EVENT_OFF_WRAP,
+  PACKED_DESC_FLAGS,
+  PACKED_DESC_ID,
+  PVIRTQ_EVENT_SIZE,
+  RING_EVENT_FLAGS_DESC,
+  RING_EVENT_FLAGS_DISABLE,
+  RING_EVENT_FLAGS_ENABLE,
+  VIRTQ_DESC_F_INDIRECT,
+  VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_WRITE,
+  VIRTQ_DESC_SIZE,
+} from "./defs.ts";
+import { packedNeedEvent } from "./event_suppression.ts";
+import {
+  hasFeature,
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_IN_ORDER,
+  VIRTIO_F_INDIRECT_DESC,
+} from "./features.ts";
+import {
+  checkPackedLayout,
+  descRingSize,
+  isDescAvail,
+  type PackedRingAddrs,
+  packedUsedFlags,
+} from "./packed_layout.ts";
+import type { QueueFault } from "./queue_fault.ts";
+import { checkQueueState, type PackedQueueState } from "./queue_state.ts";
+import { type LiveGate, POP_EMPTY, POP_FAULT } from "./split_device.ts";
+
+/** How to build a device-side packed queue. Addresses are device-visible. */
+export interface PackedDeviceOptions extends PackedRingAddrs {
+  readonly size: number;
+  /** Negotiated features (RING_EVENT_IDX, RING_INDIRECT_DESC, IN_ORDER matter). */
+  readonly features?: bigint;
+  /** Device address → guest-physical, for descriptors and indirect tables. Default identity. */
+  readonly translator?: Translator;
+  /** Device address → guest-physical for the ring parts. Default: `translator`. */
+  readonly ringTranslator?: Translator;
+}
+
+const TWO_32 = 2 ** 32;
+const ADDR_HIGH_LIMIT = 2 ** 21;
+
+/** The device side of a packed queue; see the module documentation. */
+export class PackedDevice {
+  /** Ring layout. */
+  readonly layout = "packed" as const;
+  /** Queue size (any value in 1..32768). */
+  readonly size: number;
+  /** The chain of the last successful pop (`head` is the buffer id). */
+  readonly chain: Chain;
+  /** What this queue did. */
+  readonly counters: DeviceQueueCounters = newDeviceQueueCounters();
+  /** Called once when the queue faults. */
+  onFault: ((f: QueueFault) => void) | undefined = undefined;
+  /** When set, nothing is popped and no interrupt is requested unless `gate.live`. */
+  gate: LiveGate | undefined = undefined;
+
+  #mem: GuestMemory;
+  #addrs: PackedRingAddrs;
+  #mapper: Mapper;
+  #desc!: MemWindow;
+  #driverEvent!: MemWindow;
+  #deviceEvent!: MemWindow;
+  #gen = -1;
+  #eventIdx: boolean;
+  #indirect: boolean;
+  #inOrder: boolean;
+
+  #nextAvail = 0;
+  #availWrap = 1;
+  #nextUsed = 0;
+  #usedWrap = 1;
+  #signalledUsed = 0;
+  #signalledValid = false;
+  /** Descriptors marked used since the last interrupt decision. */
+  #usedSinceSignal = 0;
+  #notify = true;
+  #inUse: Uint8Array;
+  /** Ring slots each in-flight id occupies. */
+  #descs: Uint16Array;
+  #order: Uint16Array;
+  #orderHead = 0;
+  #inFlight = 0;
+  #pendingIds: Uint16Array;
+  #pendingLens: Uint32Array;
+  #pending = 0;
+  #fault: QueueFault | undefined = undefined;
+
+  private constructor(mem: GuestMemory, opts: PackedDeviceOptions) {
+    this.size = opts.size;
+    this.#mem = mem;
+    this.#addrs = {
+      descRing: opts.descRing,
+      driverEvent: opts.driverEvent,
+      deviceEvent: opts.deviceEvent,
+    };
+    this.#mapper = new Mapper(mem, opts.translator, opts.ringTranslator);
+    const f = opts.features ?? 0n;
+    this.#eventIdx = hasFeature(f, VIRTIO_F_EVENT_IDX);
+    this.#indirect = hasFeature(f, VIRTIO_F_INDIRECT_DESC);
+    this.#inOrder = hasFeature(f, VIRTIO_F_IN_ORDER);
+    this.#inUse = new Uint8Array(opts.size);
+    this.#descs = new Uint16Array(opts.size);
+    this.#order = new Uint16Array(opts.size);
+    this.#pendingIds = new Uint16Array(opts.size);
+    this.#pendingLens = new Uint32Array(opts.size);
+    this.chain = new Chain(mem, 8);
+  }
+
+  /** Checks size and alignment, maps the three parts, and returns the queue. */
+  static create(mem: GuestMemory, opts: PackedDeviceOptions): Result<PackedDevice, QueueFault> {
+    const bad = checkPackedLayout(opts.size, opts);
+    if (bad) return err(bad);
+    const q = new PackedDevice(mem, opts);
+    const f = q.#mapRings();
+    return f ? err(f) : ok(q);
+  }
+
+  /** Rebuilds a queue from saved state (after validating it). */
+  static fromState(
+    mem: GuestMemory,
+    state: PackedQueueState,
+    opts: Pick<PackedDeviceOptions, "features" | "translator" | "ringTranslator"> = {},
+  ): Result<PackedDevice, QueueFault> {
+    const bad = checkQueueState(state);
+    if (bad) return err(bad);
+    const q = PackedDevice.create(mem, { ...state, ...opts });
+    if (!q.ok) return q;
+    const d = q.value;
+    d.#nextAvail = state.nextAvail;
+    d.#availWrap = state.availWrap;
+    d.#nextUsed = state.nextUsed;
+    d.#usedWrap = state.usedWrap;
+    d.#signalledUsed = state.signalledUsed;
+    d.#signalledValid = state.signalledUsedValid;
+    d.#notify = state.notifications;
+    for (const e of state.inFlight) {
+      d.#inUse[e.id] = 1;
+      d.#descs[e.id] = e.descriptors;
+      d.#order[(d.#orderHead + d.#inFlight) % d.size] = e.id;
+      d.#inFlight++;
+    }
+    return ok(d);
+  }
+
+  #mapRings(): QueueFault | undefined {
+    const a = this.#addrs;
+    const m = this.#mapper;
+    const d = m.mapPart("descTable", a.descRing, descRingSize(this.size), true);
+    if ("kind" in d) return d;
+    const drv = m.mapPart("driverEvent", a.driverEvent, PVIRTQ_EVENT_SIZE, false);
+    if ("kind" in drv) return drv;
+    const dev = m.mapPart("deviceEvent", a.deviceEvent, PVIRTQ_EVENT_SIZE, true);
+    if ("kind" in dev) return dev;
+    this.#desc = d;
+    this.#driverEvent = drv;
+    this.#deviceEvent = dev;
+    this.#gen = this.#mem.layoutGeneration;
+    return undefined;
+  }
+
+  /** Re-translates the ring parts; a failure is a queue fault. */
+  remapRings(): QueueFault | undefined {
+    const f = this.#mapRings();
+    if (f) this.#fail(f);
+    return f;
+  }
+
+  /** The fault that stopped the queue, if any. */
+  get fault(): QueueFault | undefined {
+    return this.#fault;
+  }
+
+  /** True once a fault stopped the queue. */
+  get broken(): boolean {
+    return this.#fault !== undefined;
+  }
+
+  /** Next ring slot to read and the wrap counter expected there. */
+  get nextAvail(): { slot: number; wrap: number } {
+    return { slot: this.#nextAvail, wrap: this.#availWrap };
+  }
+
+  /** Next ring slot to mark used and the device wrap counter. */
+  get nextUsed(): { slot: number; wrap: number } {
+    return { slot: this.#nextUsed, wrap: this.#usedWrap };
+  }
+
+  /** Buffers popped and not yet returned. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Device-visible ring addresses. */
+  get addrs(): PackedRingAddrs {
+    return this.#addrs;
+  }
+
+  /** Guest-physical addresses of the three parts. */
+  ringGpas(): PackedRingAddrs {
+    return {
+      descRing: this.#desc.gpa,
+      driverEvent: this.#driverEvent.gpa,
+      deviceEvent: this.#deviceEvent.gpa,
+    };
+  }
+
+  /** Records an available-buffer notification (a kick). */
+  notified(): void {
+    this.counters.notifications++;
+  }
+
+  #fail(f: QueueFault): number {
+    if (this.#fault === undefined) {
+      this.#fault = f;
+      this.counters.faults++;
+      this.chain.clear();
+      this.onFault?.(f);
+    }
+    return POP_FAULT;
+  }
+
+  #bad(f: QueueFault): false {
+    this.#fail(f);
+    return false;
+  }
+
+  /** Records a fault found while walking a list; the walk's "failed" value. */
+  #badWalk(f: QueueFault): number {
+    this.#fail(f);
+    return -1;
+  }
+
+  /** True when the next slot holds an available descriptor. */
+  hasAvail(): boolean {
+    if (this.#fault !== undefined) return false;
+    return isDescAvail(
+      this.#desc.u16(this.#nextAvail * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS),
+      this.#availWrap,
+    );
+  }
+
+  /**
+   * Pops the next buffer into {@link chain}; returns its buffer id, {@link POP_EMPTY} or
+   * {@link POP_FAULT}.
+   */
+  pop(): number {
+    if (this.#fault !== undefined) return POP_FAULT;
+    const gate = this.gate;
+    if (gate !== undefined && !gate.live) {
+      this.counters.notReady++;
+      return POP_EMPTY;
+    }
+    if (this.#gen !== this.#mem.layoutGeneration && this.remapRings()) return POP_FAULT;
+    const first = this.#nextAvail;
+    // virtio 1.2 §2.8.13.1: use a descriptor only once its AVAIL bit changed for this lap.
+    if (
+      !isDescAvail(this.#desc.u16(first * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS), this.#availWrap)
+    ) {
+      return POP_EMPTY;
+    }
+    if (this.#inFlight >= this.size) {
+      return this.#fail({ kind: "in-flight-overflow", size: this.size });
+    }
+    const slots = this.#walk(first);
+    if (slots < 0) return POP_FAULT;
+    const id = this.chain.head;
+    let next = first + slots;
+    if (next >= this.size) {
+      next -= this.size;
+      this.#availWrap ^= 1;
+    }
+    this.#nextAvail = next;
+    this.#inUse[id] = 1;
+    this.#descs[id] = slots;
+    this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
+    this.#inFlight++;
+    this.counters.popped++;
+    return id;
+  }
+
+  /** Walks the list starting at `first`; returns the slots it occupies, or -1 after a fault. */
+  #walk(first: number): number {
+    const chain = this.chain;
+    chain.clear();
+    const desc = this.#desc;
+    const size = this.size;
+    let slot = first;
+    let wrap = this.#availWrap;
+    let count = 0;
+    let bytes = 0;
+    let sawWrite = false;
+    for (;;) {
+      const at = slot * VIRTQ_DESC_SIZE;
+      const flags = desc.u16(at + PACKED_DESC_FLAGS);
+      // §2.8 "maximum number of descriptors in a list is the queue size": a list that never ends
+      // comes back round to its own first slot.
+      if (++count > size) {
+        return this.#badWalk({ kind: "chain-too-long", head: first, length: count, size });
+      }
+      if (count > 1 && !isDescAvail(flags, wrap)) {
+        // §2.8.6: the whole list is available before its first descriptor is.
+        return this.#badWalk({ kind: "packed-desc-not-available", slot, flags });
+      }
+      const lo = desc.u32(at);
+      const hi = desc.u32(at + 4);
+      const len = desc.u32(at + 8);
+      const id = desc.u16(at + PACKED_DESC_ID);
+      if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
+        // §2.8.19: only when negotiated, never inside a NEXT list.
+        if (!this.#indirect) {
+          return this.#badWalk({ kind: "indirect-not-negotiated", index: slot });
+        }
+        if (count > 1 || (flags & VIRTQ_DESC_F_NEXT) !== 0) {
+          return this.#badWalk({ kind: "indirect-with-next", index: slot });
+        }
+        if (!this.#walkIndirect(slot, first, hi, lo, len)) return -1;
+        chain.head = id;
+        break;
+      }
+      if (len === 0) {
+        return this.#badWalk({ kind: "zero-length", index: slot, indirect: false });
+      }
+      const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
+      if (write) sawWrite = true;
+      else if (sawWrite) {
+        return this.#badWalk({ kind: "readable-after-writable", index: slot, indirect: false });
+      }
+      if (hi >= ADDR_HIGH_LIMIT) {
+        return this.#badWalk({
+          kind: "addr-out-of-range",
+          index: slot,
+          addrHigh: hi,
+          indirect: false,
+        });
+      }
+      bytes += len;
+      if (bytes > TWO_32) {
+        return this.#badWalk({ kind: "chain-too-large", head: first, bytes });
+      }
+      const cause = this.#mapper.mapBuffer(chain, hi * TWO_32 + lo, len, write);
+      if (cause !== undefined) {
+        const addr = hi * TWO_32 + lo;
+        return this.#badWalk({ kind: "buffer-unmapped", index: slot, addr, len, write, cause });
+      }
+      if ((flags & VIRTQ_DESC_F_NEXT) === 0) {
+        // §2.8.6: the buffer id is in the last descriptor of the list.
+        chain.head = id;
+        break;
+      }
+      if (++slot === size) {
+        slot = 0;
+        wrap ^= 1;
+      }
+    }
+    const id = chain.head;
+    if (id >= size) return this.#badWalk({ kind: "packed-id-out-of-range", id, size });
+    if (this.#inUse[id] === 1) return this.#badWalk({ kind: "packed-id-in-use", id });
+    chain.descriptors = count;
+    return count;
+  }
+
+  /** Reads an indirect table (entries in order, §2.8.19) into the chain; false after a fault. */
+  #walkIndirect(slot: number, first: number, hi: number, lo: number, len: number): boolean {
+    if (len === 0 || len % VIRTQ_DESC_SIZE !== 0) {
+      return this.#bad({ kind: "indirect-bad-length", index: slot, len });
+    }
+    if (hi >= ADDR_HIGH_LIMIT) {
+      return this.#bad({ kind: "addr-out-of-range", index: slot, addrHigh: hi, indirect: false });
+    }
+    const addr = hi * TWO_32 + lo;
+    const entries = len / VIRTQ_DESC_SIZE;
+    if (entries > this.size) {
+      return this.#bad({ kind: "chain-too-long", head: first, length: entries, size: this.size });
+    }
+    const cause = this.#mapper.mapTable(addr, len);
+    if (cause !== undefined) {
+      return this.#bad({ kind: "indirect-unmapped", index: slot, addr, len, cause });
+    }
+    const table = this.#mapper.tableGpa;
+    const mem = this.#mem;
+    let bytes = 0;
+    let sawWrite = false;
+    for (let k = 0; k < entries; k++) {
+      const at = table + k * VIRTQ_DESC_SIZE;
+      const elo = mem.getU32(at);
+      const ehi = mem.getU32(at + 4);
+      const elen = mem.getU32(at + 8);
+      // §2.8.19: only WRITE is valid inside the table; other flags and the id are ignored.
+      const write = (mem.getU16(at + PACKED_DESC_FLAGS) & VIRTQ_DESC_F_WRITE) !== 0;
+      if (elen === 0) return this.#bad({ kind: "zero-length", index: k, indirect: true });
+      if (write) sawWrite = true;
+      else if (sawWrite) {
+        return this.#bad({ kind: "readable-after-writable", index: k, indirect: true });
+      }
+      if (ehi >= ADDR_HIGH_LIMIT) {
+        return this.#bad({ kind: "addr-out-of-range", index: k, addrHigh: ehi, indirect: true });
+      }
+      bytes += elen;
+      if (bytes > TWO_32) return this.#bad({ kind: "chain-too-large", head: first, bytes });
+      const eaddr = ehi * TWO_32 + elo;
+      const c = this.#mapper.mapBuffer(this.chain, eaddr, elen, write);
+      if (c !== undefined) {
+        return this.#bad({
+          kind: "buffer-unmapped",
+          index: k,
+          addr: eaddr,
+          len: elen,
+          write,
+          cause: c,
+        });
+      }
+    }
+    return true;
+  }
+
+  #release(id: number): void {
+    if (this.#inUse[id] !== 1) {
+      throw new RangeError(`Cannot return buffer ${id}: it is not in flight`);
+    }
+    if (this.#inOrder && this.#order[this.#orderHead] !== id) {
+      throw new RangeError(`Cannot return buffer ${id} out of order: IN_ORDER was negotiated`);
+    }
+    this.#inUse[id] = 0;
+    const size = this.size;
+    if (this.#order[this.#orderHead] === id) this.#orderHead = (this.#orderHead + 1) % size;
+    else {
+      let j = 0;
+      while (this.#order[(this.#orderHead + j) % size] !== id) j++;
+      for (; j + 1 < this.#inFlight; j++) {
+        this.#order[(this.#orderHead + j) % size] = this
+          .#order[(this.#orderHead + j + 1) % size] as number;
+      }
+    }
+    this.#inFlight--;
+  }
+
+  /** Writes the used descriptor for `id` at ring position `slot` with wrap `wrap`; flags optional. */
+  #writeUsed(slot: number, wrap: number, id: number, len: number, flags: boolean): void {
+    const at = slot * VIRTQ_DESC_SIZE;
+    const d = this.#desc;
+    d.setU32(at + 8, len);
+    d.setU16(at + PACKED_DESC_ID, id);
+    // §2.8.2: WRITE in a used descriptor says data was written (len is reserved otherwise).
+    if (flags) {
+      d.setU16(at + PACKED_DESC_FLAGS, packedUsedFlags(wrap) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0));
+    }
+  }
+
+  #advanceUsed(slots: number): void {
+    let next = this.#nextUsed + slots;
+    if (next >= this.size) {
+      next -= this.size;
+      this.#usedWrap ^= 1;
+    }
+    this.#nextUsed = next;
+    this.#usedSinceSignal += slots;
+  }
+
+  /**
+   * Stages a used descriptor for `id` (QEMU `virtqueue_fill`); {@link flushUsed} makes the
+   * staged ones visible, the first one last (§2.8.21). Ignored after a fault.
+   */
+  fillUsed(id: number, len: number): void {
+    if (this.#fault !== undefined) return;
+    this.#release(id);
+    this.#pendingIds[this.#pending] = id;
+    this.#pendingLens[this.#pending] = len;
+    this.#pending++;
+  }
+
+  /** Writes every staged used descriptor; the first one's flags are stored last. */
+  flushUsed(): void {
+    const n = this.#pending;
+    if (n === 0 || this.#fault !== undefined) return;
+    const firstSlot = this.#nextUsed;
+    const firstWrap = this.#usedWrap;
+    for (let k = 0; k < n; k++) {
+      const id = this.#pendingIds[k] as number;
+      this.#writeUsed(this.#nextUsed, this.#usedWrap, id, this.#pendingLens[k] as number, k > 0);
+      this.#advanceUsed(this.#descs[id] as number);
+    }
+    const len0 = this.#pendingLens[0] as number;
+    this.#desc.setU16(
+      firstSlot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS,
+      packedUsedFlags(firstWrap) | (len0 > 0 ? VIRTQ_DESC_F_WRITE : 0),
+    );
+    this.#pending = 0;
+    this.counters.used += n;
+    this.counters.usedFlushes++;
+  }
+
+  /** Marks one buffer used (fill + flush). */
+  addUsed(id: number, len: number): void {
+    this.fillUsed(id, len);
+    this.flushUsed();
+  }
+
+  /**
+   * IN_ORDER only (§2.8.20): one used descriptor with the id of the last of the `count` oldest
+   * buffers, written over the batch's first slot; the ring skips the whole batch.
+   */
+  addUsedInOrder(count: number, len: number): void {
+    if (!this.#inOrder) {
+      throw new RangeError("Cannot batch used buffers: IN_ORDER was not negotiated");
+    }
+    if (count < 1 || count > this.#inFlight) {
+      throw new RangeError(`Cannot return ${count} buffers: ${this.#inFlight} are in flight`);
+    }
+    if (this.#fault !== undefined) return;
+    const slot = this.#nextUsed;
+    const wrap = this.#usedWrap;
+    let last = 0;
+    let slots = 0;
+    for (let k = 0; k < count; k++) {
+      last = this.#order[this.#orderHead] as number;
+      slots += this.#descs[last] as number;
+      this.#release(last);
+    }
+    this.#writeUsed(slot, wrap, last, len, true);
+    this.#advanceUsed(slots);
+    this.counters.used += count;
+    this.counters.usedFlushes++;
+  }
+
+  /**
+   * Should the driver be interrupted now (QEMU `virtio_packed_should_notify`)? Reads the
+   * Driver Event Suppression structure: DISABLE → no, ENABLE → yes, DESC → whether the used
+   * descriptors written since the last decision reached (off, wrap).
+   */
+  needsInterrupt(): boolean {
+    if (this.#fault !== undefined || (this.gate !== undefined && !this.gate.live)) return false;
+    const flags = this.#driverEvent.u16(EVENT_FLAGS);
+    const valid = this.#signalledValid;
+    const count = this.#usedSinceSignal;
+    this.#signalledValid = true;
+    this.#signalledUsed = this.#nextUsed | (this.#usedWrap << 15);
+    this.#usedSinceSignal = 0;
+    let notify: boolean;
+    if (flags === RING_EVENT_FLAGS_DISABLE) notify = false;
+    else if (flags === RING_EVENT_FLAGS_ENABLE) notify = true;
+    else {
+      const offWrap = this.#driverEvent.u16(EVENT_OFF_WRAP);
+      notify = !valid || packedNeedEvent(offWrap, this.#nextUsed, count, this.#usedWrap, this.size);
+    }
+    if (notify) this.counters.interrupts++;
+    else this.counters.interruptsSuppressed++;
+    return notify;
+  }
+
+  /** Asks the driver not to kick (Device Event Suppression flags = DISABLE). */
+  disableNotifications(): void {
+    this.#notify = false;
+    if (this.#fault === undefined) this.#deviceEvent.setU16(EVENT_FLAGS, RING_EVENT_FLAGS_DISABLE);
+  }
+
+  /**
+   * Asks the driver to kick again (ENABLE, or DESC at the next slot with EVENT_IDX), then
+   * re-checks the ring: true when a buffer is waiting (poll again before sleeping).
+   */
+  enableNotifications(): boolean {
+    this.#notify = true;
+    if (this.#fault !== undefined) return false;
+    if (this.#eventIdx) {
+      // QEMU: off_wrap first, then flags.
+      this.#deviceEvent.setU16(EVENT_OFF_WRAP, this.#nextAvail | (this.#availWrap << 15));
+      this.#deviceEvent.setU16(EVENT_FLAGS, RING_EVENT_FLAGS_DESC);
+    } else this.#deviceEvent.setU16(EVENT_FLAGS, RING_EVENT_FLAGS_ENABLE);
+    return this.hasAvail();
+  }
+
+  /** Device reset: forget every position and in-flight buffer; the ring is not touched. */
+  reset(): void {
+    this.#nextAvail =
+      this.#nextUsed =
+      this.#pending =
+      this.#usedSinceSignal =
+        0;
+    this.#availWrap = this.#usedWrap = 1;
+    this.#signalledUsed = 0;
+    this.#signalledValid = false;
+    this.#notify = true;
+    this.#inUse.fill(0);
+    this.#inFlight = 0;
+    this.#orderHead = 0;
+    this.#fault = undefined;
+    this.chain.clear();
+  }
+
+  /** The saved state (plain data). */
+  toState(): PackedQueueState {
+    const inFlight: { id: number; descriptors: number }[] = [];
+    for (let k = 0; k < this.#inFlight; k++) {
+      const id = this.#order[(this.#orderHead + k) % this.size] as number;
+      inFlight.push({ id, descriptors: this.#descs[id] as number });
+    }
+    return {
+      layout: "packed",
+      size: this.size,
+      ...this.#addrs,
+      nextAvail: this.#nextAvail,
+      availWrap: this.#availWrap,
+      nextUsed: this.#nextUsed,
+      usedWrap: this.#usedWrap,
+      signalledUsed: this.#signalledUsed,
+      signalledUsedValid: this.#signalledValid,
+      notifications: this.#notify,
+      inFlight,
+    };
+  }
+}
