@@ -39,6 +39,18 @@ import {
 import type { VdpaDevAddConfig, VdpaParent } from "./vdpa_parent.ts";
 import { VIRTIO_NET_CONFIG_SIZE } from "./vdpa_sim_net.ts";
 
+/**
+ * Where a function's BAR 0 sits in host physical address space: a 32 MiB window per routing
+ * id above 0x3800_0000_0000 (the 64-bit MMIO hole of the lab's host). Only the lab uses these
+ * numbers; they make doorbell addresses stable and distinct.
+ */
+export function functionBar0(rid: number): number {
+  return 0x3800_0000_0000 + rid * 0x200_0000;
+}
+
+/** Offset of the kick doorbell page (mlx5: the device's UAR page) in BAR 0. */
+export const DOORBELL_OFFSET = 0x1000;
+
 /** Per-queue descriptor counters (mlx5_vdpa's `received_desc`/`completed_desc`). */
 export interface HwVqCounters {
   values: bigint[];
@@ -60,8 +72,11 @@ export class HwVdpaNet extends VdpaDevice {
       readonly pairs: number;
       readonly mac: MacAddress;
       readonly mtu: number;
+      /** Routing id of the PCI function (places the doorbell). */
+      readonly rid?: number;
     },
   ) {
+    const kick = functionBar0(init.rid ?? 0) + DOORBELL_OFFSET;
     const cvq = hasFeature(init.features, VIRTIO_NET_F_CTRL_VQ) ? 1 : 0;
     const nvqs = 2 * init.pairs + cvq;
     super(name, {
@@ -76,7 +91,12 @@ export class HwVdpaNet extends VdpaDevice {
       // The data queues share group 0; a separate CVQ group lets QEMU shadow only the CVQ.
       vqGroup: (index) => (cvq === 1 && index === nvqs - 1 && spec.ngroups > 1 ? 1 : 0),
       supportsSuspend: true,
-      dma: "dma_map",
+      // mlx5_vdpa programs its on-chip translation (memory keys) from the whole IOTLB
+      dma: "set_map",
+      // mlx5_get_vq_notification: one doorbell page for every queue (the value names it)
+      notification: () => ({ addr: kick, size: 4096 }),
+      // mlx5_get_vq_irq: a dedicated MSI-X vector per data queue
+      vqIrq: (index) => 128 + ((init.rid ?? 0) & 0xff) * 64 + index,
     });
     this.#statNames = spec.vstats;
     this.#module = spec.parentModule;
@@ -138,7 +158,7 @@ export class HwVdpaNet extends VdpaDevice {
  */
 export function hwVdpaNetParent(
   spec: NicVdpaSpec,
-  fn: { readonly mac: MacAddress; readonly mtu: number },
+  fn: { readonly mac: MacAddress; readonly mtu: number; readonly rid?: number },
 ): VdpaParent {
   const supported = featureMask(spec.deviceFeatures);
   const live = new Set<VdpaDevice>();
@@ -169,6 +189,7 @@ export function hwVdpaNetParent(
         pairs: config.maxVqp ?? 1,
         mac: config.mac ?? fn.mac,
         mtu: config.mtu ?? fn.mtu,
+        ...(fn.rid !== undefined ? { rid: fn.rid } : {}),
       });
       live.add(dev);
       return ok(dev);
