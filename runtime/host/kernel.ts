@@ -54,6 +54,7 @@ import { buildRoot, type SysfsSource } from "./sysfs.ts";
 import { VdpaBus, VHOST_VDPA_REGION } from "./vdpa_bus.ts";
 import { VdpaNetlink } from "./vdpa_netlink.ts";
 import { VirtioBus } from "./virtio_bus.ts";
+import { HostRam } from "./host_ram.ts";
 import { Iommu } from "../iommu/iommu.ts";
 import { iommuConfigFromCmdline } from "../iommu/cmdline.ts";
 import type { IommuEventSink } from "../iommu/event.ts";
@@ -136,6 +137,8 @@ export class HostKernel implements KernelCtx, SysfsSource {
   readonly pci = new PciBus();
   readonly vdpa = new VdpaBus();
   readonly virtio = new VirtioBus();
+  /** Host physical memory behind processes' RAM (pinning, DMA targets). */
+  readonly ram = new HostRam();
   readonly #sink: HostEventSink;
   readonly #vfs: Vfs;
   readonly #netlink: VdpaNetlink;
