@@ -92,7 +92,7 @@ Deno.test("VFIO type1 container, group and device", async (t) => {
       "VFIO_GROUP_GET_DEVICE_FD",
       "VFIO_DEVICE_GET_INFO",
     ]);
-    assert(formatControlStep(events[6]!).includes("iova=0x0 size=0x40000000"));
+    assert(formatControlStep(events[6] ?? events[0] as never).includes("iova=0x0 size=0x40000000"));
   });
 
   await t.step("the VF's DMA goes through the container's domain: IOVA = GPA → pinned HPA", () => {
