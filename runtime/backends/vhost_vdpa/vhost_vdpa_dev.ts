@@ -394,9 +394,11 @@ export class VhostVdpaDev {
   /** VHOST_VDPA_GET_IOVA_RANGE. */
   getIovaRange(): Result<{ first: number; last: number }, VhostVdpaError> {
     const r = this.iotlb.range;
+    // the trace shows the device's u64 range; the simulator's addresses stop at 2^53
+    const dr = this.device.getIovaRange();
     return this.#done("VHOST_VDPA_GET_IOVA_RANGE", { first: r.first, last: r.last }, {
-      first: r.first,
-      last: r.last,
+      first: hex(dr.first),
+      last: hex(dr.last),
     });
   }
 
