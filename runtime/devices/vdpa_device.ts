@@ -26,6 +26,8 @@
 import { err, ok, type Result } from "../result.ts";
 import { IDENTITY, type Translator } from "../memory/translator.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
+import type { CpuContext } from "../sim/cpu_context.ts";
+import type { PacketGroup } from "../datapath/hop.ts";
 import type { Errno } from "../host/errno.ts";
 
 /** Virtio device ids (virtio 1.2 §5). */
@@ -112,8 +114,22 @@ export interface VdpaOpError {
   readonly extack?: string;
 }
 
+/**
+ * When a notification travels and which packets it is about, for the datapath's hops: a
+ * kick reaching kick_vq, or a used-buffer callback leaving the parent. Control-plane use
+ * passes nothing.
+ */
+export interface NotifyAt {
+  /** Virtual time (ns). */
+  readonly t: number;
+  /** The context that raised it. */
+  readonly ctx: CpuContext;
+  /** The packets it is about, when known. */
+  readonly group: PacketGroup | undefined;
+}
+
 /** A used-buffer callback installed with set_vq_cb (`struct vdpa_callback`). */
-export type VqCallback = () => void;
+export type VqCallback = (at?: NotifyAt) => void;
 
 /**
  * A process address space a device can be bound to (`bind_mm` for use_va parents) or the
@@ -134,7 +150,7 @@ export interface MemoryView {
  */
 export interface VdpaDatapath {
   /** kick_vq(idx): an available-buffer notification reached the device. */
-  kick(index: number): void;
+  kick(index: number, at?: NotifyAt): void;
   /** set_status wrote a new status byte (not a reset). */
   statusChanged(old: number, status: number): void;
   /** The device was reset. */
@@ -456,10 +472,10 @@ export class VdpaDevice {
    * kick_vq: an available-buffer notification for queue `index`. Unknown indices are
    * ignored (the kernel drops them); the attached datapath decides what a kick does.
    */
-  kickVq(index: number): void {
+  kickVq(index: number, at?: NotifyAt): void {
     if (index < 0 || index >= this.#vqs.length || !Number.isInteger(index)) return;
     this.#kicks++;
-    this.#datapath?.kick(index);
+    this.#datapath?.kick(index, at);
   }
 
   /** kick_vq calls so far. */

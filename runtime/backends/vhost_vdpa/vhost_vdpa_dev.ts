@@ -48,6 +48,7 @@ import { errnoNumber, strerror } from "../../host/errno.ts";
 import {
   hasFeature,
   type MemoryView,
+  type NotifyAt,
   type VdpaDevice,
   vhostVdpaSetFeatures,
   vhostVdpaSetStatus,
@@ -185,7 +186,7 @@ export class VhostVdpaDev {
   /** The IOTLBs of the device's address spaces. */
   readonly iotlb: VhostVdpaIotlb;
   /** The call eventfd of a queue was signalled (KVM irqfd takes it from here). */
-  onCall: ((vq: number) => void) | undefined = undefined;
+  onCall: ((vq: number, at: NotifyAt | undefined) => void) | undefined = undefined;
   /** The config eventfd was signalled. */
   onConfigCall: (() => void) | undefined = undefined;
 
@@ -694,7 +695,7 @@ export class VhostVdpaDev {
       return this.#fail(op, "EBADF", `fd ${fd} is not an eventfd`, details);
     }
     v.value.callFd = fd === VHOST_FILE_UNBIND ? undefined : fd;
-    this.device.setVqCb(index, fd === VHOST_FILE_UNBIND ? undefined : () => this.#call(index));
+    this.device.setVqCb(index, fd === VHOST_FILE_UNBIND ? undefined : (at) => this.#call(index, at));
     this.#log(op, details);
     // vhost_vdpa_vring_ioctl: a new call fd re-registers the bypass producer when running
     if ((this.device.getStatus() & VIRTIO_CONFIG_S_DRIVER_OK) !== 0) {
@@ -828,11 +829,11 @@ export class VhostVdpaDev {
    * The kick eventfd of a queue was signalled: the vhost worker's handle_vq_kick calls
    * kick_vq. Returns false when no kick fd is bound (nothing listens).
    */
-  kick(index: number): boolean {
+  kick(index: number, at?: NotifyAt): boolean {
     const vq = this.#vqs[index];
     if (vq === undefined || vq.kickFd === undefined || this.#closed) return false;
     this.#kicks++;
-    this.device.kickVq(index);
+    this.device.kickVq(index, at);
     return true;
   }
 
@@ -842,9 +843,9 @@ export class VhostVdpaDev {
   }
 
   /** vhost_vdpa_virtqueue_cb: the parent completed buffers; signal the call eventfd. */
-  #call(index: number): void {
+  #call(index: number, at: NotifyAt | undefined): void {
     if (this.#vqs[index]?.callFd === undefined) return;
-    this.onCall?.(index);
+    this.onCall?.(index, at);
   }
 
   /** The kick / call eventfds of a queue. */
