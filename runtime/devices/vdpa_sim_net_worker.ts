@@ -146,6 +146,11 @@ export class VdpaSimNetWorker implements VdpaDatapath {
   #requeued = false;
   #pendingKick = false;
 
+  /** The engine it runs on. */
+  get env(): DeviceEnv {
+    return this.#env;
+  }
+
   /** Attaches itself as the device's datapath. */
   constructor(dev: VdpaSimNet, env: DeviceEnv, options: VdpaSimNetWorkerOptions = {}) {
     this.dev = dev;
@@ -480,14 +485,17 @@ export class VdpaSimNetWorker implements VdpaDatapath {
     const chain = tx.chain;
     const mem = this.#mem;
     const ring = tx.ring as SplitDevice;
-    // the device address of the head descriptor, as the driver wrote it
+    // the device address of the head descriptor, as the driver wrote it, through vringh
     const iova = mem === undefined
       ? 0
       : Number(mem.getU64(ring.ringGpas().descTable + tx.head * 16));
+    const iotlb = this.dev.translatorFor(TX);
+    const tr = this.#tr;
+    const to = iotlb !== undefined && iotlb.translate(iova, 1, VHOST_ACCESS_RO, tr) ? tr.addr : 0;
     this.#env.hops.record(flow, seq, "vringh", "translate", {
       space: this.dev.boundMm !== undefined ? "iova-hva" : "iova-pa",
       addr: iova,
-      to: chain.addr[0] ?? 0,
+      to,
       len: chain.len[0] ?? 0,
       hit: true,
     });

@@ -695,7 +695,10 @@ export class VhostVdpaDev {
       return this.#fail(op, "EBADF", `fd ${fd} is not an eventfd`, details);
     }
     v.value.callFd = fd === VHOST_FILE_UNBIND ? undefined : fd;
-    this.device.setVqCb(index, fd === VHOST_FILE_UNBIND ? undefined : (at) => this.#call(index, at));
+    this.device.setVqCb(
+      index,
+      fd === VHOST_FILE_UNBIND ? undefined : (at) => this.#call(index, at),
+    );
     this.#log(op, details);
     // vhost_vdpa_vring_ioctl: a new call fd re-registers the bypass producer when running
     if ((this.device.getStatus() & VIRTIO_CONFIG_S_DRIVER_OK) !== 0) {

@@ -1,0 +1,470 @@
+/**
+ * `-netdev vhost-vdpa,vhostdev=/dev/vhost-vdpa-N[,x-svq=on]` (virtio-vhost-vdpa.md §4.5,
+ * §9.4): QEMU opens the vhost-vdpa node of a vDPA device and hands the guest's virtqueues to
+ * the device itself; QEMU keeps only the control plane.
+ *
+ * **Control plane**, in QEMU's order (vhost_vdpa/qemu_vhost_vdpa.ts): at QEMU start the open
+ * (exclusive: a node another process holds is EBUSY), the probe (features, max_vqp, IOVA
+ * range, the SVQ gate), the init (backend features, SET_OWNER, status ACK|DRIVER, the IOTLB
+ * batch that maps all guest RAM IOVA = GPA → HVA); at the guest's DRIVER_OK the start
+ * (SET_FEATURES with ACCESS_PLATFORM forced, FEATURES_OK, vrings with the KVM ioeventfd as kick
+ * fd and the irqfd as call fd, SET_CONFIG_CALL, host notifiers, DRIVER_OK, enable).
+ *
+ * **Datapath**: the parent's own — vdpa_sim's worker (loopback) or a hardware NIC (DMA to the
+ * wire). Kicks: with a host notifier the guest's notify write is the doorbell (no exit; the
+ * frontend charges `hw_doorbell_mmio`); without one the write exits to KVM, the ioeventfd
+ * wakes vhost-vdpa's worker (`vhost-<pid>`), whose handle_vq_kick calls kick_vq. Interrupts:
+ * the parent's callback signals the call eventfd, KVM's irqfd injects (posted); hardware with
+ * get_vq_irq has its MSI remapped by the IRQ bypass straight to the vCPU.
+ *
+ * @module
+ */
+
+import { err, ok, type Result } from "../result.ts";
+import type { DevHandle } from "../host/devnodes.ts";
+import { type Errno, strerror } from "../host/errno.ts";
+import { MemTable } from "../memory/mem_table.ts";
+import { IDENTITY, newTranslateResult, VHOST_ACCESS_RO } from "../memory/translator.ts";
+import type { CpuContext } from "../sim/cpu_context.ts";
+import { Counter } from "../trace/metrics.ts";
+import type { PacketGroup } from "../datapath/hop.ts";
+import type { DatapathPath } from "../datapath/path_table.ts";
+import type { Lab } from "../lab.ts";
+import type {
+  BackendEnv,
+  BackendStart,
+  NetBackend,
+  NetBackendFactory,
+  NetFrontend,
+} from "../qemu/net_backend.ts";
+import { ALL_FEATURES, VirtioNetPci } from "../qemu/virtio_net_pci.ts";
+import type { VhostVdpaNetdevSpec, VmError } from "../qemu/vm_spec.ts";
+import type { Vm } from "../qemu/vm.ts";
+import { hasFeature } from "../virtio/features.ts";
+import { VdpaSimNet } from "../devices/vdpa_sim_net.ts";
+import { VdpaSimNetWorker } from "../devices/vdpa_sim_net_worker.ts";
+import type { MemoryView, NotifyAt, VdpaDevice } from "../devices/vdpa_device.ts";
+import { VhostVdpaDev } from "./vhost_vdpa/vhost_vdpa_dev.ts";
+import {
+  describeQemuVdpaError,
+  qemuVdpaInit,
+  qemuVdpaProbe,
+  qemuVdpaStart,
+  qemuVdpaStop,
+  type RamSection,
+  type VdpaProbe,
+} from "./vhost_vdpa/qemu_vhost_vdpa.ts";
+import type { ControlTrace } from "./vhost_vdpa/control_trace.ts";
+
+/**
+ * net/vhost-vdpa.c `vdpa_feature_bits`: the bits QEMU takes from the vDPA device; a bit in
+ * this list the device does not offer is not offered to the guest either. Bits outside it
+ * (MAC, GUEST_ANNOUNCE …) are QEMU's own.
+ */
+export const VDPA_FEATURE_BITS: readonly number[] = [
+  24, // NOTIFY_ON_EMPTY
+  28, // INDIRECT_DESC
+  29, // EVENT_IDX
+  27, // ANY_LAYOUT
+  32, // VERSION_1
+  0, // CSUM
+  1, // GUEST_CSUM
+  6, // GSO
+  7, // GUEST_TSO4
+  8, // GUEST_TSO6
+  9, // GUEST_ECN
+  10, // GUEST_UFO
+  11, // HOST_TSO4
+  12, // HOST_TSO6
+  13, // HOST_ECN
+  14, // HOST_UFO
+  15, // MRG_RXBUF
+  3, // MTU
+  18, // CTRL_RX
+  20, // CTRL_RX_EXTRA
+  19, // CTRL_VLAN
+  23, // CTRL_MAC_ADDR
+  60, // RSS
+  22, // MQ
+  17, // CTRL_VQ
+  33, // IOMMU_PLATFORM
+  34, // RING_PACKED
+  40, // RING_RESET
+  57, // HASH_REPORT
+  16, // STATUS
+];
+
+/** The guest-visible feature mask a vDPA device with `features` allows (vhost_get_features). */
+export function vdpaFeatureMask(features: bigint): bigint {
+  let mask = ALL_FEATURES;
+  for (const b of VDPA_FEATURE_BITS) {
+    if (!hasFeature(features, b)) mask &= ~(1n << BigInt(b));
+  }
+  return mask;
+}
+
+/** vhost-vdpa + vdpa_sim, as data. */
+export const VHOST_VDPA_SIM_PATH: DatapathPath = {
+  name: "vhost-vdpa + vdpa_sim",
+  qemuInPath: false,
+  copies: { tx: 1, rx: 1 },
+  kick: [
+    {
+      role: "vcpu",
+      key: "vmexit_light",
+      what: "notify write exits; KVM matches the ioeventfd",
+      perBatch: true,
+    },
+    { role: "vcpu", key: "ioeventfd_signal", what: "eventfd → vhost_poll_queue", perBatch: true },
+    {
+      role: "vhost",
+      key: "thread_wakeup_remote",
+      what: "vhost-vdpa worker: handle_vq_kick → kick_vq",
+      perBatch: true,
+    },
+    {
+      role: "kthread",
+      key: "thread_wakeup_remote",
+      what: "vdpa_sim work item scheduled",
+      perBatch: true,
+    },
+  ],
+  tx: [
+    {
+      role: "kthread",
+      key: "vdpa_sim_per_packet",
+      what: "vringh walk, software IOTLB, MAC filter",
+    },
+    { role: "kthread", key: "memcpy", what: "copy #1: TX buffer → bounce buffer" },
+  ],
+  rx: [{ role: "kthread", key: "memcpy", what: "copy #2: bounce buffer → RX buffer" }],
+  interrupt: [
+    { role: "kthread", key: "ioeventfd_signal", what: "vq callback → eventfd_signal(call)" },
+    { role: "kthread", key: "irq_inject_posted", what: "irqfd → posted interrupt" },
+    { role: "vcpu", key: "guest_irq_to_napi", what: "vring_interrupt → NAPI" },
+  ],
+};
+
+/** QEMU's address for guest-physical `gpa` in a VM (the same layout vhost-net uses). */
+export function qemuHvaBase(vm: Vm): number {
+  return 0x7f0000000000 + (vm.pid % 1024) * 0x4000000000;
+}
+
+/** Guest RAM as QEMU's memory listener sees it, and backed by host pages for the device. */
+export function guestRamSections(lab: Lab, vm: Vm): RamSection[] {
+  const table = MemTable.fromGuestMemory(vm.mem, { hvaBase: qemuHvaBase(vm) });
+  if (!table.ok) return [];
+  const owner = `qemu:${vm.name}`;
+  return table.value.regions().map((r) => {
+    lab.host.ram.back({
+      owner,
+      name: `${r.guestPhysAddr.toString(16)}`,
+      size: r.memorySize,
+      mem: vm.mem,
+      gpa: r.guestPhysAddr,
+      hva: r.userspaceAddr,
+    });
+    return { gpa: r.guestPhysAddr, size: r.memorySize, hva: r.userspaceAddr };
+  });
+}
+
+/** The lab's control log as a {@link ControlTrace}. */
+export function labControlTrace(lab: Lab): ControlTrace {
+  return {
+    now: () => lab.now,
+    emit: (e) => lab.control({ comp: e.comp, action: e.action, details: e.details, ctx: e.ctx }),
+  };
+}
+
+/** The datapath engine of a vDPA device, made or found for a lab. */
+export function ensureVdpaEngine(lab: Lab, device: VdpaDevice): void {
+  if (device instanceof VdpaSimNet) {
+    const dp = device.datapath;
+    if (dp instanceof VdpaSimNetWorker && dp.env === lab) return;
+    new VdpaSimNetWorker(device, lab, { control: lab, driverView: IDENTITY });
+  }
+}
+
+function openError(
+  lab: Lab,
+  nd: VhostVdpaNetdevSpec,
+  path: string,
+  errno: Errno,
+  heldBy: string | undefined,
+): VmError {
+  const qemu = `qemu-system-x86_64: -netdev type=vhost-vdpa,vhostdev=${path},id=${nd.id}: ` +
+    `Could not open '${path}': ${strerror(errno)}`;
+  if (errno === "EBUSY") {
+    return {
+      kind: "backend",
+      at: { netdev: nd.index, prop: "vhostdev" },
+      message: `${path} is already open${heldBy !== undefined ? ` by ${heldBy}` : ""}`,
+      qemu,
+      help: "vhost-vdpa allows one opener at a time: give each VM its own vDPA device",
+    };
+  }
+  // A device bound to virtio_vdpa has no /dev node: say so.
+  const onVirtio = lab.host.vdpa.devices.find((d) => d.driver === "virtio_vdpa");
+  return {
+    kind: "backend",
+    at: { netdev: nd.index, prop: "vhostdev" },
+    message: `cannot open ${path}: ${strerror(errno)}`,
+    qemu,
+    ...(onVirtio !== undefined
+      ? {
+        help: `${onVirtio.name} is bound to virtio_vdpa (a host netdev), not to vhost_vdpa: ` +
+          `echo ${onVirtio.name} > /sys/bus/vdpa/drivers/virtio_vdpa/unbind; ` +
+          `echo ${onVirtio.name} > /sys/bus/vdpa/drivers/vhost_vdpa/bind`,
+      }
+      : {
+        help: "create a vDPA device (`vdpa dev add`) with vhost_vdpa loaded; " +
+          "`ls /dev/vhost-vdpa-*` lists the nodes",
+      }),
+  };
+}
+
+/** `-netdev vhost-vdpa`. */
+export class VhostVdpaBackend implements NetBackend {
+  readonly type = "vhost-vdpa";
+  readonly id: string;
+  readonly label: string;
+  readonly features: bigint;
+  readonly maxQueuePairs: number;
+  /** The kernel file. */
+  readonly dev: VhostVdpaDev;
+  /** The vDPA device. */
+  readonly device: VdpaDevice;
+  /** What the probe found. */
+  readonly probe: VdpaProbe;
+  readonly #lab: Lab;
+  readonly #vm: Vm;
+  readonly #handle: DevHandle;
+  readonly #worker: CpuContext;
+  #frontend: NetFrontend | undefined;
+  #started = false;
+  #hostNotifiers: readonly number[] = [];
+  #queues: readonly number[] = [];
+
+  private constructor(
+    lab: Lab,
+    vm: Vm,
+    nd: VhostVdpaNetdevSpec,
+    handle: DevHandle,
+    dev: VhostVdpaDev,
+    probe: VdpaProbe,
+  ) {
+    this.#lab = lab;
+    this.#vm = vm;
+    this.id = nd.id;
+    this.#handle = handle;
+    this.dev = dev;
+    this.device = dev.device;
+    this.probe = probe;
+    this.label = `vhost-vdpa (${dev.device.name})`;
+    this.features = vdpaFeatureMask(probe.features);
+    this.maxQueuePairs = probe.queuePairs;
+    this.#worker = lab.context("vhost", `vhost-${vm.pid}`);
+  }
+
+  /** Opens the node, probes and initialises the device (net_init_vhost_vdpa). */
+  static create(env: BackendEnv): Result<NetBackend, VmError> {
+    const { lab, vm } = env;
+    const nd = env.netdev as VhostVdpaNetdevSpec;
+    const path = nd.vhostdev;
+    const owner = `qemu:${vm.name}`;
+    const opened = lab.host.open(path, owner);
+    if (!opened.ok) {
+      const e = opened.error;
+      const errno: Errno = e.kind === "fs" ? e.errno : "ENODEV";
+      const heldBy = e.kind === "fs" ? e.heldBy : undefined;
+      return err(openError(lab, nd, path, errno, heldBy));
+    }
+    const handle = opened.value;
+    const target = handle.target;
+    if (target.kind !== "vhost-vdpa") {
+      lab.host.close(handle);
+      return err({
+        kind: "backend",
+        at: { netdev: nd.index, prop: "vhostdev" },
+        message: `${path} is not a vhost-vdpa device`,
+        qemu: `qemu-system-x86_64: -netdev type=vhost-vdpa,vhostdev=${path},id=${nd.id}: ` +
+          `Fail to query features from vhost-vDPA device: ${strerror("ENOTTY")}`,
+      });
+    }
+    const device = target.device;
+    ensureVdpaEngine(lab, device);
+    const ram = guestRamSections(lab, vm);
+    const mm: MemoryView = { name: owner, mem: vm.mem, toMem: lab.host.ram.hvaToMem(owner) };
+    const dev = new VhostVdpaDev({
+      device,
+      fd: handle.fd,
+      owner,
+      mm,
+      ...(device.spec.useVa === true ? {} : { hvaToPa: paOf(lab, owner) }),
+      trace: labControlTrace(lab),
+      ctx: vm.qemu.name,
+    });
+    const fail = (message: string, prop: string, qemuText: string): Result<NetBackend, VmError> => {
+      dev.close();
+      lab.host.close(handle);
+      return err({
+        kind: "backend",
+        at: { netdev: nd.index, prop },
+        message,
+        qemu: `qemu-system-x86_64: -netdev type=vhost-vdpa,vhostdev=${path},id=${nd.id}` +
+          `${nd.svq ? ",x-svq=on" : ""}: ${qemuText}`,
+      });
+    };
+    const probe = qemuVdpaProbe(dev, { svq: nd.svq });
+    if (!probe.ok) {
+      const text = describeQemuVdpaError(probe.error);
+      if (probe.error.kind === "svq") {
+        return fail(
+          `x-svq=on: the shadow virtqueue cannot relay the features of ${device.name}`,
+          "x-svq",
+          text,
+        );
+      }
+      return fail(text, "vhostdev", text);
+    }
+    // With a vIOMMU the listener maps nothing up front: guest maps arrive one by one.
+    const viommu = vm.spec.devices.some((d) =>
+      d.kind === "intel-iommu" || d.kind === "virtio-iommu-pci"
+    );
+    const behindViommu = viommu &&
+      vm.spec.devices.some((d) =>
+        d.kind === "virtio-net-pci" && d.netdev === nd.index && d.iommuPlatform
+      );
+    const init = qemuVdpaInit(dev, { ram: behindViommu ? [] : ram });
+    if (!init.ok) {
+      return fail(describeQemuVdpaError(init.error), "vhostdev", describeQemuVdpaError(init.error));
+    }
+    return ok(new VhostVdpaBackend(lab, vm, nd, handle, dev, probe.value));
+  }
+
+  /** True once the start mapped every queue's doorbell page into the guest. */
+  get hostNotifier(): boolean {
+    return this.#started && this.#hostNotifiers.length > 0;
+  }
+
+  get path(): DatapathPath {
+    return VHOST_VDPA_SIM_PATH;
+  }
+
+  attach(frontend: NetFrontend): Result<void, VmError> {
+    this.#frontend = frontend;
+    return ok(undefined);
+  }
+
+  start(s: BackendStart): Result<void, string> {
+    const fe = this.#frontend;
+    if (fe === undefined) return err("no frontend");
+    const spec = fe instanceof VirtioNetPci ? fe.spec : undefined;
+    const queues = s.queues.map((q) => ({
+      index: q.index,
+      size: q.size,
+      desc: q.desc,
+      driver: q.driver,
+      device: q.device,
+      base: q.base,
+      kickFd: fe.ioeventfd(q.index).fd,
+      callFd: fe.irqfd(q.index)?.fd ?? -1,
+    }));
+    const started = qemuVdpaStart(this.dev, {
+      features: s.features,
+      queues,
+      configCallFd: -1,
+      // virtio_pci_set_host_notifier_mr: a modern device whose notify multiplier is a page
+      hostNotifierAllowed: spec !== undefined && spec.pagePerVq && spec.disableLegacy,
+    });
+    if (!started.ok) return err(describeQemuVdpaError(started.error));
+    this.#hostNotifiers = started.value.hostNotifiers;
+    this.#queues = queues.map((q) => q.index);
+    this.dev.onCall = (vq, at) => this.#call(vq, at);
+    this.#started = true;
+    return ok(undefined);
+  }
+
+  /** The parent completed buffers of `vq`: eventfd_signal(call) → KVM irqfd → guest. */
+  #call(vq: number, at: NotifyAt | undefined): void {
+    const fe = this.#frontend;
+    if (fe === undefined || at === undefined) return;
+    const group = at.group ?? this.#lab.hops.group();
+    fe.interrupt(vq, at.t, at.ctx, "irqfd", group);
+  }
+
+  stop(_t: number): void {
+    if (!this.#started) return;
+    this.#started = false;
+    this.dev.onCall = undefined;
+    qemuVdpaStop(this.dev, this.#queues);
+  }
+
+  /**
+   * A guest notify reached the backend. With a host notifier it already rang the device's
+   * doorbell; without one, the ioeventfd wakes vhost-vdpa's worker, which calls kick_vq.
+   */
+  kick(index: number, t: number, group: PacketGroup): void {
+    if (!this.#started) return;
+    if (this.hostNotifier) {
+      this.dev.device.kickVq(index, { t, ctx: this.#worker, group });
+      return;
+    }
+    // the caller reuses its group: the worker gets its own copy
+    const g = this.#lab.hops.group();
+    g.addGroup(group);
+    this.#lab.sched.at(t, (now) => this.#handleKick(index, now, g));
+  }
+
+  /** vhost worker: handle_vq_kick → ops->kick_vq (a wake-up when the worker slept). */
+  #handleKick(index: number, now: number, g: PacketGroup): void {
+    const hops = this.#lab.hops;
+    let t = now;
+    if (this.#worker.isIdleAt(now)) {
+      t = hops.charge(this.#worker, now, "thread_wakeup_remote", 0, g.flow);
+      g.count(Counter.wakeups);
+      if (g.sampled) g.record("vhost-vdpa", "wakeup", { thread: this.#worker.name });
+    }
+    this.dev.kick(index, { t, ctx: this.#worker, group: g });
+  }
+
+  describe(): readonly string[] {
+    const d = this.device;
+    const lines = [
+      `vhost-vdpa ${this.dev.fd === this.#handle.fd ? this.#handle.path : ""} → ${d.name} (${
+        d.constructor.name === "VdpaSimNet" ? "vdpasim_net" : "hardware"
+      })`,
+      `  device features  0x${this.probe.features.toString(16)}`,
+      `  driver features  0x${d.getDriverFeatures().toString(16)}`,
+      `  status           0x${d.getStatus().toString(16)}`,
+      `  queue pairs      ${this.probe.queuePairs}${this.probe.hasCvq ? " + cvq" : ""}`,
+      `  host notifiers   ${this.hostNotifier ? this.#hostNotifiers.join(",") : "none"}`,
+      `  kicks            ${this.dev.kicks}`,
+    ];
+    for (const i of this.#queues) {
+      const v = this.dev.vring(i);
+      if (v !== undefined) lines.push(`  vring ${i}: num ${v.num} base ${v.lastAvail}`);
+    }
+    return lines;
+  }
+
+  destroy(t: number): void {
+    this.stop(t);
+    this.dev.close();
+    this.#lab.host.close(this.#handle);
+    void this.#vm;
+  }
+}
+
+/** The owner's HVA → host physical (pinning) for PA-mode parents. */
+function paOf(lab: Lab, owner: string): (hva: number) => number | undefined {
+  const tr = lab.host.ram.hvaToPa(owner);
+  const out = newTranslateResult();
+  return (hva) => (tr.translate(hva, 1, VHOST_ACCESS_RO, out) ? out.addr : undefined);
+}
+
+/** The registry entry. */
+export const VHOST_VDPA_BACKEND: NetBackendFactory = {
+  type: "vhost-vdpa",
+  create: (env) => VhostVdpaBackend.create(env),
+};
