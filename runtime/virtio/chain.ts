@@ -109,6 +109,13 @@ export class Chain {
    * Returns the number of bytes copied (stops at the end of `dst` or of the readable part).
    */
   copyOut(dst: Uint8Array, dstOffset = 0, skip = 0): number {
+    if (skip === 0 && this.readable === 1) {
+      // The common case: one readable segment copied from its start.
+      const room = dst.length - dstOffset;
+      const len = this.len[0] as number;
+      const n = len < room ? len : room;
+      return n > 0 && this.#mem.read(this.addr[0] as number, dst, dstOffset, n) ? n : 0;
+    }
     let copied = 0;
     let room = dst.length - dstOffset;
     for (let i = 0; i < this.readable && room > 0; i++) {

@@ -35,7 +35,7 @@
 
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
-import type { MemWindow } from "../memory/mem_window.ts";
+import type { LeView } from "../memory/mem_window.ts";
 import type { Translator } from "../memory/translator.ts";
 import { Mapper } from "./_mapper.ts";
 import { Chain } from "./chain.ts";
@@ -104,9 +104,10 @@ export class PackedDevice {
   #mem: GuestMemory;
   #addrs: PackedRingAddrs;
   #mapper: Mapper;
-  #desc!: MemWindow;
-  #driverEvent!: MemWindow;
-  #deviceEvent!: MemWindow;
+  #desc!: LeView;
+  #driverEvent!: LeView;
+  #deviceEvent!: LeView;
+  #gpas!: PackedRingAddrs;
   #gen = -1;
   #eventIdx: boolean;
   #indirect: boolean;
@@ -198,9 +199,10 @@ export class PackedDevice {
     if ("kind" in drv) return drv;
     const dev = m.mapPart("deviceEvent", a.deviceEvent, PVIRTQ_EVENT_SIZE, true);
     if ("kind" in dev) return dev;
-    this.#desc = d;
-    this.#driverEvent = drv;
-    this.#deviceEvent = dev;
+    this.#desc = d.view;
+    this.#driverEvent = drv.view;
+    this.#deviceEvent = dev.view;
+    this.#gpas = { descRing: d.gpa, driverEvent: drv.gpa, deviceEvent: dev.gpa };
     this.#gen = this.#mem.layoutGeneration;
     return undefined;
   }
@@ -244,11 +246,7 @@ export class PackedDevice {
 
   /** Guest-physical addresses of the three parts. */
   ringGpas(): PackedRingAddrs {
-    return {
-      descRing: this.#desc.gpa,
-      driverEvent: this.#driverEvent.gpa,
-      deviceEvent: this.#deviceEvent.gpa,
-    };
+    return this.#gpas;
   }
 
   /** Records an available-buffer notification (a kick). */
@@ -281,7 +279,7 @@ export class PackedDevice {
   hasAvail(): boolean {
     if (this.#fault !== undefined) return false;
     return isDescAvail(
-      this.#desc.u16(this.#nextAvail * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS),
+      this.#desc.getUint16(this.#nextAvail * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, true),
       this.#availWrap,
     );
   }
@@ -301,7 +299,10 @@ export class PackedDevice {
     const first = this.#nextAvail;
     // virtio 1.2 §2.8.13.1: use a descriptor only once its AVAIL bit changed for this lap.
     if (
-      !isDescAvail(this.#desc.u16(first * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS), this.#availWrap)
+      !isDescAvail(
+        this.#desc.getUint16(first * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, true),
+        this.#availWrap,
+      )
     ) {
       return POP_EMPTY;
     }
@@ -338,7 +339,7 @@ export class PackedDevice {
     let sawWrite = false;
     for (;;) {
       const at = slot * VIRTQ_DESC_SIZE;
-      const flags = desc.u16(at + PACKED_DESC_FLAGS);
+      const flags = desc.getUint16(at + PACKED_DESC_FLAGS, true);
       // §2.8 "maximum number of descriptors in a list is the queue size": a list that never ends
       // comes back round to its own first slot.
       if (++count > size) {
@@ -348,10 +349,10 @@ export class PackedDevice {
         // §2.8.6: the whole list is available before its first descriptor is.
         return this.#badWalk({ kind: "packed-desc-not-available", slot, flags });
       }
-      const lo = desc.u32(at);
-      const hi = desc.u32(at + 4);
-      const len = desc.u32(at + 8);
-      const id = desc.u16(at + PACKED_DESC_ID);
+      const lo = desc.getUint32(at, true);
+      const hi = desc.getUint32(at + 4, true);
+      const len = desc.getUint32(at + 8, true);
+      const id = desc.getUint16(at + PACKED_DESC_ID, true);
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
         // §2.8.19: only when negotiated, never inside a NEXT list.
         if (!this.#indirect) {
@@ -485,11 +486,15 @@ export class PackedDevice {
   #writeUsed(slot: number, wrap: number, id: number, len: number, flags: boolean): void {
     const at = slot * VIRTQ_DESC_SIZE;
     const d = this.#desc;
-    d.setU32(at + 8, len);
-    d.setU16(at + PACKED_DESC_ID, id);
+    d.setUint32(at + 8, len, true);
+    d.setUint16(at + PACKED_DESC_ID, id, true);
     // §2.8.2: WRITE in a used descriptor says data was written (len is reserved otherwise).
     if (flags) {
-      d.setU16(at + PACKED_DESC_FLAGS, packedUsedFlags(wrap) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0));
+      d.setUint16(
+        at + PACKED_DESC_FLAGS,
+        packedUsedFlags(wrap) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0),
+        true,
+      );
     }
   }
 
@@ -527,9 +532,10 @@ export class PackedDevice {
       this.#advanceUsed(this.#descs[id] as number);
     }
     const len0 = this.#pendingLens[0] as number;
-    this.#desc.setU16(
+    this.#desc.setUint16(
       firstSlot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS,
       packedUsedFlags(firstWrap) | (len0 > 0 ? VIRTQ_DESC_F_WRITE : 0),
+      true,
     );
     this.#pending = 0;
     this.counters.used += n;
@@ -576,7 +582,7 @@ export class PackedDevice {
    */
   needsInterrupt(): boolean {
     if (this.#fault !== undefined || (this.gate !== undefined && !this.gate.live)) return false;
-    const flags = this.#driverEvent.u16(EVENT_FLAGS);
+    const flags = this.#driverEvent.getUint16(EVENT_FLAGS, true);
     const valid = this.#signalledValid;
     const count = this.#usedSinceSignal;
     this.#signalledValid = true;
@@ -586,7 +592,7 @@ export class PackedDevice {
     if (flags === RING_EVENT_FLAGS_DISABLE) notify = false;
     else if (flags === RING_EVENT_FLAGS_ENABLE) notify = true;
     else {
-      const offWrap = this.#driverEvent.u16(EVENT_OFF_WRAP);
+      const offWrap = this.#driverEvent.getUint16(EVENT_OFF_WRAP, true);
       notify = !valid || packedNeedEvent(offWrap, this.#nextUsed, count, this.#usedWrap, this.size);
     }
     if (notify) this.counters.interrupts++;
@@ -597,7 +603,9 @@ export class PackedDevice {
   /** Asks the driver not to kick (Device Event Suppression flags = DISABLE). */
   disableNotifications(): void {
     this.#notify = false;
-    if (this.#fault === undefined) this.#deviceEvent.setU16(EVENT_FLAGS, RING_EVENT_FLAGS_DISABLE);
+    if (this.#fault === undefined) {
+      this.#deviceEvent.setUint16(EVENT_FLAGS, RING_EVENT_FLAGS_DISABLE, true);
+    }
   }
 
   /**
@@ -609,9 +617,9 @@ export class PackedDevice {
     if (this.#fault !== undefined) return false;
     if (this.#eventIdx) {
       // QEMU: off_wrap first, then flags.
-      this.#deviceEvent.setU16(EVENT_OFF_WRAP, this.#nextAvail | (this.#availWrap << 15));
-      this.#deviceEvent.setU16(EVENT_FLAGS, RING_EVENT_FLAGS_DESC);
-    } else this.#deviceEvent.setU16(EVENT_FLAGS, RING_EVENT_FLAGS_ENABLE);
+      this.#deviceEvent.setUint16(EVENT_OFF_WRAP, this.#nextAvail | (this.#availWrap << 15), true);
+      this.#deviceEvent.setUint16(EVENT_FLAGS, RING_EVENT_FLAGS_DESC, true);
+    } else this.#deviceEvent.setUint16(EVENT_FLAGS, RING_EVENT_FLAGS_ENABLE, true);
     return this.hasAvail();
   }
 

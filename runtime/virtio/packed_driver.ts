@@ -24,7 +24,7 @@
 
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
-import { MemWindow } from "../memory/mem_window.ts";
+import { type LeView, MemWindow } from "../memory/mem_window.ts";
 import { type DriverQueueCounters, newDriverQueueCounters } from "./counters.ts";
 import {
   EVENT_FLAGS,
@@ -85,9 +85,9 @@ export class PackedDriver {
 
   #mem: GuestMemory;
   #addrs: PackedRingAddrs;
-  #desc!: MemWindow;
-  #driverEvent!: MemWindow;
-  #deviceEvent!: MemWindow;
+  #desc!: LeView;
+  #driverEvent!: LeView;
+  #deviceEvent!: LeView;
   #eventIdx: boolean;
   #inOrder: boolean;
   #pool: IndirectPool | undefined;
@@ -165,9 +165,13 @@ export class PackedDriver {
       mem.fill(addr, len, 0);
       windows.push(w.value);
     }
-    [q.#desc, q.#driverEvent, q.#deviceEvent] = windows as [MemWindow, MemWindow, MemWindow];
+    [q.#desc, q.#driverEvent, q.#deviceEvent] = windows.map((w) => w.view) as [
+      LeView,
+      LeView,
+      LeView,
+    ];
     if (q.#eventFlags !== RING_EVENT_FLAGS_ENABLE) {
-      q.#driverEvent.setU16(EVENT_FLAGS, q.#eventFlags);
+      q.#driverEvent.setUint16(EVENT_FLAGS, q.#eventFlags, true);
     }
     return ok(q);
   }
@@ -205,10 +209,10 @@ export class PackedDriver {
   #writeDesc(slot: number, addr: number, len: number, id: number): void {
     const d = this.#desc;
     const at = slot * VIRTQ_DESC_SIZE;
-    d.setU32(at, addr >>> 0);
-    d.setU32(at + 4, (addr - (addr >>> 0)) / TWO_32);
-    d.setU32(at + 8, len);
-    d.setU16(at + PACKED_DESC_ID, id);
+    d.setUint32(at, addr >>> 0, true);
+    d.setUint32(at + 4, (addr - (addr >>> 0)) / TWO_32, true);
+    d.setUint32(at + 8, len, true);
+    d.setUint16(at + PACKED_DESC_ID, id, true);
   }
 
   /**
@@ -287,7 +291,7 @@ export class PackedDriver {
         const flags = packedAvailFlags(this.#availWrap) | (s.write ? VIRTQ_DESC_F_WRITE : 0) |
           (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
         if (k === 0) headFlags = flags;
-        else this.#desc.setU16(slot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, flags);
+        else this.#desc.setUint16(slot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, flags, true);
         this.#advanceAvail();
       }
     }
@@ -302,7 +306,7 @@ export class PackedDriver {
       this.#fifoLen++;
     }
     // §2.8.6: the first descriptor's flags go last, exposing the whole list at once.
-    this.#desc.setU16(head * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, headFlags);
+    this.#desc.setUint16(head * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, headFlags, true);
     this.#numAdded += needed;
     this.counters.added++;
     return id;
@@ -333,11 +337,11 @@ export class PackedDriver {
   kickPrepare(): boolean {
     const count = this.#numAdded;
     this.#numAdded = 0;
-    const flags = this.#deviceEvent.u16(EVENT_FLAGS);
+    const flags = this.#deviceEvent.getUint16(EVENT_FLAGS, true);
     let kick: boolean;
     if (flags !== RING_EVENT_FLAGS_DESC) kick = flags !== RING_EVENT_FLAGS_DISABLE;
     else {
-      const offWrap = this.#deviceEvent.u16(EVENT_OFF_WRAP);
+      const offWrap = this.#deviceEvent.getUint16(EVENT_OFF_WRAP, true);
       kick = packedNeedEvent(offWrap, this.#nextAvail, count, this.#availWrap, this.size);
     }
     if (kick) this.counters.kicks++;
@@ -355,7 +359,7 @@ export class PackedDriver {
 
   #slotUsed(): boolean {
     return isDescUsed(
-      this.#desc.u16(this.#lastUsed * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS),
+      this.#desc.getUint16(this.#lastUsed * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, true),
       this.#usedWrap,
     );
   }
@@ -376,10 +380,10 @@ export class PackedDriver {
     if (this.#batchLeft === 0) {
       if (!this.#slotUsed()) return USED_NONE;
       const at = this.#lastUsed * VIRTQ_DESC_SIZE;
-      const flags = this.#desc.u16(at + PACKED_DESC_FLAGS);
-      id = this.#desc.u16(at + PACKED_DESC_ID);
+      const flags = this.#desc.getUint16(at + PACKED_DESC_FLAGS, true);
+      id = this.#desc.getUint16(at + PACKED_DESC_ID, true);
       // §2.8.4: len is reserved (0) in a used descriptor without WRITE.
-      len = (flags & VIRTQ_DESC_F_WRITE) !== 0 ? this.#desc.u32(at + 8) : 0;
+      len = (flags & VIRTQ_DESC_F_WRITE) !== 0 ? this.#desc.getUint32(at + 8, true) : 0;
       if (id >= this.size) {
         return this.#badRing({ kind: "used-id-out-of-range", id, size: this.size });
       }
@@ -418,7 +422,7 @@ export class PackedDriver {
     this.#lastUsed = next;
     // Linux: with a DESC event, keep it at the next used position.
     if (this.#eventFlags === RING_EVENT_FLAGS_DESC) {
-      this.#driverEvent.setU16(EVENT_OFF_WRAP, this.#lastUsed | (this.#usedWrap << 15));
+      this.#driverEvent.setUint16(EVENT_OFF_WRAP, this.#lastUsed | (this.#usedWrap << 15), true);
     }
     this.lastLen = len;
     this.lastId = id;
@@ -442,13 +446,13 @@ export class PackedDriver {
     if (this.#eventFlags === RING_EVENT_FLAGS_DISABLE) return;
     this.#eventFlags = RING_EVENT_FLAGS_DISABLE;
     if (this.#eventTriggered) return;
-    this.#driverEvent.setU16(EVENT_FLAGS, this.#eventFlags);
+    this.#driverEvent.setUint16(EVENT_FLAGS, this.#eventFlags, true);
   }
 
   #enableFlags(): void {
     if (this.#eventFlags === RING_EVENT_FLAGS_DISABLE) {
       this.#eventFlags = this.#eventIdx ? RING_EVENT_FLAGS_DESC : RING_EVENT_FLAGS_ENABLE;
-      this.#driverEvent.setU16(EVENT_FLAGS, this.#eventFlags);
+      this.#driverEvent.setUint16(EVENT_FLAGS, this.#eventFlags, true);
     }
   }
 
@@ -459,7 +463,7 @@ export class PackedDriver {
   enableCallbacks(): boolean {
     this.#eventTriggered = false;
     if (this.#eventIdx) {
-      this.#driverEvent.setU16(EVENT_OFF_WRAP, this.#lastUsed | (this.#usedWrap << 15));
+      this.#driverEvent.setUint16(EVENT_OFF_WRAP, this.#lastUsed | (this.#usedWrap << 15), true);
     }
     this.#enableFlags();
     return !this.moreUsed();
@@ -476,7 +480,7 @@ export class PackedDriver {
         pos -= this.size;
         wrap ^= 1;
       }
-      this.#driverEvent.setU16(EVENT_OFF_WRAP, pos | (wrap << 15));
+      this.#driverEvent.setUint16(EVENT_OFF_WRAP, pos | (wrap << 15), true);
     }
     this.#enableFlags();
     return !this.moreUsed();
@@ -500,10 +504,10 @@ export class PackedDriver {
       lastUsed: this.#lastUsed,
       usedWrap: this.#usedWrap,
       numFree: this.#numFree,
-      driverEventFlags: this.#driverEvent.u16(EVENT_FLAGS),
-      driverEventOffWrap: this.#driverEvent.u16(EVENT_OFF_WRAP),
-      deviceEventFlags: this.#deviceEvent.u16(EVENT_FLAGS),
-      deviceEventOffWrap: this.#deviceEvent.u16(EVENT_OFF_WRAP),
+      driverEventFlags: this.#driverEvent.getUint16(EVENT_FLAGS, true),
+      driverEventOffWrap: this.#driverEvent.getUint16(EVENT_OFF_WRAP, true),
+      deviceEventFlags: this.#deviceEvent.getUint16(EVENT_FLAGS, true),
+      deviceEventOffWrap: this.#deviceEvent.getUint16(EVENT_OFF_WRAP, true),
     };
   }
 }

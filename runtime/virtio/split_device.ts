@@ -43,7 +43,7 @@
 
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
-import { MemWindow } from "../memory/mem_window.ts";
+import { type LeView, MemWindow } from "../memory/mem_window.ts";
 import type { Translator } from "../memory/translator.ts";
 import { Mapper } from "./_mapper.ts";
 import { Chain } from "./chain.ts";
@@ -121,9 +121,10 @@ export class SplitDevice {
   #mem: GuestMemory;
   #addrs: SplitRingAddrs;
   #mapper: Mapper;
-  #desc!: MemWindow;
-  #avail!: MemWindow;
-  #used!: MemWindow;
+  #desc!: LeView;
+  #avail!: LeView;
+  #used!: LeView;
+  #gpas!: SplitRingAddrs;
   #gen = -1;
   #mask: number;
   #eventIdx: boolean;
@@ -212,9 +213,10 @@ export class SplitDevice {
     if (!(av instanceof MemWindow)) return av;
     const u = this.#mapper.mapPart("usedRing", a.usedRing, usedRingSize(this.size), true);
     if (!(u instanceof MemWindow)) return u;
-    this.#desc = d;
-    this.#avail = av;
-    this.#used = u;
+    this.#desc = d.view;
+    this.#avail = av.view;
+    this.#used = u.view;
+    this.#gpas = { descTable: d.gpa, availRing: av.gpa, usedRing: u.gpa };
     this.#gen = this.#mem.layoutGeneration;
     return undefined;
   }
@@ -261,7 +263,7 @@ export class SplitDevice {
 
   /** Guest-physical addresses of the ring parts (after translation): where the bytes are. */
   ringGpas(): SplitRingAddrs {
-    return { descTable: this.#desc.gpa, availRing: this.#avail.gpa, usedRing: this.#used.gpa };
+    return this.#gpas;
   }
 
   /** Records an available-buffer notification (a kick). Processing is the caller's loop. */
@@ -286,7 +288,7 @@ export class SplitDevice {
 
   /** Reads avail.idx, checking that it did not jump (vhost: "Guest moved avail index"). */
   #readAvailIdx(): number {
-    const idx = this.#avail.u16(2);
+    const idx = this.#avail.getUint16(2, true);
     // vhost_get_vq_desc / QEMU virtqueue_num_heads: more than `size` new entries is corrupt.
     if (((idx - this.#nextAvail) & 0xffff) > this.size) {
       this.#fail({
@@ -330,7 +332,7 @@ export class SplitDevice {
     if (this.#inFlight >= this.size) {
       return this.#fail({ kind: "in-flight-overflow", size: this.size });
     }
-    const head = this.#avail.u16(availEntryOffset(last & this.#mask));
+    const head = this.#avail.getUint16(availEntryOffset(last & this.#mask), true);
     // virtio 1.2 §2.7.6 (QEMU virtqueue_get_head): a head must name a descriptor.
     if (head >= this.size) return this.#fail({ kind: "head-out-of-range", head, size: this.size });
     if (this.#inUse[head] === 1) return this.#fail({ kind: "head-in-use", head });
@@ -342,7 +344,9 @@ export class SplitDevice {
     this.#inFlight++;
     this.counters.popped++;
     // QEMU virtqueue_split_pop: keep avail_event at the next index while kicks are wanted.
-    if (this.#eventIdx && this.#notify) this.#used.setU16(this.#availEventOff, this.#nextAvail);
+    if (this.#eventIdx && this.#notify) {
+      this.#used.setUint16(this.#availEventOff, this.#nextAvail, true);
+    }
     return head;
   }
 
@@ -354,11 +358,11 @@ export class SplitDevice {
   #walkOne(head: number): boolean {
     const desc = this.#desc;
     const at = head * VIRTQ_DESC_SIZE;
-    const flags = desc.u16(at + 12);
+    const flags = desc.getUint16(at + 12, true);
     if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) !== 0) return false;
-    const len = desc.u32(at + 8);
-    if (len === 0 || desc.u32(at + 4) !== 0 || !this.#mapper.identity) return false;
-    const addr = desc.u32(at);
+    const len = desc.getUint32(at + 8, true);
+    if (len === 0 || desc.getUint32(at + 4, true) !== 0 || !this.#mapper.identity) return false;
+    const addr = desc.getUint32(at, true);
     const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
     if (!this.#mem.check(addr, len, write)) return false;
     const chain = this.chain;
@@ -389,11 +393,11 @@ export class SplitDevice {
       let lo: number, hi: number, len: number, flags: number, next: number;
       if (table < 0) {
         const at = i * VIRTQ_DESC_SIZE;
-        lo = desc.u32(at);
-        hi = desc.u32(at + 4);
-        len = desc.u32(at + 8);
-        flags = desc.u16(at + 12);
-        next = desc.u16(at + 14);
+        lo = desc.getUint32(at, true);
+        hi = desc.getUint32(at + 4, true);
+        len = desc.getUint32(at + 8, true);
+        flags = desc.getUint16(at + 12, true);
+        next = desc.getUint16(at + 14, true);
         chain.descriptors++;
       } else {
         const at = table + i * VIRTQ_DESC_SIZE;
@@ -497,8 +501,8 @@ export class SplitDevice {
     if (this.#fault !== undefined) return;
     this.#release(head);
     const at = usedEntryOffset((this.#nextUsed + this.#pending) & this.#mask);
-    this.#used.setU32(at, head);
-    this.#used.setU32(at + 4, len);
+    this.#used.setUint32(at, head, true);
+    this.#used.setUint32(at + 4, len, true);
     this.#pending++;
   }
 
@@ -513,7 +517,7 @@ export class SplitDevice {
     const old = this.#nextUsed;
     const next = (old + count) & 0xffff;
     // virtio 1.2 §2.7.8.1: the element is written before idx moves.
-    this.#used.setU16(2, next);
+    this.#used.setUint16(2, next, true);
     this.#nextUsed = next;
     this.counters.used += count;
     this.counters.usedFlushes++;
@@ -529,8 +533,8 @@ export class SplitDevice {
     this.#release(head);
     const at = usedEntryOffset((this.#nextUsed + this.#pending) & this.#mask);
     const used = this.#used;
-    used.setU32(at, head);
-    used.setU32(at + 4, len);
+    used.setUint32(at, head, true);
+    used.setUint32(at + 4, len, true);
     this.#publish(this.#pending + 1);
     this.#pending = 0;
   }
@@ -553,8 +557,8 @@ export class SplitDevice {
       this.#release(last);
     }
     const at = usedEntryOffset(this.#nextUsed & this.#mask);
-    this.#used.setU32(at, last);
-    this.#used.setU32(at + 4, len);
+    this.#used.setUint32(at, last, true);
+    this.#used.setUint32(at + 4, len, true);
     this.#publish(count);
   }
 
@@ -566,12 +570,12 @@ export class SplitDevice {
   needsInterrupt(): boolean {
     if (this.#fault !== undefined || (this.gate !== undefined && !this.gate.live)) return false;
     let notify: boolean;
-    if (this.#notifyOnEmpty && this.#avail.u16(2) === this.#nextAvail) {
+    if (this.#notifyOnEmpty && this.#avail.getUint16(2, true) === this.#nextAvail) {
       // Legacy NOTIFY_ON_EMPTY: interrupt when the device runs out of buffers.
       notify = true;
     } else if (!this.#eventIdx) {
       // virtio 1.2 §2.7.7.1: flags 1 means SHOULD NOT notify.
-      notify = (this.#avail.u16(0) & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
+      notify = (this.#avail.getUint16(0, true) & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
     } else {
       const old = this.#signalledUsed;
       const valid = this.#signalledValid;
@@ -579,7 +583,7 @@ export class SplitDevice {
       this.#signalledUsed = now;
       this.#signalledValid = true;
       // virtio 1.2 §2.7.7.1: notify when the entry at used_event was published.
-      notify = !valid || vringNeedEvent(this.#avail.u16(this.#usedEventOff), now, old);
+      notify = !valid || vringNeedEvent(this.#avail.getUint16(this.#usedEventOff, true), now, old);
     }
     if (notify) this.counters.interrupts++;
     else this.counters.interruptsSuppressed++;
@@ -591,7 +595,7 @@ export class SplitDevice {
     this.#notify = false;
     if (!this.#eventIdx && this.#fault === undefined) {
       this.#usedFlags |= VIRTQ_USED_F_NO_NOTIFY;
-      this.#used.setU16(0, this.#usedFlags);
+      this.#used.setUint16(0, this.#usedFlags, true);
     }
   }
 
@@ -605,9 +609,9 @@ export class SplitDevice {
     if (this.#fault !== undefined) return false;
     if (!this.#eventIdx) {
       this.#usedFlags &= ~VIRTQ_USED_F_NO_NOTIFY;
-      this.#used.setU16(0, this.#usedFlags);
+      this.#used.setUint16(0, this.#usedFlags, true);
     } else {
-      this.#used.setU16(this.#availEventOff, this.#avail.u16(2));
+      this.#used.setUint16(this.#availEventOff, this.#avail.getUint16(2, true), true);
     }
     const n = this.availCount();
     return n > 0;

@@ -31,7 +31,7 @@
 
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
-import { MemWindow } from "../memory/mem_window.ts";
+import { type LeView, MemWindow } from "../memory/mem_window.ts";
 import { type DriverQueueCounters, newDriverQueueCounters } from "./counters.ts";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
@@ -114,9 +114,9 @@ export class SplitDriver {
 
   #mem: GuestMemory;
   #addrs: SplitRingAddrs;
-  #desc!: MemWindow;
-  #avail!: MemWindow;
-  #used!: MemWindow;
+  #desc!: LeView;
+  #avail!: LeView;
+  #used!: LeView;
   #mask: number;
   #eventIdx: boolean;
   #inOrder: boolean;
@@ -203,8 +203,8 @@ export class SplitDriver {
       mem.fill(addr, len, 0);
       windows.push(w.value);
     }
-    [q.#desc, q.#avail, q.#used] = windows as [MemWindow, MemWindow, MemWindow];
-    if (q.#availFlags !== 0 && !q.#eventIdx) q.#avail.setU16(0, q.#availFlags);
+    [q.#desc, q.#avail, q.#used] = windows.map((w) => w.view) as [LeView, LeView, LeView];
+    if (q.#availFlags !== 0 && !q.#eventIdx) q.#avail.setUint16(0, q.#availFlags, true);
     return ok(q);
   }
 
@@ -246,11 +246,11 @@ export class SplitDriver {
   #writeDesc(i: number, addr: number, len: number, flags: number, next: number): void {
     const d = this.#desc;
     const at = i * VIRTQ_DESC_SIZE;
-    d.setU32(at, addr >>> 0);
-    d.setU32(at + 4, (addr - (addr >>> 0)) / TWO_32);
-    d.setU32(at + 8, len);
-    d.setU16(at + 12, flags);
-    d.setU16(at + 14, next);
+    d.setUint32(at, addr >>> 0, true);
+    d.setUint32(at + 4, (addr - (addr >>> 0)) / TWO_32, true);
+    d.setUint32(at + 8, len, true);
+    d.setUint16(at + 12, flags, true);
+    d.setUint16(at + 14, next, true);
   }
 
   #allocate(): number {
@@ -393,9 +393,9 @@ export class SplitDriver {
     }
     // Publish: ring entry, then idx (virtio 1.2 §2.7.13.2 and .3; Linux updates idx per add).
     const avail = this.#avail;
-    avail.setU16(availEntryOffset(this.#availIdx & this.#mask), head);
+    avail.setUint16(availEntryOffset(this.#availIdx & this.#mask), head, true);
     this.#availIdx = (this.#availIdx + 1) & 0xffff;
-    avail.setU16(2, this.#availIdx);
+    avail.setUint16(2, this.#availIdx, true);
     this.#numAdded++;
     this.counters.added++;
     // Linux: kick on our own before num_added could alias the 16-bit index.
@@ -417,9 +417,9 @@ export class SplitDriver {
     let kick: boolean;
     if (this.#eventIdx) {
       // virtio 1.2 §2.7.10: notify when the entry at avail_event was just published.
-      kick = vringNeedEvent(this.#used.u16(this.#availEventOff), now, old);
+      kick = vringNeedEvent(this.#used.getUint16(this.#availEventOff, true), now, old);
     } else {
-      kick = (this.#used.u16(0) & VIRTQ_USED_F_NO_NOTIFY) === 0;
+      kick = (this.#used.getUint16(0, true) & VIRTQ_USED_F_NO_NOTIFY) === 0;
     }
     if (kick) this.counters.kicks++;
     else this.counters.kicksSuppressed++;
@@ -437,7 +437,7 @@ export class SplitDriver {
   /** True when the device has published used entries the driver has not read. */
   moreUsed(): boolean {
     return this.#fault === undefined &&
-      (this.#batchLeft > 0 || this.#used.u16(2) !== this.#lastUsed);
+      (this.#batchLeft > 0 || this.#used.getUint16(2, true) !== this.#lastUsed);
   }
 
   #detach(head: number): void {
@@ -468,11 +468,11 @@ export class SplitDriver {
     if (this.#inOrder) return this.#getUsedInOrder();
     const used = this.#used;
     const last = this.#lastUsed;
-    const published = (used.u16(2) - last) & 0xffff;
+    const published = (used.getUint16(2, true) - last) & 0xffff;
     if (published === 0) return USED_NONE;
     const at = usedEntryOffset(last & this.#mask);
-    const id = used.u32(at);
-    const len = used.u32(at + 4);
+    const id = used.getUint32(at, true);
+    const len = used.getUint32(at + 4, true);
     if (
       published > this.size || id >= this.size || this.#isHead[id] !== 1 ||
       len > (this.#inLen[id] as number)
@@ -505,11 +505,11 @@ export class SplitDriver {
     if (this.#batchLeft === 0) {
       const used = this.#used;
       const last = this.#lastUsed;
-      const published = (used.u16(2) - last) & 0xffff;
+      const published = (used.getUint16(2, true) - last) & 0xffff;
       if (published === 0) return USED_NONE;
       const at = usedEntryOffset(last & this.#mask);
-      const id = used.u32(at);
-      const len = used.u32(at + 4);
+      const id = used.getUint32(at, true);
+      const len = used.getUint32(at + 4, true);
       if (
         published > this.size || id >= this.size || this.#isHead[id] !== 1 ||
         len > (this.#inLen[id] as number)
@@ -539,7 +539,7 @@ export class SplitDriver {
     this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
     // Linux: while callbacks are on, keep used_event at the next entry.
     if ((this.#availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0) {
-      this.#avail.setU16(this.#usedEventOff, this.#lastUsed);
+      this.#avail.setUint16(this.#usedEventOff, this.#lastUsed, true);
     }
     this.lastLen = len;
     this.lastHead = head;
@@ -568,17 +568,17 @@ export class SplitDriver {
     // An interrupt already fired will not fire again: nothing to write.
     if (this.#eventTriggered) return;
     // Linux writes used_event = 0 here with EVENT_IDX ("a hack"), else the flag.
-    if (this.#eventIdx) this.#avail.setU16(this.#usedEventOff, 0);
-    else this.#avail.setU16(0, this.#availFlags);
+    if (this.#eventIdx) this.#avail.setUint16(this.#usedEventOff, 0, true);
+    else this.#avail.setUint16(0, this.#availFlags, true);
   }
 
   #enablePrepare(): void {
     this.#eventTriggered = false;
     if ((this.#availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0) {
       this.#availFlags &= ~VIRTQ_AVAIL_F_NO_INTERRUPT;
-      if (!this.#eventIdx) this.#avail.setU16(0, this.#availFlags);
+      if (!this.#eventIdx) this.#avail.setUint16(0, this.#availFlags, true);
     }
-    this.#avail.setU16(this.#usedEventOff, this.#lastUsed);
+    this.#avail.setUint16(this.#usedEventOff, this.#lastUsed, true);
   }
 
   /**
@@ -599,11 +599,11 @@ export class SplitDriver {
     this.#eventTriggered = false;
     if ((this.#availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0) {
       this.#availFlags &= ~VIRTQ_AVAIL_F_NO_INTERRUPT;
-      if (!this.#eventIdx) this.#avail.setU16(0, this.#availFlags);
+      if (!this.#eventIdx) this.#avail.setUint16(0, this.#availFlags, true);
     }
     const bufs = Math.floor((((this.#availIdx - this.#lastUsed) & 0xffff) * 3) / 4);
-    this.#avail.setU16(this.#usedEventOff, (this.#lastUsed + bufs) & 0xffff);
-    return ((this.#used.u16(2) - this.#lastUsed) & 0xffff) <= bufs;
+    this.#avail.setUint16(this.#usedEventOff, (this.#lastUsed + bufs) & 0xffff, true);
+    return ((this.#used.getUint16(2, true) - this.#lastUsed) & 0xffff) <= bufs;
   }
 
   /**
@@ -642,11 +642,11 @@ export class SplitDriver {
       availIdx: this.#availIdx,
       lastUsed: this.#lastUsed,
       numFree: this.#numFree,
-      availFlags: this.#avail.u16(0),
-      usedEvent: this.#avail.u16(this.#usedEventOff),
-      deviceUsedIdx: this.#used.u16(2),
-      deviceFlags: this.#used.u16(0),
-      availEvent: this.#used.u16(this.#availEventOff),
+      availFlags: this.#avail.getUint16(0, true),
+      usedEvent: this.#avail.getUint16(this.#usedEventOff, true),
+      deviceUsedIdx: this.#used.getUint16(2, true),
+      deviceFlags: this.#used.getUint16(0, true),
+      availEvent: this.#used.getUint16(this.#availEventOff, true),
     };
   }
 }
