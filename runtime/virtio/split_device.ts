@@ -365,11 +365,7 @@ export class SplitDevice {
     const addr = desc.getUint32(at, true);
     const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
     if (!this.#mem.check(addr, len, write)) return false;
-    const chain = this.chain;
-    chain.clear();
-    chain.head = head;
-    chain.descriptors = 1;
-    chain.push(addr, len, write);
+    this.chain.setSingle(head, addr, len, write);
     return true;
   }
 
