@@ -103,8 +103,7 @@ export class PackedDriver {
   #idNext: Uint16Array;
   #freeId = 0;
   #tokens: Float64Array;
-  #isHead: Uint8Array;
-  /** Ring slots each id occupies. */
+  /** Ring slots each outstanding id occupies; 0: not outstanding. */
   #num: Uint16Array;
   #inLen: Float64Array;
   #fifo: Uint16Array;
@@ -133,7 +132,6 @@ export class PackedDriver {
     this.#idNext = new Uint16Array(n);
     for (let i = 0; i < n - 1; i++) this.#idNext[i] = i + 1;
     this.#tokens = new Float64Array(n);
-    this.#isHead = new Uint8Array(n);
     this.#num = new Uint16Array(n);
     this.#inLen = new Float64Array(n);
     this.#fifo = new Uint16Array(n);
@@ -298,7 +296,6 @@ export class PackedDriver {
     this.#numFree -= needed;
     this.#num[id] = needed;
     this.#tokens[id] = token ?? id;
-    this.#isHead[id] = 1;
     this.#inLen[id] = inLen;
     this.#outstanding++;
     if (this.#inOrder) {
@@ -387,7 +384,7 @@ export class PackedDriver {
       if (id >= this.size) {
         return this.#badRing({ kind: "used-id-out-of-range", id, size: this.size });
       }
-      if (this.#isHead[id] !== 1) return this.#badRing({ kind: "used-id-not-in-flight", id });
+      if (this.#num[id] === 0) return this.#badRing({ kind: "used-id-not-in-flight", id });
       if (len > (this.#inLen[id] as number)) {
         return this.#badRing({ kind: "used-len-too-big", id, len, max: this.#inLen[id] as number });
       }
@@ -409,7 +406,7 @@ export class PackedDriver {
     }
     const token = this.#tokens[id] as number;
     const slots = this.#num[id] as number;
-    this.#isHead[id] = 0;
+    this.#num[id] = 0; // no longer outstanding
     this.#outstanding--;
     this.#numFree += slots;
     this.#idNext[id] = this.#freeId;

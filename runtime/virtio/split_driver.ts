@@ -131,10 +131,9 @@ export class SplitDriver {
   #numFree: number;
   #inOrderNext = 0;
   #tokens: Float64Array;
-  #isHead: Uint8Array;
+  /** Ring descriptors each outstanding head holds (1 for an indirect chain); 0: not a head. */
   #chainLen: Uint16Array;
   #inLen: Float64Array;
-  #indirectHead: Uint8Array;
   /** IN_ORDER: heads in the order they were made available. */
   #fifo: Uint16Array;
   #fifoHead = 0;
@@ -167,10 +166,8 @@ export class SplitDriver {
     for (let i = 0; i < n - 1; i++) this.#next[i] = i + 1;
     this.#numFree = n;
     this.#tokens = new Float64Array(n);
-    this.#isHead = new Uint8Array(n);
     this.#chainLen = new Uint16Array(n);
     this.#inLen = new Float64Array(n);
-    this.#indirectHead = new Uint8Array(n);
     this.#fifo = new Uint16Array(n);
     if (opts.callbacks === false) this.#availFlags = VIRTQ_AVAIL_F_NO_INTERRUPT;
   }
@@ -329,7 +326,6 @@ export class SplitDriver {
       }
       this.#writeDesc(head, tableAddr, n * VIRTQ_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, 0);
       this.#chainLen[head] = 1;
-      this.#indirectHead[head] = 1;
       this.counters.indirect++;
     } else {
       let i = head;
@@ -350,7 +346,6 @@ export class SplitDriver {
         i = next;
       }
       this.#chainLen[head] = n;
-      this.#indirectHead[head] = 0;
     }
     this.#numFree -= needed;
     this.#inLen[head] = inLen;
@@ -376,7 +371,6 @@ export class SplitDriver {
     const head = this.#allocate();
     this.#writeDesc(head, addr, len, write ? VIRTQ_DESC_F_WRITE : 0, 0);
     this.#chainLen[head] = 1;
-    this.#indirectHead[head] = 0;
     this.#numFree--;
     this.#inLen[head] = write ? len : 0;
     return this.#publish(head, token);
@@ -385,7 +379,6 @@ export class SplitDriver {
   /** Records `head` as outstanding and publishes it in the avail ring. */
   #publish(head: number, token: number | undefined): number {
     this.#tokens[head] = token ?? head;
-    this.#isHead[head] = 1;
     this.#outstanding++;
     if (this.#inOrder) {
       this.#fifo[(this.#fifoHead + this.#fifoLen) & this.#mask] = head;
@@ -441,9 +434,9 @@ export class SplitDriver {
   }
 
   #detach(head: number): void {
-    this.#isHead[head] = 0;
     this.#outstanding--;
     const n = this.#chainLen[head] as number;
+    this.#chainLen[head] = 0; // no longer a head
     if (this.#inOrder) {
       this.#fifoHead = (this.#fifoHead + 1) & this.#mask;
       this.#fifoLen--;
@@ -455,7 +448,7 @@ export class SplitDriver {
       this.#next[i] = this.#freeHead;
       this.#freeHead = head;
     }
-    this.#numFree += this.#indirectHead[head] === 1 ? 1 : n;
+    this.#numFree += n; // 1 for an indirect chain
   }
 
   /**
@@ -474,7 +467,7 @@ export class SplitDriver {
     const id = used.getUint32(at, true);
     const len = used.getUint32(at + 4, true);
     if (
-      published > this.size || id >= this.size || this.#isHead[id] !== 1 ||
+      published > this.size || id >= this.size || this.#chainLen[id] === 0 ||
       len > (this.#inLen[id] as number)
     ) {
       return this.#usedFault(published, id, len);
@@ -496,7 +489,7 @@ export class SplitDriver {
     if (id >= this.size) {
       return this.#badRing({ kind: "used-id-out-of-range", id, size: this.size });
     }
-    if (this.#isHead[id] !== 1) return this.#badRing({ kind: "used-id-not-in-flight", id });
+    if (this.#chainLen[id] === 0) return this.#badRing({ kind: "used-id-not-in-flight", id });
     return this.#badRing({ kind: "used-len-too-big", id, len, max: this.#inLen[id] as number });
   }
 
@@ -511,7 +504,7 @@ export class SplitDriver {
       const id = used.getUint32(at, true);
       const len = used.getUint32(at + 4, true);
       if (
-        published > this.size || id >= this.size || this.#isHead[id] !== 1 ||
+        published > this.size || id >= this.size || this.#chainLen[id] === 0 ||
         len > (this.#inLen[id] as number)
       ) {
         return this.#usedFault(published, id, len);
@@ -612,12 +605,12 @@ export class SplitDriver {
    */
   detachUnused(): number {
     for (let i = 0; i < this.size; i++) {
-      if (this.#isHead[i] === 1) {
+      if (this.#chainLen[i] !== 0) {
         const token = this.#tokens[i] as number;
         if (this.#inOrder) {
-          this.#isHead[i] = 0;
           this.#outstanding--;
-          this.#numFree += this.#indirectHead[i] === 1 ? 1 : this.#chainLen[i] as number;
+          this.#numFree += this.#chainLen[i] as number;
+          this.#chainLen[i] = 0;
           if (this.#outstanding === 0) this.#fifoLen = this.#batchLeft = 0;
         } else this.#detach(i);
         this.#availIdx = (this.#availIdx - 1) & 0xffff; // Linux rewinds its shadow index
