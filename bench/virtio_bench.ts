@@ -177,7 +177,7 @@ export function splitLoop(iterations: number, lens: readonly number[]): number {
 }
 
 /** The simulator's packed round trip. Returns elapsed ms. */
-function packedLoop(iterations: number, lens: readonly number[]): number {
+export function packedLoop(iterations: number, lens: readonly number[]): number {
   const mem = newMemory();
   const rings = {
     size: QUEUE_SIZE,

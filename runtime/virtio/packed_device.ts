@@ -125,6 +125,10 @@ export class PackedDevice {
   #inUse: Uint8Array;
   /** Ring slots each in-flight id occupies. */
   #descs: Uint16Array;
+  /** Pop sequence number of each in-flight id (saved state lists them oldest first). */
+  #seq: Float64Array;
+  #pops = 0;
+  /** IN_ORDER only: in-flight ids in pop order (a ring of `size`). */
   #order: Uint16Array;
   #orderHead = 0;
   #inFlight = 0;
@@ -149,6 +153,7 @@ export class PackedDevice {
     this.#inUse = new Uint8Array(opts.size);
     this.#descs = new Uint16Array(opts.size);
     this.#order = new Uint16Array(opts.size);
+    this.#seq = new Float64Array(opts.size);
     this.#pendingIds = new Uint16Array(opts.size);
     this.#pendingLens = new Uint32Array(opts.size);
     this.chain = new Chain(mem, 8);
@@ -185,6 +190,7 @@ export class PackedDevice {
       d.#inUse[e.id] = 1;
       d.#descs[e.id] = e.descriptors;
       d.#order[(d.#orderHead + d.#inFlight) % d.size] = e.id;
+      d.#seq[e.id] = d.#pops++;
       d.#inFlight++;
     }
     return ok(d);
@@ -309,7 +315,7 @@ export class PackedDevice {
     if (this.#inFlight >= this.size) {
       return this.#fail({ kind: "in-flight-overflow", size: this.size });
     }
-    const slots = this.#walk(first);
+    const slots = this.#walkOne(first) ? 1 : this.#walk(first);
     if (slots < 0) return POP_FAULT;
     const id = this.chain.head;
     let next = first + slots;
@@ -320,10 +326,32 @@ export class PackedDevice {
     this.#nextAvail = next;
     this.#inUse[id] = 1;
     this.#descs[id] = slots;
-    this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
+    this.#seq[id] = this.#pops++;
+    if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
     this.#inFlight++;
     this.counters.popped++;
     return id;
+  }
+
+  /**
+   * The common case, checked inline: one direct descriptor (no NEXT, no INDIRECT) with a free,
+   * in-range id and a non-zero length in 32-bit identity-mapped memory. Returns false when the
+   * descriptor is anything else; the full walk then decides.
+   */
+  #walkOne(slot: number): boolean {
+    const desc = this.#desc;
+    const at = slot * VIRTQ_DESC_SIZE;
+    const flags = desc.getUint16(at + PACKED_DESC_FLAGS, true);
+    if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) !== 0) return false;
+    const len = desc.getUint32(at + 8, true);
+    const id = desc.getUint16(at + PACKED_DESC_ID, true);
+    if (len === 0 || id >= this.size || this.#inUse[id] === 1) return false;
+    if (desc.getUint32(at + 4, true) !== 0 || !this.#mapper.identity) return false;
+    const addr = desc.getUint32(at, true);
+    const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
+    if (!this.#mem.check(addr, len, write)) return false;
+    this.chain.setSingle(id, addr, len, write);
+    return true;
   }
 
   /** Walks the list starting at `first`; returns the slots it occupies, or -1 after a fault. */
@@ -465,20 +493,13 @@ export class PackedDevice {
     if (this.#inUse[id] !== 1) {
       throw new RangeError(`Cannot return buffer ${id}: it is not in flight`);
     }
-    if (this.#inOrder && this.#order[this.#orderHead] !== id) {
-      throw new RangeError(`Cannot return buffer ${id} out of order: IN_ORDER was negotiated`);
+    if (this.#inOrder) {
+      if (this.#order[this.#orderHead] !== id) {
+        throw new RangeError(`Cannot return buffer ${id} out of order: IN_ORDER was negotiated`);
+      }
+      this.#orderHead = (this.#orderHead + 1) % this.size;
     }
     this.#inUse[id] = 0;
-    const size = this.size;
-    if (this.#order[this.#orderHead] === id) this.#orderHead = (this.#orderHead + 1) % size;
-    else {
-      let j = 0;
-      while (this.#order[(this.#orderHead + j) % size] !== id) j++;
-      for (; j + 1 < this.#inFlight; j++) {
-        this.#order[(this.#orderHead + j) % size] = this
-          .#order[(this.#orderHead + j + 1) % size] as number;
-      }
-    }
     this.#inFlight--;
   }
 
@@ -544,8 +565,17 @@ export class PackedDevice {
 
   /** Marks one buffer used (fill + flush). */
   addUsed(id: number, len: number): void {
-    this.fillUsed(id, len);
-    this.flushUsed();
+    if (this.#fault !== undefined) return;
+    if (this.#pending !== 0) {
+      this.fillUsed(id, len);
+      this.flushUsed();
+      return;
+    }
+    this.#release(id);
+    this.#writeUsed(this.#nextUsed, this.#usedWrap, id, len, true);
+    this.#advanceUsed(this.#descs[id] as number);
+    this.counters.used++;
+    this.counters.usedFlushes++;
   }
 
   /**
@@ -644,10 +674,10 @@ export class PackedDevice {
   /** The saved state (plain data). */
   toState(): PackedQueueState {
     const inFlight: { id: number; descriptors: number }[] = [];
-    for (let k = 0; k < this.#inFlight; k++) {
-      const id = this.#order[(this.#orderHead + k) % this.size] as number;
-      inFlight.push({ id, descriptors: this.#descs[id] as number });
-    }
+    const ids: number[] = [];
+    for (let id = 0; id < this.size; id++) if (this.#inUse[id] === 1) ids.push(id);
+    ids.sort((a, b) => (this.#seq[a] as number) - (this.#seq[b] as number));
+    for (const id of ids) inFlight.push({ id, descriptors: this.#descs[id] as number });
     return {
       layout: "packed",
       size: this.size,

@@ -318,12 +318,40 @@ export class PackedDriver {
 
   /** Adds one device-readable buffer. */
   addOutbuf(addr: number, len: number, token?: number): number {
-    return this.add([{ addr, len, write: false }], token);
+    return this.#addOne(addr, len, false, token);
   }
 
   /** Adds one device-writable buffer. */
   addInbuf(addr: number, len: number, token?: number): number {
-    return this.add([{ addr, len, write: true }], token);
+    return this.#addOne(addr, len, true, token);
+  }
+
+  /** The one-descriptor case of {@link add}, without building a segment list. */
+  #addOne(addr: number, len: number, write: boolean, token: number | undefined): number {
+    if (this.#numFree === 0) {
+      this.counters.full++;
+      return -1;
+    }
+    const id = this.#freeId;
+    this.#freeId = this.#idNext[id] as number;
+    const slot = this.#nextAvail;
+    const flags = packedAvailFlags(this.#availWrap) | (write ? VIRTQ_DESC_F_WRITE : 0);
+    this.#writeDesc(slot, addr, len, id);
+    this.#advanceAvail();
+    this.#numFree--;
+    this.#num[id] = 1;
+    this.#tokens[id] = token ?? id;
+    this.#inLen[id] = write ? len : 0;
+    this.#outstanding++;
+    if (this.#inOrder) {
+      this.#fifo[(this.#fifoHead + this.#fifoLen) % this.size] = id;
+      this.#fifoLen++;
+    }
+    // §2.8.6: flags last.
+    this.#desc.setUint16(slot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, flags, true);
+    this.#numAdded++;
+    this.counters.added++;
+    return id;
   }
 
   /**
