@@ -39,7 +39,7 @@ import type { LeView } from "../memory/mem_window.ts";
 import type { Translator } from "../memory/translator.ts";
 import { Mapper } from "./_mapper.ts";
 import { Chain } from "./chain.ts";
-import { type DeviceQueueCounters, newDeviceQueueCounters } from "./counters.ts";
+import type { DeviceQueueCounters } from "./counters.ts";
 import {
   EVENT_FLAGS,
   EVENT_OFF_WRAP,
@@ -95,7 +95,27 @@ export class PackedDevice {
   /** The chain of the last successful pop (`head` is the buffer id). */
   readonly chain: Chain;
   /** What this queue did. */
-  readonly counters: DeviceQueueCounters = newDeviceQueueCounters();
+  #c_notifications = 0;
+  #c_popped = 0;
+  #c_used = 0;
+  #c_usedFlushes = 0;
+  #c_interrupts = 0;
+  #c_interruptsSuppressed = 0;
+  #c_notReady = 0;
+  #c_faults = 0;
+  /** What this queue did (a snapshot; the queue counts in plain fields on the hot path). */
+  get counters(): DeviceQueueCounters {
+    return {
+      notifications: this.#c_notifications,
+      popped: this.#c_popped,
+      used: this.#c_used,
+      usedFlushes: this.#c_usedFlushes,
+      interrupts: this.#c_interrupts,
+      interruptsSuppressed: this.#c_interruptsSuppressed,
+      notReady: this.#c_notReady,
+      faults: this.#c_faults,
+    };
+  }
   /** Called once when the queue faults. */
   onFault: ((f: QueueFault) => void) | undefined = undefined;
   /** When set, nothing is popped and no interrupt is requested unless `gate.live`. */
@@ -104,6 +124,8 @@ export class PackedDevice {
   #mem: GuestMemory;
   #addrs: PackedRingAddrs;
   #mapper: Mapper;
+  /** No translation: descriptor addresses are guest-physical. */
+  #identity: boolean;
   #desc!: LeView;
   #driverEvent!: LeView;
   #deviceEvent!: LeView;
@@ -146,6 +168,7 @@ export class PackedDevice {
       deviceEvent: opts.deviceEvent,
     };
     this.#mapper = new Mapper(mem, opts.translator, opts.ringTranslator);
+    this.#identity = this.#mapper.identity;
     const f = opts.features ?? 0n;
     this.#eventIdx = hasFeature(f, VIRTIO_F_EVENT_IDX);
     this.#indirect = hasFeature(f, VIRTIO_F_INDIRECT_DESC);
@@ -257,13 +280,13 @@ export class PackedDevice {
 
   /** Records an available-buffer notification (a kick). */
   notified(): void {
-    this.counters.notifications++;
+    this.#c_notifications++;
   }
 
   #fail(f: QueueFault): number {
     if (this.#fault === undefined) {
       this.#fault = f;
-      this.counters.faults++;
+      this.#c_faults++;
       this.chain.clear();
       this.onFault?.(f);
     }
@@ -298,7 +321,7 @@ export class PackedDevice {
     if (this.#fault !== undefined) return POP_FAULT;
     const gate = this.gate;
     if (gate !== undefined && !gate.live) {
-      this.counters.notReady++;
+      this.#c_notReady++;
       return POP_EMPTY;
     }
     if (this.#gen !== this.#mem.layoutGeneration && this.remapRings()) return POP_FAULT;
@@ -329,7 +352,7 @@ export class PackedDevice {
     this.#seq[id] = this.#pops++;
     if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
     this.#inFlight++;
-    this.counters.popped++;
+    this.#c_popped++;
     return id;
   }
 
@@ -346,7 +369,7 @@ export class PackedDevice {
     const len = desc.getUint32(at + 8, true);
     const id = desc.getUint16(at + PACKED_DESC_ID, true);
     if (len === 0 || id >= this.size || this.#inUse[id] === 1) return false;
-    if (desc.getUint32(at + 4, true) !== 0 || !this.#mapper.identity) return false;
+    if (desc.getUint32(at + 4, true) !== 0 || !this.#identity) return false;
     const addr = desc.getUint32(at, true);
     const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
     if (!this.#mem.check(addr, len, write)) return false;
@@ -559,8 +582,8 @@ export class PackedDevice {
       true,
     );
     this.#pending = 0;
-    this.counters.used += n;
-    this.counters.usedFlushes++;
+    this.#c_used += n;
+    this.#c_usedFlushes++;
   }
 
   /** Marks one buffer used (fill + flush). */
@@ -574,8 +597,8 @@ export class PackedDevice {
     this.#release(id);
     this.#writeUsed(this.#nextUsed, this.#usedWrap, id, len, true);
     this.#advanceUsed(this.#descs[id] as number);
-    this.counters.used++;
-    this.counters.usedFlushes++;
+    this.#c_used++;
+    this.#c_usedFlushes++;
   }
 
   /**
@@ -601,8 +624,8 @@ export class PackedDevice {
     }
     this.#writeUsed(slot, wrap, last, len, true);
     this.#advanceUsed(slots);
-    this.counters.used += count;
-    this.counters.usedFlushes++;
+    this.#c_used += count;
+    this.#c_usedFlushes++;
   }
 
   /**
@@ -625,8 +648,8 @@ export class PackedDevice {
       const offWrap = this.#driverEvent.getUint16(EVENT_OFF_WRAP, true);
       notify = !valid || packedNeedEvent(offWrap, this.#nextUsed, count, this.#usedWrap, this.size);
     }
-    if (notify) this.counters.interrupts++;
-    else this.counters.interruptsSuppressed++;
+    if (notify) this.#c_interrupts++;
+    else this.#c_interruptsSuppressed++;
     return notify;
   }
 

@@ -25,7 +25,7 @@
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
 import { type LeView, MemWindow } from "../memory/mem_window.ts";
-import { type DriverQueueCounters, newDriverQueueCounters } from "./counters.ts";
+import type { DriverQueueCounters } from "./counters.ts";
 import {
   EVENT_FLAGS,
   EVENT_OFF_WRAP,
@@ -77,7 +77,29 @@ export class PackedDriver {
   /** Queue size. */
   readonly size: number;
   /** What this queue did. */
-  readonly counters: DriverQueueCounters = newDriverQueueCounters();
+  #c_added = 0;
+  #c_indirect = 0;
+  #c_kicks = 0;
+  #c_kicksSuppressed = 0;
+  #c_reclaimed = 0;
+  #c_interrupts = 0;
+  #c_spuriousInterrupts = 0;
+  #c_full = 0;
+  #c_faults = 0;
+  /** What this queue did (a snapshot; the queue counts in plain fields on the hot path). */
+  get counters(): DriverQueueCounters {
+    return {
+      added: this.#c_added,
+      indirect: this.#c_indirect,
+      kicks: this.#c_kicks,
+      kicksSuppressed: this.#c_kicksSuppressed,
+      reclaimed: this.#c_reclaimed,
+      interrupts: this.#c_interrupts,
+      spuriousInterrupts: this.#c_spuriousInterrupts,
+      full: this.#c_full,
+      faults: this.#c_faults,
+    };
+  }
   /** Length reported for the buffer last returned by {@link getUsed}. */
   lastLen = 0;
   /** Buffer id last returned by {@link getUsed}. */
@@ -208,7 +230,7 @@ export class PackedDriver {
     const d = this.#desc;
     const at = slot * VIRTQ_DESC_SIZE;
     d.setUint32(at, addr >>> 0, true);
-    d.setUint32(at + 4, (addr - (addr >>> 0)) / TWO_32, true);
+    d.setUint32(at + 4, addr < TWO_32 ? 0 : (addr - (addr >>> 0)) / TWO_32, true);
     d.setUint32(at + 8, len, true);
     d.setUint16(at + PACKED_DESC_ID, id, true);
   }
@@ -236,12 +258,12 @@ export class PackedDriver {
           `Cannot add ${n} segments to a queue of ${this.size} without an indirect table`,
         );
       }
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     const needed = useIndirect ? 1 : n;
     if (this.#numFree < needed || this.#outstanding === this.size) {
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     let inLen = 0;
@@ -278,7 +300,7 @@ export class PackedDriver {
       this.#writeDesc(head, tableAddr, n * VIRTQ_DESC_SIZE, id);
       headFlags = VIRTQ_DESC_F_INDIRECT | availFlags;
       this.#advanceAvail();
-      this.counters.indirect++;
+      this.#c_indirect++;
     } else {
       headFlags = 0;
       for (let k = 0; k < n; k++) {
@@ -305,7 +327,7 @@ export class PackedDriver {
     // §2.8.6: the first descriptor's flags go last, exposing the whole list at once.
     this.#desc.setUint16(head * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, headFlags, true);
     this.#numAdded += needed;
-    this.counters.added++;
+    this.#c_added++;
     return id;
   }
 
@@ -329,7 +351,7 @@ export class PackedDriver {
   /** The one-descriptor case of {@link add}, without building a segment list. */
   #addOne(addr: number, len: number, write: boolean, token: number | undefined): number {
     if (this.#numFree === 0) {
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     const id = this.#freeId;
@@ -350,7 +372,7 @@ export class PackedDriver {
     // §2.8.6: flags last.
     this.#desc.setUint16(slot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, flags, true);
     this.#numAdded++;
-    this.counters.added++;
+    this.#c_added++;
     return id;
   }
 
@@ -369,15 +391,15 @@ export class PackedDriver {
       const offWrap = this.#deviceEvent.getUint16(EVENT_OFF_WRAP, true);
       kick = packedNeedEvent(offWrap, this.#nextAvail, count, this.#availWrap, this.size);
     }
-    if (kick) this.counters.kicks++;
-    else this.counters.kicksSuppressed++;
+    if (kick) this.#c_kicks++;
+    else this.#c_kicksSuppressed++;
     return kick;
   }
 
   #badRing(f: QueueFault): number {
     if (this.#fault === undefined) {
       this.#fault = f;
-      this.counters.faults++;
+      this.#c_faults++;
     }
     return USED_FAULT;
   }
@@ -451,15 +473,15 @@ export class PackedDriver {
     }
     this.lastLen = len;
     this.lastId = id;
-    this.counters.reclaimed++;
+    this.#c_reclaimed++;
     return token;
   }
 
   /** A used-buffer notification arrived; false when it found nothing (spurious). */
   interrupt(): boolean {
-    this.counters.interrupts++;
+    this.#c_interrupts++;
     if (!this.moreUsed()) {
-      this.counters.spuriousInterrupts++;
+      this.#c_spuriousInterrupts++;
       return false;
     }
     if (this.#eventIdx) this.#eventTriggered = true;

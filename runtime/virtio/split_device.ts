@@ -47,7 +47,7 @@ import { type LeView, MemWindow } from "../memory/mem_window.ts";
 import type { Translator } from "../memory/translator.ts";
 import { Mapper } from "./_mapper.ts";
 import { Chain } from "./chain.ts";
-import { type DeviceQueueCounters, newDeviceQueueCounters } from "./counters.ts";
+import type { DeviceQueueCounters } from "./counters.ts";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
   VIRTQ_DESC_F_INDIRECT,
@@ -112,7 +112,27 @@ export class SplitDevice {
   /** The chain of the last successful pop. */
   readonly chain: Chain;
   /** What this queue did. */
-  readonly counters: DeviceQueueCounters = newDeviceQueueCounters();
+  #c_notifications = 0;
+  #c_popped = 0;
+  #c_used = 0;
+  #c_usedFlushes = 0;
+  #c_interrupts = 0;
+  #c_interruptsSuppressed = 0;
+  #c_notReady = 0;
+  #c_faults = 0;
+  /** What this queue did (a snapshot; the queue counts in plain fields on the hot path). */
+  get counters(): DeviceQueueCounters {
+    return {
+      notifications: this.#c_notifications,
+      popped: this.#c_popped,
+      used: this.#c_used,
+      usedFlushes: this.#c_usedFlushes,
+      interrupts: this.#c_interrupts,
+      interruptsSuppressed: this.#c_interruptsSuppressed,
+      notReady: this.#c_notReady,
+      faults: this.#c_faults,
+    };
+  }
   /** Called once when the queue faults (the owner may set NEEDS_RESET). */
   onFault: ((f: QueueFault) => void) | undefined = undefined;
   /** When set, nothing is popped and no interrupt is requested unless `gate.live`. */
@@ -121,6 +141,8 @@ export class SplitDevice {
   #mem: GuestMemory;
   #addrs: SplitRingAddrs;
   #mapper: Mapper;
+  /** No translation: descriptor addresses are guest-physical. */
+  #identity: boolean;
   #desc!: LeView;
   #avail!: LeView;
   #used!: LeView;
@@ -157,6 +179,7 @@ export class SplitDevice {
     this.#mem = mem;
     this.#addrs = { descTable: opts.descTable, availRing: opts.availRing, usedRing: opts.usedRing };
     this.#mapper = new Mapper(mem, opts.translator, opts.ringTranslator);
+    this.#identity = this.#mapper.identity;
     const f = opts.features ?? 0n;
     this.#eventIdx = hasFeature(f, VIRTIO_F_EVENT_IDX);
     this.#indirect = hasFeature(f, VIRTIO_F_INDIRECT_DESC);
@@ -268,7 +291,7 @@ export class SplitDevice {
 
   /** Records an available-buffer notification (a kick). Processing is the caller's loop. */
   notified(): void {
-    this.counters.notifications++;
+    this.#c_notifications++;
   }
 
   #bad(f: QueueFault): false {
@@ -279,7 +302,7 @@ export class SplitDevice {
   #fail(f: QueueFault): number {
     if (this.#fault === undefined) {
       this.#fault = f;
-      this.counters.faults++;
+      this.#c_faults++;
       this.chain.clear();
       this.onFault?.(f);
     }
@@ -319,7 +342,7 @@ export class SplitDevice {
     const gate = this.gate;
     if (gate !== undefined && !gate.live) {
       // virtio 1.2 §3.1.1: no buffers are consumed before DRIVER_OK.
-      this.counters.notReady++;
+      this.#c_notReady++;
       return POP_EMPTY;
     }
     if (this.#gen !== this.#mem.layoutGeneration && this.remapRings()) return POP_FAULT;
@@ -342,7 +365,7 @@ export class SplitDevice {
     this.#seq[head] = this.#pops++;
     if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) & this.#mask] = head;
     this.#inFlight++;
-    this.counters.popped++;
+    this.#c_popped++;
     // QEMU virtqueue_split_pop: keep avail_event at the next index while kicks are wanted.
     if (this.#eventIdx && this.#notify) {
       this.#used.setUint16(this.#availEventOff, this.#nextAvail, true);
@@ -361,7 +384,7 @@ export class SplitDevice {
     const flags = desc.getUint16(at + 12, true);
     if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) !== 0) return false;
     const len = desc.getUint32(at + 8, true);
-    if (len === 0 || desc.getUint32(at + 4, true) !== 0 || !this.#mapper.identity) return false;
+    if (len === 0 || desc.getUint32(at + 4, true) !== 0 || !this.#identity) return false;
     const addr = desc.getUint32(at, true);
     const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
     if (!this.#mem.check(addr, len, write)) return false;
@@ -515,8 +538,8 @@ export class SplitDevice {
     // virtio 1.2 §2.7.8.1: the element is written before idx moves.
     this.#used.setUint16(2, next, true);
     this.#nextUsed = next;
-    this.counters.used += count;
-    this.counters.usedFlushes++;
+    this.#c_used += count;
+    this.#c_usedFlushes++;
     // QEMU virtqueue_split_flush: if idx ran far past signalled_used, the old value is stale.
     if ((((next - this.#signalledUsed) << 16) >> 16) < ((next - old) & 0xffff)) {
       this.#signalledValid = false;
@@ -581,8 +604,8 @@ export class SplitDevice {
       // virtio 1.2 §2.7.7.1: notify when the entry at used_event was published.
       notify = !valid || vringNeedEvent(this.#avail.getUint16(this.#usedEventOff, true), now, old);
     }
-    if (notify) this.counters.interrupts++;
-    else this.counters.interruptsSuppressed++;
+    if (notify) this.#c_interrupts++;
+    else this.#c_interruptsSuppressed++;
     return notify;
   }
 

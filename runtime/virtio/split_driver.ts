@@ -32,7 +32,7 @@
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
 import { type LeView, MemWindow } from "../memory/mem_window.ts";
-import { type DriverQueueCounters, newDriverQueueCounters } from "./counters.ts";
+import type { DriverQueueCounters } from "./counters.ts";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
   VIRTQ_DESC_F_INDIRECT,
@@ -106,7 +106,29 @@ export class SplitDriver {
   /** Queue size. */
   readonly size: number;
   /** What this queue did. */
-  readonly counters: DriverQueueCounters = newDriverQueueCounters();
+  #c_added = 0;
+  #c_indirect = 0;
+  #c_kicks = 0;
+  #c_kicksSuppressed = 0;
+  #c_reclaimed = 0;
+  #c_interrupts = 0;
+  #c_spuriousInterrupts = 0;
+  #c_full = 0;
+  #c_faults = 0;
+  /** What this queue did (a snapshot; the queue counts in plain fields on the hot path). */
+  get counters(): DriverQueueCounters {
+    return {
+      added: this.#c_added,
+      indirect: this.#c_indirect,
+      kicks: this.#c_kicks,
+      kicksSuppressed: this.#c_kicksSuppressed,
+      reclaimed: this.#c_reclaimed,
+      interrupts: this.#c_interrupts,
+      spuriousInterrupts: this.#c_spuriousInterrupts,
+      full: this.#c_full,
+      faults: this.#c_faults,
+    };
+  }
   /** Length reported by the device for the buffer last returned by {@link getUsed}. */
   lastLen = 0;
   /** Head of the buffer last returned by {@link getUsed}. */
@@ -244,7 +266,7 @@ export class SplitDriver {
     const d = this.#desc;
     const at = i * VIRTQ_DESC_SIZE;
     d.setUint32(at, addr >>> 0, true);
-    d.setUint32(at + 4, (addr - (addr >>> 0)) / TWO_32, true);
+    d.setUint32(at + 4, addr < TWO_32 ? 0 : (addr - (addr >>> 0)) / TWO_32, true);
     d.setUint32(at + 8, len, true);
     d.setUint16(at + 12, flags, true);
     d.setUint16(at + 14, next, true);
@@ -287,11 +309,11 @@ export class SplitDriver {
           `Cannot add ${n} segments to a queue of ${this.size} without an indirect table`,
         );
       }
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     if (this.#numFree < needed) {
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     let inLen = 0;
@@ -326,7 +348,7 @@ export class SplitDriver {
       }
       this.#writeDesc(head, tableAddr, n * VIRTQ_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, 0);
       this.#chainLen[head] = 1;
-      this.counters.indirect++;
+      this.#c_indirect++;
     } else {
       let i = head;
       for (let k = 0; k < n; k++) {
@@ -365,7 +387,7 @@ export class SplitDriver {
   /** The one-descriptor case of {@link add}, without building a segment list. */
   #addOne(addr: number, len: number, write: boolean, token: number | undefined): number {
     if (this.#numFree === 0) {
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     const head = this.#allocate();
@@ -390,7 +412,7 @@ export class SplitDriver {
     this.#availIdx = (this.#availIdx + 1) & 0xffff;
     avail.setUint16(2, this.#availIdx, true);
     this.#numAdded++;
-    this.counters.added++;
+    this.#c_added++;
     // Linux: kick on our own before num_added could alias the 16-bit index.
     if (this.#numAdded === 0xffff) {
       if (this.kickPrepare()) this.#notify?.();
@@ -414,15 +436,15 @@ export class SplitDriver {
     } else {
       kick = (this.#used.getUint16(0, true) & VIRTQ_USED_F_NO_NOTIFY) === 0;
     }
-    if (kick) this.counters.kicks++;
-    else this.counters.kicksSuppressed++;
+    if (kick) this.#c_kicks++;
+    else this.#c_kicksSuppressed++;
     return kick;
   }
 
   #badRing(f: QueueFault): number {
     if (this.#fault === undefined) {
       this.#fault = f;
-      this.counters.faults++;
+      this.#c_faults++;
     }
     return USED_FAULT;
   }
@@ -536,7 +558,7 @@ export class SplitDriver {
     }
     this.lastLen = len;
     this.lastHead = head;
-    this.counters.reclaimed++;
+    this.#c_reclaimed++;
     return token;
   }
 
@@ -545,9 +567,9 @@ export class SplitDriver {
    * when nothing new is in the used ring.
    */
   interrupt(): boolean {
-    this.counters.interrupts++;
+    this.#c_interrupts++;
     if (!this.moreUsed()) {
-      this.counters.spuriousInterrupts++;
+      this.#c_spuriousInterrupts++;
       return false;
     }
     if (this.#eventIdx) this.#eventTriggered = true;
