@@ -64,13 +64,19 @@ export interface RegionOptions {
 
 /** A placed region. */
 export interface MemRegion {
+  /** Unique name. */
   readonly name: string;
+  /** First guest-physical address. */
   readonly gpa: number;
+  /** Size in bytes. */
   readonly size: number;
   /** `gpa + size`. */
   readonly end: number;
+  /** RAM or ROM. */
   readonly kind: RegionKind;
+  /** Mapped `share=on` (another process may map it). */
   readonly shared: boolean;
+  /** Id of the memory backend object, if any. */
   readonly backend: string | undefined;
 }
 

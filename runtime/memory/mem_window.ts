@@ -34,9 +34,13 @@ import type { GuestMemory } from "./guest_memory.ts";
  * `true`: virtio 1.x is little-endian).
  */
 export interface LeView {
+  /** Reads a little-endian u16 at `byteOffset`. */
   getUint16(byteOffset: number, littleEndian: true): number;
+  /** Reads a little-endian u32 at `byteOffset`. */
   getUint32(byteOffset: number, littleEndian: true): number;
+  /** Writes a little-endian u16 at `byteOffset`. */
   setUint16(byteOffset: number, value: number, littleEndian: true): void;
+  /** Writes a little-endian u32 at `byteOffset`. */
   setUint32(byteOffset: number, value: number, littleEndian: true): void;
 }
 

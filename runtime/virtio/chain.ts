@@ -27,15 +27,18 @@ import type { GuestMemory } from "../memory/guest_memory.ts";
 
 /** One segment, for inspection (`show vq`, tests). */
 export interface ChainSegment {
+  /** Guest-physical address. */
   readonly addr: number;
+  /** Length in bytes. */
   readonly len: number;
+  /** Device-writable (otherwise device-readable). */
   readonly write: boolean;
 }
 
 /** The walked chain; see the module documentation. */
 export class Chain {
   /** Split: the head descriptor index. Packed: the buffer id. -1 when empty. */
-  head = -1;
+  head: number = -1;
   /** Descriptors the chain occupies in the ring itself (packed: slots to skip). */
   descriptors = 0;
   /** Number of segments. */

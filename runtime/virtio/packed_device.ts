@@ -74,6 +74,7 @@ import { type LiveGate, POP_EMPTY, POP_FAULT } from "./split_device.ts";
 
 /** How to build a device-side packed queue. Addresses are device-visible. */
 export interface PackedDeviceOptions extends PackedRingAddrs {
+  /** Queue size, 1..32768. */
   readonly size: number;
   /** Negotiated features (RING_EVENT_IDX, RING_INDIRECT_DESC, IN_ORDER matter). */
   readonly features?: bigint;

@@ -59,6 +59,7 @@ import { type IndirectPool, type Segment, USED_FAULT, USED_NONE } from "./split_
 
 /** How to build a driver-side packed queue. Addresses are guest-physical. */
 export interface PackedDriverOptions extends PackedRingAddrs {
+  /** Queue size, 1..32768. */
   readonly size: number;
   /** Negotiated features (RING_EVENT_IDX, RING_INDIRECT_DESC, IN_ORDER matter). */
   readonly features?: bigint;
@@ -103,7 +104,7 @@ export class PackedDriver {
   /** Length reported for the buffer last returned by {@link getUsed}. */
   lastLen = 0;
   /** Buffer id last returned by {@link getUsed}. */
-  lastId = -1;
+  lastId: number = -1;
 
   #mem: GuestMemory;
   #addrs: PackedRingAddrs;

@@ -79,17 +79,19 @@ import {
 } from "./split_layout.ts";
 
 /** `pop()` found no new buffer. */
-export const POP_EMPTY = -1;
+export const POP_EMPTY: -1 = -1;
 /** `pop()` found a malformed ring; see `fault`. */
-export const POP_FAULT = -2;
+export const POP_FAULT: -2 = -2;
 
 /** Something that says whether the device may process buffers (DRIVER_OK, not broken). */
 export interface LiveGate {
+  /** True while buffers may be processed. */
   readonly live: boolean;
 }
 
 /** How to build a device-side split queue. Addresses are device-visible. */
 export interface SplitDeviceOptions extends SplitRingAddrs {
+  /** Queue size: a power of 2 in 1..32768. */
   readonly size: number;
   /** Negotiated features (RING_EVENT_IDX, RING_INDIRECT_DESC, IN_ORDER, NOTIFY_ON_EMPTY matter). */
   readonly features?: bigint;

@@ -63,8 +63,11 @@ import {
 
 /** One element of a buffer: `len` bytes at `addr`, device-writable or device-readable. */
 export interface Segment {
+  /** Address written into the descriptor (GPA, or IOVA with ACCESS_PLATFORM). */
   readonly addr: number;
+  /** Length in bytes. */
   readonly len: number;
+  /** Device-writable (otherwise device-readable). */
   readonly write: boolean;
 }
 
@@ -74,13 +77,17 @@ export interface Segment {
  * ACCESS_PLATFORM is in use; default `gpa`).
  */
 export interface IndirectPool {
+  /** Guest-physical address of the pool (where the driver writes the tables). */
   readonly gpa: number;
+  /** Address written into the descriptor (GPA, or IOVA with ACCESS_PLATFORM). */
   readonly addr?: number;
+  /** Descriptors per table. */
   readonly entries: number;
 }
 
 /** How to build a driver-side split queue. Ring addresses are guest-physical. */
 export interface SplitDriverOptions extends SplitRingAddrs {
+  /** Queue size: a power of 2 in 1..32768. */
   readonly size: number;
   /** Negotiated features (RING_EVENT_IDX, RING_INDIRECT_DESC, IN_ORDER matter). */
   readonly features?: bigint;
@@ -93,9 +100,9 @@ export interface SplitDriverOptions extends SplitRingAddrs {
 }
 
 /** `getUsed()`: nothing new in the used ring. */
-export const USED_NONE = -1;
+export const USED_NONE: -1 = -1;
 /** `getUsed()`: the used ring is corrupt; see `fault`. */
-export const USED_FAULT = -2;
+export const USED_FAULT: -2 = -2;
 
 const TWO_32 = 2 ** 32;
 
@@ -132,7 +139,7 @@ export class SplitDriver {
   /** Length reported by the device for the buffer last returned by {@link getUsed}. */
   lastLen = 0;
   /** Head of the buffer last returned by {@link getUsed}. */
-  lastHead = -1;
+  lastHead: number = -1;
 
   #mem: GuestMemory;
   #addrs: SplitRingAddrs;
