@@ -614,6 +614,7 @@ export class PackedDevice {
       throw new RangeError(`Cannot return ${count} buffers: ${this.#inFlight} are in flight`);
     }
     if (this.#fault !== undefined) return;
+    this.flushUsed(); // anything filled earlier goes first
     const slot = this.#nextUsed;
     const wrap = this.#usedWrap;
     let last = 0;

@@ -572,6 +572,7 @@ export class SplitDevice {
       throw new RangeError(`Cannot return ${count} buffers: ${this.#inFlight} are in flight`);
     }
     if (this.#fault !== undefined) return;
+    this.flushUsed(); // anything filled earlier goes first
     let last = 0;
     for (let k = 0; k < count; k++) {
       last = this.#order[this.#orderHead] as number;
