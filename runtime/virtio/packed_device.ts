@@ -145,10 +145,9 @@ export class PackedDevice {
   /** Descriptors marked used since the last interrupt decision. */
   #usedSinceSignal = 0;
   #notify = true;
-  #inUse: Uint8Array;
   /** Ring slots each in-flight id occupies. */
   #descs: Uint16Array;
-  /** Pop sequence number of each in-flight id (saved state lists them oldest first). */
+  /** Pop sequence number (from 1) of each in-flight id, 0 when not in flight. */
   #seq: Float64Array;
   #pops = 0;
   /** IN_ORDER only: in-flight ids in pop order (a ring of `size`). */
@@ -174,7 +173,6 @@ export class PackedDevice {
     this.#eventIdx = hasFeature(f, VIRTIO_F_EVENT_IDX);
     this.#indirect = hasFeature(f, VIRTIO_F_INDIRECT_DESC);
     this.#inOrder = hasFeature(f, VIRTIO_F_IN_ORDER);
-    this.#inUse = new Uint8Array(opts.size);
     this.#descs = new Uint16Array(opts.size);
     this.#order = new Uint16Array(opts.size);
     this.#seq = new Float64Array(opts.size);
@@ -211,10 +209,9 @@ export class PackedDevice {
     d.#signalledValid = state.signalledUsedValid;
     d.#notify = state.notifications;
     for (const e of state.inFlight) {
-      d.#inUse[e.id] = 1;
       d.#descs[e.id] = e.descriptors;
       d.#order[(d.#orderHead + d.#inFlight) % d.size] = e.id;
-      d.#seq[e.id] = d.#pops++;
+      d.#seq[e.id] = ++d.#pops;
       d.#inFlight++;
     }
     return ok(d);
@@ -348,9 +345,8 @@ export class PackedDevice {
       this.#availWrap ^= 1;
     }
     this.#nextAvail = next;
-    this.#inUse[id] = 1;
     this.#descs[id] = slots;
-    this.#seq[id] = this.#pops++;
+    this.#seq[id] = ++this.#pops;
     if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
     this.#inFlight++;
     this.#c_popped++;
@@ -369,7 +365,7 @@ export class PackedDevice {
     if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) !== 0) return false;
     const len = desc.getUint32(at + 8, true);
     const id = desc.getUint16(at + PACKED_DESC_ID, true);
-    if (len === 0 || id >= this.size || this.#inUse[id] === 1) return false;
+    if (len === 0 || id >= this.size || this.#seq[id] !== 0) return false;
     if (desc.getUint32(at + 4, true) !== 0 || !this.#identity) return false;
     const addr = desc.getUint32(at, true);
     const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
@@ -454,7 +450,7 @@ export class PackedDevice {
     }
     const id = chain.head;
     if (id >= size) return this.#badWalk({ kind: "packed-id-out-of-range", id, size });
-    if (this.#inUse[id] === 1) return this.#badWalk({ kind: "packed-id-in-use", id });
+    if (this.#seq[id] !== 0) return this.#badWalk({ kind: "packed-id-in-use", id });
     chain.descriptors = count;
     return count;
   }
@@ -514,7 +510,7 @@ export class PackedDevice {
   }
 
   #release(id: number): void {
-    if (this.#inUse[id] !== 1) {
+    if (this.#seq[id] === 0) {
       throw new RangeError(`Cannot return buffer ${id}: it is not in flight`);
     }
     if (this.#inOrder) {
@@ -523,7 +519,7 @@ export class PackedDevice {
       }
       this.#orderHead = (this.#orderHead + 1) % this.size;
     }
-    this.#inUse[id] = 0;
+    this.#seq[id] = 0;
     this.#inFlight--;
   }
 
@@ -689,7 +685,7 @@ export class PackedDevice {
     this.#signalledUsed = 0;
     this.#signalledValid = false;
     this.#notify = true;
-    this.#inUse.fill(0);
+    this.#seq.fill(0);
     this.#inFlight = 0;
     this.#orderHead = 0;
     this.#fault = undefined;
@@ -700,7 +696,7 @@ export class PackedDevice {
   toState(): PackedQueueState {
     const inFlight: { id: number; descriptors: number }[] = [];
     const ids: number[] = [];
-    for (let id = 0; id < this.size; id++) if (this.#inUse[id] === 1) ids.push(id);
+    for (let id = 0; id < this.size; id++) if (this.#seq[id] !== 0) ids.push(id);
     ids.sort((a, b) => (this.#seq[a] as number) - (this.#seq[b] as number));
     for (const id of ids) inFlight.push({ id, descriptors: this.#descs[id] as number });
     return {

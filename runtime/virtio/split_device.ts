@@ -166,9 +166,9 @@ export class SplitDevice {
   #signalledValid = false;
   #notify = true;
   #usedFlags = 0;
-  #inUse: Uint8Array;
   #inFlight = 0;
-  /** Pop sequence number of each in-flight head (saved state lists them oldest first). */
+  /** Pop sequence number (from 1) of each in-flight head, 0 when not in flight: the in-use
+   * marker, and the order saved state lists them in. */
   #seq: Float64Array;
   #pops = 0;
   /** IN_ORDER only: in-flight heads in pop order (a ring of `size`). */
@@ -190,7 +190,6 @@ export class SplitDevice {
     this.#mask = opts.size - 1;
     this.#usedEventOff = usedEventOffset(opts.size);
     this.#availEventOff = availEventOffset(opts.size);
-    this.#inUse = new Uint8Array(opts.size);
     this.#seq = new Float64Array(opts.size);
     this.#order = new Uint16Array(opts.size);
     this.chain = new Chain(mem, 8);
@@ -222,8 +221,7 @@ export class SplitDevice {
     d.#signalledValid = state.signalledUsedValid;
     d.#notify = state.notifications;
     for (const h of state.inFlight) {
-      d.#inUse[h] = 1;
-      d.#seq[h] = d.#pops++;
+      d.#seq[h] = ++d.#pops;
       d.#order[(d.#orderHead + d.#inFlight) & d.#mask] = h;
       d.#inFlight++;
     }
@@ -360,11 +358,10 @@ export class SplitDevice {
     const head = this.#avail.getUint16(availEntryOffset(last & this.#mask), true);
     // virtio 1.2 §2.7.6 (QEMU virtqueue_get_head): a head must name a descriptor.
     if (head >= this.size) return this.#fail({ kind: "head-out-of-range", head, size: this.size });
-    if (this.#inUse[head] === 1) return this.#fail({ kind: "head-in-use", head });
+    if (this.#seq[head] !== 0) return this.#fail({ kind: "head-in-use", head });
     if (!this.#walkOne(head) && !this.#walk(head)) return POP_FAULT;
     this.#nextAvail = (last + 1) & 0xffff;
-    this.#inUse[head] = 1;
-    this.#seq[head] = this.#pops++;
+    this.#seq[head] = ++this.#pops;
     if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) & this.#mask] = head;
     this.#inFlight++;
     this.#c_popped++;
@@ -500,7 +497,7 @@ export class SplitDevice {
   }
 
   #release(head: number): void {
-    if (this.#inUse[head] !== 1) {
+    if (this.#seq[head] === 0) {
       throw new RangeError(`Cannot return head ${head}: it is not in flight`);
     }
     if (this.#inOrder) {
@@ -509,7 +506,7 @@ export class SplitDevice {
       }
       this.#orderHead = (this.#orderHead + 1) & this.#mask;
     }
-    this.#inUse[head] = 0;
+    this.#seq[head] = 0;
     this.#inFlight--;
   }
 
@@ -650,7 +647,7 @@ export class SplitDevice {
     this.#signalledValid = false;
     this.#notify = true;
     this.#usedFlags = 0;
-    this.#inUse.fill(0);
+    this.#seq.fill(0);
     this.#inFlight = 0;
     this.#orderHead = 0;
     this.#fault = undefined;
@@ -660,7 +657,7 @@ export class SplitDevice {
   /** The saved state (plain data). */
   toState(): SplitQueueState {
     const inFlight: number[] = [];
-    for (let h = 0; h < this.size; h++) if (this.#inUse[h] === 1) inFlight.push(h);
+    for (let h = 0; h < this.size; h++) if (this.#seq[h] !== 0) inFlight.push(h);
     inFlight.sort((a, b) => (this.#seq[a] as number) - (this.#seq[b] as number));
     return {
       layout: "split",
