@@ -159,10 +159,12 @@ export class SplitDriver {
   #freeHead = 0;
   #numFree: number;
   #inOrderNext = 0;
-  #tokens: Float64Array;
-  /** Ring descriptors each outstanding head holds (1 for an indirect chain); 0: not a head. */
-  #chainLen: Uint16Array;
-  #inLen: Float64Array;
+  /**
+   * Per head, three numbers side by side (one cache line for the hot path): the caller's token,
+   * the ring descriptors the head holds (1 for an indirect chain; 0: not an outstanding head),
+   * and the buffer's device-writable bytes.
+   */
+  #meta: Float64Array;
   /** IN_ORDER: heads in the order they were made available. */
   #fifo: Uint16Array;
   #fifoHead = 0;
@@ -194,9 +196,7 @@ export class SplitDriver {
     this.#next = new Uint16Array(n);
     for (let i = 0; i < n - 1; i++) this.#next[i] = i + 1;
     this.#numFree = n;
-    this.#tokens = new Float64Array(n);
-    this.#chainLen = new Uint16Array(n);
-    this.#inLen = new Float64Array(n);
+    this.#meta = new Float64Array(3 * n);
     this.#fifo = new Uint16Array(n);
     if (opts.callbacks === false) this.#availFlags = VIRTQ_AVAIL_F_NO_INTERRUPT;
   }
@@ -354,7 +354,7 @@ export class SplitDriver {
         mem.setU16(at + 14, k + 1 < n ? k + 1 : 0);
       }
       this.#writeDesc(head, tableAddr, n * VIRTQ_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, 0);
-      this.#chainLen[head] = 1;
+      this.#meta[3 * head + 1] = 1;
       this.#c_indirect++;
     } else {
       let i = head;
@@ -374,10 +374,10 @@ export class SplitDriver {
         if (!last) this.#next[i] = next;
         i = next;
       }
-      this.#chainLen[head] = n;
+      this.#meta[3 * head + 1] = n;
     }
     this.#numFree -= needed;
-    this.#inLen[head] = inLen;
+    this.#meta[3 * head + 2] = inLen;
     return this.#publish(head, token);
   }
 
@@ -399,15 +399,15 @@ export class SplitDriver {
     }
     const head = this.#allocate();
     this.#writeDesc(head, addr, len, write ? VIRTQ_DESC_F_WRITE : 0, 0);
-    this.#chainLen[head] = 1;
+    this.#meta[3 * head + 1] = 1;
     this.#numFree--;
-    this.#inLen[head] = write ? len : 0;
+    this.#meta[3 * head + 2] = write ? len : 0;
     return this.#publish(head, token);
   }
 
   /** Records `head` as outstanding and publishes it in the avail ring. */
   #publish(head: number, token: number | undefined): number {
-    this.#tokens[head] = token ?? head;
+    this.#meta[3 * head] = token ?? head;
     this.#outstanding++;
     if (this.#inOrder) {
       this.#fifo[(this.#fifoHead + this.#fifoLen) & this.#mask] = head;
@@ -464,8 +464,8 @@ export class SplitDriver {
 
   #detach(head: number): void {
     this.#outstanding--;
-    const n = this.#chainLen[head] as number;
-    this.#chainLen[head] = 0; // no longer a head
+    const n = this.#meta[3 * head + 1] as number;
+    this.#meta[3 * head + 1] = 0; // no longer a head
     if (this.#inOrder) {
       this.#fifoHead = (this.#fifoHead + 1) & this.#mask;
       this.#fifoLen--;
@@ -496,8 +496,8 @@ export class SplitDriver {
     const id = used.getUint32(at, true);
     const len = used.getUint32(at + 4, true);
     if (
-      published > this.size || id >= this.size || this.#chainLen[id] === 0 ||
-      len > (this.#inLen[id] as number)
+      published > this.size || id >= this.size || this.#meta[3 * id + 1] === 0 ||
+      len > (this.#meta[3 * id + 2] as number)
     ) {
       return this.#usedFault(published, id, len);
     }
@@ -518,8 +518,13 @@ export class SplitDriver {
     if (id >= this.size) {
       return this.#badRing({ kind: "used-id-out-of-range", id, size: this.size });
     }
-    if (this.#chainLen[id] === 0) return this.#badRing({ kind: "used-id-not-in-flight", id });
-    return this.#badRing({ kind: "used-len-too-big", id, len, max: this.#inLen[id] as number });
+    if (this.#meta[3 * id + 1] === 0) return this.#badRing({ kind: "used-id-not-in-flight", id });
+    return this.#badRing({
+      kind: "used-len-too-big",
+      id,
+      len,
+      max: this.#meta[3 * id + 2] as number,
+    });
   }
 
   /** IN_ORDER (§2.7.9): one used entry may stand for a batch of buffers ending with its id. */
@@ -533,8 +538,8 @@ export class SplitDriver {
       const id = used.getUint32(at, true);
       const len = used.getUint32(at + 4, true);
       if (
-        published > this.size || id >= this.size || this.#chainLen[id] === 0 ||
-        len > (this.#inLen[id] as number)
+        published > this.size || id >= this.size || this.#meta[3 * id + 1] === 0 ||
+        len > (this.#meta[3 * id + 2] as number)
       ) {
         return this.#usedFault(published, id, len);
       }
@@ -549,14 +554,14 @@ export class SplitDriver {
     }
     const head = this.#fifo[this.#fifoHead] as number;
     // Buffers skipped by a batch count as fully written.
-    const len = this.#batchLeft === 1 ? this.#batchLen : this.#inLen[head] as number;
+    const len = this.#batchLeft === 1 ? this.#batchLen : this.#meta[3 * head + 2] as number;
     this.#batchLeft--;
     return this.#complete(head, len);
   }
 
   /** Returns `head` to the free list and hands its token back. */
   #complete(head: number, len: number): number {
-    const token = this.#tokens[head] as number;
+    const token = this.#meta[3 * head] as number;
     this.#detach(head);
     this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
     // Linux: while callbacks are on, keep used_event at the next entry.
@@ -634,12 +639,12 @@ export class SplitDriver {
    */
   detachUnused(): number {
     for (let i = 0; i < this.size; i++) {
-      if (this.#chainLen[i] !== 0) {
-        const token = this.#tokens[i] as number;
+      if (this.#meta[3 * i + 1] !== 0) {
+        const token = this.#meta[3 * i] as number;
         if (this.#inOrder) {
           this.#outstanding--;
-          this.#numFree += this.#chainLen[i] as number;
-          this.#chainLen[i] = 0;
+          this.#numFree += this.#meta[3 * i + 1] as number;
+          this.#meta[3 * i + 1] = 0;
           if (this.#outstanding === 0) this.#fifoLen = this.#batchLeft = 0;
         } else this.#detach(i);
         this.#availIdx = (this.#availIdx - 1) & 0xffff; // Linux rewinds its shadow index
