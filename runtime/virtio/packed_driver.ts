@@ -125,10 +125,11 @@ export class PackedDriver {
   /** Free buffer ids, chained. */
   #idNext: Uint16Array;
   #freeId = 0;
-  #tokens: Float64Array;
-  /** Ring slots each outstanding id occupies; 0: not outstanding. */
-  #num: Uint16Array;
-  #inLen: Float64Array;
+  /**
+   * Per buffer id, three numbers side by side: the caller's token, the ring slots the buffer
+   * occupies (0: not outstanding), and its device-writable bytes.
+   */
+  #meta: Float64Array;
   #fifo: Uint16Array;
   #fifoHead = 0;
   #fifoLen = 0;
@@ -154,9 +155,7 @@ export class PackedDriver {
     this.#numFree = n;
     this.#idNext = new Uint16Array(n);
     for (let i = 0; i < n - 1; i++) this.#idNext[i] = i + 1;
-    this.#tokens = new Float64Array(n);
-    this.#num = new Uint16Array(n);
-    this.#inLen = new Float64Array(n);
+    this.#meta = new Float64Array(3 * n);
     this.#fifo = new Uint16Array(n);
     if (opts.callbacks === false) this.#eventFlags = RING_EVENT_FLAGS_DISABLE;
   }
@@ -317,9 +316,9 @@ export class PackedDriver {
       }
     }
     this.#numFree -= needed;
-    this.#num[id] = needed;
-    this.#tokens[id] = token ?? id;
-    this.#inLen[id] = inLen;
+    this.#meta[3 * id + 1] = needed;
+    this.#meta[3 * id] = token ?? id;
+    this.#meta[3 * id + 2] = inLen;
     this.#outstanding++;
     if (this.#inOrder) {
       this.#fifo[(this.#fifoHead + this.#fifoLen) % this.size] = id;
@@ -362,9 +361,9 @@ export class PackedDriver {
     this.#writeDesc(slot, addr, len, id);
     this.#advanceAvail();
     this.#numFree--;
-    this.#num[id] = 1;
-    this.#tokens[id] = token ?? id;
-    this.#inLen[id] = write ? len : 0;
+    this.#meta[3 * id + 1] = 1;
+    this.#meta[3 * id] = token ?? id;
+    this.#meta[3 * id + 2] = write ? len : 0;
     this.#outstanding++;
     if (this.#inOrder) {
       this.#fifo[(this.#fifoHead + this.#fifoLen) % this.size] = id;
@@ -435,9 +434,14 @@ export class PackedDriver {
       if (id >= this.size) {
         return this.#badRing({ kind: "used-id-out-of-range", id, size: this.size });
       }
-      if (this.#num[id] === 0) return this.#badRing({ kind: "used-id-not-in-flight", id });
-      if (len > (this.#inLen[id] as number)) {
-        return this.#badRing({ kind: "used-len-too-big", id, len, max: this.#inLen[id] as number });
+      if (this.#meta[3 * id + 1] === 0) return this.#badRing({ kind: "used-id-not-in-flight", id });
+      if (len > (this.#meta[3 * id + 2] as number)) {
+        return this.#badRing({
+          kind: "used-len-too-big",
+          id,
+          len,
+          max: this.#meta[3 * id + 2] as number,
+        });
       }
       if (this.#inOrder) {
         let k = 0;
@@ -450,14 +454,14 @@ export class PackedDriver {
     if (this.#inOrder) {
       id = this.#fifo[this.#fifoHead] as number;
       // §2.8.20: skipped buffers were used completely.
-      len = this.#batchLeft === 1 ? this.#batchLen : this.#inLen[id] as number;
+      len = this.#batchLeft === 1 ? this.#batchLen : this.#meta[3 * id + 2] as number;
       this.#batchLeft--;
       this.#fifoHead = (this.#fifoHead + 1) % this.size;
       this.#fifoLen--;
     }
-    const token = this.#tokens[id] as number;
-    const slots = this.#num[id] as number;
-    this.#num[id] = 0; // no longer outstanding
+    const token = this.#meta[3 * id] as number;
+    const slots = this.#meta[3 * id + 1] as number;
+    this.#meta[3 * id + 1] = 0; // no longer outstanding
     this.#outstanding--;
     this.#numFree += slots;
     this.#idNext[id] = this.#freeId;
