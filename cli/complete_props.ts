@@ -31,11 +31,8 @@ import {
 } from "../stdlib/catalog/qemu_machine.ts";
 import { NETDEV_TYPES } from "../stdlib/catalog/qemu_netdev.ts";
 import { OBJECT_TYPES } from "../stdlib/catalog/qemu_object.ts";
-import {
-  findQemuOption,
-  qemuOptionNames,
-  type QemuOptionSpec,
-} from "../stdlib/catalog/qemu_options.ts";
+import { QEMU_OPTION_NAMES } from "../lang/commands/mod.ts";
+import { findQemuOption, type QemuOptionSpec } from "../stdlib/catalog/qemu_options.ts";
 import {
   type ClassCatalog,
   classNames,
@@ -200,7 +197,8 @@ export function completeQemu(cx: FamilyContext): Offer {
     return completePropList(cx.partial.text, 0, shape, refs);
   }
   if (cx.partial.text.startsWith("-")) {
-    return { at: 0, items: finals(qemuOptionNames().map((n) => `-${n}`)) };
+    // The command parser's option table decides what is an option.
+    return { at: 0, items: finals(QEMU_OPTION_NAMES.map((n) => `-${n}`)) };
   }
   return NOTHING;
 }

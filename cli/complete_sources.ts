@@ -11,8 +11,8 @@
  * import { complete } from "./complete.ts";
  * import { sessionSources } from "./complete_sources.ts";
  * const session = new Session({ stdout: () => {} });
- * const c = complete("cat /sys/bus/vd", sessionSources(session, { localDir: () => [] }));
- * if (c.candidates.join() !== "vdpa/") throw new Error(c.candidates.join());
+ * const c = complete("cat /sys/bus/vi", sessionSources(session, { localDir: () => [] }));
+ * if (c.candidates.join() !== "virtio/") throw new Error(c.candidates.join());
  * ```
  *
  * @module

@@ -11,7 +11,7 @@
  * import { scanLine } from "./line_scan.ts";
  * const s = scanLine("modprobe vdpa; echo vdpa0 > /sys/bus/vd");
  * if (s.words.map((w) => w.text).join(" ") !== "echo vdpa0 >") throw new Error("words");
- * if (s.partial.text !== "/sys/bus/vd" || s.partial.start !== 29) throw new Error("partial");
+ * if (s.partial.text !== "/sys/bus/vd" || s.partial.start !== 28) throw new Error("partial");
  * ```
  *
  * @module

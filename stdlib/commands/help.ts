@@ -38,7 +38,14 @@ import {
 } from "../catalog/schema.ts";
 import type { Executor, ExecutorTable } from "../exec.ts";
 
-const REPL = `The REPL (vdpa-lab repl [FILE])
+/** A page: its text, and examples that are real statements (the tests run them through the parser). */
+interface Page {
+  readonly text: string;
+  readonly examples?: readonly string[];
+}
+
+const REPL: Page = {
+  text: `The REPL (vdpa-lab repl [FILE])
 
 Type any script statement at the \`vdpa> \` prompt; the lab keeps its state between entries.
 An error prints its diagnostic and the session goes on.
@@ -56,29 +63,35 @@ the history, which is kept across sessions in $XDG_STATE_HOME/vdpa-lab/history (
 ~/.local/state/vdpa-lab/history). A line ending in \`\\\` continues on the next one, as do
 open quotes and \`{\` blocks. Ctrl-C abandons the line being typed, or stops a run.
 
-Piped input runs as a script: \`vdpa-lab repl < lab.vdpa\` prints what \`vdpa-lab run\` prints.`;
+Piped input runs as a script: \`vdpa-lab repl < lab.vdpa\` prints what \`vdpa-lab run\` prints.`,
+};
 
-const LANGUAGE = `The language
+const LANGUAGE: Page = {
+  text: `The language
 
 One statement per line; \`;\` separates statements on a line, \`\\\` at the end of a line
 continues it, \`#\` starts a comment. Words are shell-like: bare, 'single quoted' (literal) or
 "double quoted" (\${name} is expanded inside). Quantities take units: 64, 1.5us, 10ms, 2G,
-1Mpps, 10Gbps.
-
-  let n = 4                       # a variable; \${n} expands it
-  let dev = "vdpa\${n}"
-  for i in 1..\${n} {              # an inclusive range (counts down when A > B)
-    vdpa dev add name vdpa\${i} mgmtdev vdpasim_net
-  }
-  for m in vdpa vhost_vdpa { modprobe \${m} }   # or any list of words
-  include "common.vdpa"           # relative to the including file
+1Mpps, 10Gbps. \`let\` binds a variable, \`\${name}\` expands it; \`for\` loops over an inclusive
+range (counting down when A > B) or a list of words; \`include\` runs another script, its path
+relative to the including file.
 
 Real commands keep their real syntax and print what the real tools print: see \`help modprobe\`,
 \`help vdpa\`, \`help sysfs\`, \`help ip\`, \`help qemu\`, \`help testpmd\`, \`help ovs\`. Lab
-statements describe what the real world would do by itself: see \`help lab\`.
-Output can be filtered: \`lsmod | grep vdpa\`, \`vdpa dev show | head -n 2\`, \`ls /dev | wc -l\`.`;
+statements describe what the real world would do by itself: see \`help lab\`. Output can be
+filtered with \`| grep\`, \`| head\`, \`| tail\` and \`| wc -l\`.`,
+  examples: [
+    "let n = 2",
+    'let dev = "vdpa${n}"',
+    "for i in 1..${n} {\n    vdpa dev add name vdpa${i} mgmtdev vdpasim_net\n  }",
+    "for m in vdpa vhost_vdpa { modprobe ${m} }",
+    'include "common.vdpa"',
+    "lsmod | grep vdpa",
+  ],
+};
 
-const MODPROBE = `Kernel modules
+const MODPROBE: Page = {
+  text: `Kernel modules
 
   modprobe [-r] [-a] [-v] [-n] [-q] [-f] MODULE [param=value…]
   rmmod [-f] MODULE…
@@ -87,15 +100,17 @@ const MODPROBE = `Kernel modules
 modprobe loads a module with its dependencies (\`-v\` prints each insmod), \`-r\` unloads it and
 the dependencies nothing else uses. Loading a vDPA parent (vdpa_sim_net, mlx5_vdpa) registers
 its management device; loading vhost_vdpa or virtio_vdpa registers a vDPA bus driver.
+\`help modules\` lists every module the lab knows; \`help MODULE\` shows one with its parameters.`,
+  examples: [
+    "modprobe vdpa_sim_net",
+    "modprobe vhost_vdpa",
+    "modprobe -r vdpa_sim_net",
+    "lsmod | grep vdpa",
+  ],
+};
 
-  modprobe vdpa_sim_net           # vdpa, vdpa_sim and vdpa_sim_net
-  modprobe vhost_vdpa             # /dev/vhost-vdpa-N for bound devices
-  modprobe -r vdpa_sim_net
-  lsmod | grep vdpa
-
-\`help modules\` lists every module the lab knows; \`help MODULE\` shows one with its parameters.`;
-
-const VDPA = `The vdpa tool (iproute2)
+const VDPA: Page = {
+  text: `The vdpa tool (iproute2)
 
   vdpa [-j] [-p] mgmtdev show [MGMTDEV]
   vdpa [-j] [-p] dev show [DEV]
@@ -107,30 +122,36 @@ const VDPA = `The vdpa tool (iproute2)
 
 A management device (\`vdpasim_net\`, \`pci/0000:3b:00.2\`) exists once its parent module is
 loaded; \`dev add\` creates a vDPA device on the bus, which the driver that is loaded binds
-(vhost_vdpa: /dev/vhost-vdpa-N for QEMU; virtio_vdpa: a host virtio-net netdev).
+(vhost_vdpa: /dev/vhost-vdpa-N for QEMU; virtio_vdpa: a host virtio-net netdev).`,
+  examples: [
+    "vdpa mgmtdev show",
+    "vdpa dev add name vdpa0 mgmtdev vdpasim_net mac 52:54:00:12:34:56",
+    "vdpa -jp dev config show vdpa0",
+    "vdpa dev vstats show vdpa0 qidx 0",
+  ],
+};
 
-  modprobe vdpa_sim_net
-  vdpa mgmtdev show
-  vdpa dev add name vdpa0 mgmtdev vdpasim_net mac 52:54:00:12:34:56
-  vdpa -jp dev config show vdpa0`;
-
-const SYSFS = `sysfs and /dev: echo, cat, ls
+const SYSFS: Page = {
+  text: `sysfs and /dev: echo, cat, ls
 
   echo [-n] VALUE > PATH          (also >>, and echo VALUE | sudo tee [-a] PATH)
   cat PATH…
   ls [-l] [-a] [-1] [-d] [PATH|GLOB…]
 
 The lab has the sysfs and /dev of a real host: /sys/bus/vdpa/{devices,drivers}, /sys/module,
-/sys/class/net, /sys/bus/pci/devices/…/sriov_numvfs, /dev/vhost-vdpa-N, /dev/vhost-net, /dev/net/tun.
+/sys/class/net, /sys/bus/pci/devices/…/sriov_numvfs, /dev/vhost-vdpa-N, /dev/vhost-net, /dev/net/tun.`,
+  examples: [
+    "ls /sys/bus/vdpa/devices",
+    "echo vdpa0 > /sys/bus/vdpa/drivers/vhost_vdpa/unbind",
+    "echo virtio_vdpa > /sys/bus/vdpa/devices/vdpa0/driver_override",
+    "echo vdpa0 > /sys/bus/vdpa/drivers_probe",
+    "echo 4 | sudo tee /sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs",
+    "ls -l /dev/vhost-vdpa-*",
+  ],
+};
 
-  ls /sys/bus/vdpa/devices
-  echo vdpa0 > /sys/bus/vdpa/drivers/vhost_vdpa/unbind
-  echo virtio_vdpa > /sys/bus/vdpa/devices/vdpa0/driver_override
-  echo vdpa0 > /sys/bus/vdpa/drivers_probe
-  echo 4 | sudo tee /sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs
-  ls -l /dev/vhost-vdpa-*`;
-
-const IP = `The ip tool (iproute2)
+const IP: Page = {
+  text: `The ip tool (iproute2)
 
   ip tuntap add [dev] NAME mode tap|tun [multi_queue] [vnet_hdr] [user U]
   ip tuntap del [dev] NAME mode tap|tun
@@ -138,18 +159,22 @@ const IP = `The ip tool (iproute2)
   ip link set [dev] DEV up|down | master BRIDGE | nomaster | mtu N | address MAC
   ip link del [dev] DEV
   ip [-j] [-br] [-d] [-s] link show [[dev] DEV]
-  ip addr show|add|del …
+  ip addr show|add|del …`,
+  examples: [
+    "ip tuntap add tap0 mode tap multi_queue",
+    "ip link add br0 type bridge",
+    "ip link set tap0 master br0",
+    "ip link set tap0 up",
+    "ip -br link show",
+  ],
+};
 
-  ip tuntap add tap0 mode tap multi_queue
-  ip link add br0 type bridge
-  ip link set tap0 master br0
-  ip link set tap0 up
-  ip -br link show`;
-
-const QEMU = `QEMU (qemu-system-x86_64, qemu-kvm, qemu)
+const QEMU: Page = {
+  text: `QEMU (qemu-system-x86_64, qemu-kvm, qemu)
 
 A VM is one QEMU command line. What matters to I/O is modelled; other options are accepted
-and reported as ignored.
+and reported as ignored. \`help NETDEV\` or \`help DEVICE\` (\`help tap\`, \`help virtio-net-pci\`)
+lists the properties.
 
   -name NAME -m SIZE -smp N -machine q35[,kernel-irqchip=split] -enable-kvm
   -object memory-backend-file,id=mem0,size=4G,mem-path=/dev/hugepages,share=on
@@ -160,28 +185,35 @@ and reported as ignored.
   -netdev vhost-vdpa,id=n0,vhostdev=/dev/vhost-vdpa-0[,x-svq=on]
   -device virtio-net-pci,netdev=n0[,mq=on,vectors=N,packed=on,event_idx=on,iommu_platform=on,ats=on]
   -device intel-iommu,intremap=on,caching-mode=on,device-iotlb=on
-  -device vfio-pci,host=0000:3b:00.2
+  -device vfio-pci,host=0000:3b:00.2`,
+  examples: [
+    "qemu-system-x86_64 -name vm1 -m 4G -enable-kvm \\\n" +
+    "    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=on \\\n" +
+    "    -device virtio-net-pci,netdev=n0",
+    "qemu-system-x86_64 -name vm2 -m 4G -enable-kvm \\\n" +
+    "    -netdev vhost-vdpa,id=v0,vhostdev=/dev/vhost-vdpa-0 \\\n" +
+    "    -device virtio-net-pci,netdev=v0,page-per-vq=on",
+  ],
+};
 
-  qemu-system-x86_64 -name vm1 -m 4G -enable-kvm \\
-    -netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=on \\
-    -device virtio-net-pci,netdev=n0
-
-\`help NETDEV\` or \`help DEVICE\` (\`help tap\`, \`help virtio-net-pci\`) lists the properties.`;
-
-const OVS = `Open vSwitch (ovs-vsctl)
+const OVS: Page = {
+  text: `Open vSwitch (ovs-vsctl)
 
   ovs-vsctl [--may-exist] add-br BRIDGE [-- set Bridge BRIDGE datapath_type=netdev]
   ovs-vsctl add-port BRIDGE PORT [-- set Interface PORT type=TYPE options:KEY=VALUE…]
   ovs-vsctl del-port [BRIDGE] PORT | del-br BRIDGE | list-br | list-ports BRIDGE | show
-  ovs-vsctl set|get|clear|remove TABLE RECORD COLUMN[:KEY]=VALUE…
+  ovs-vsctl set|get|clear|remove TABLE RECORD COLUMN[:KEY]=VALUE…`,
+  examples: [
+    "ovs-vsctl add-br br0 -- set Bridge br0 datapath_type=netdev",
+    "ovs-vsctl add-port br0 vhu0 -- set Interface vhu0 type=dpdkvhostuserclient \\\n" +
+    "    options:vhost-server-path=/tmp/vhu0",
+  ],
+};
 
-  ovs-vsctl add-br br0 -- set Bridge br0 datapath_type=netdev
-  ovs-vsctl add-port br0 vhu0 -- set Interface vhu0 type=dpdkvhostuserclient \\
-    options:vhost-server-path=/tmp/vhu0`;
-
-function testpmdPage(): string {
+function testpmdPage(): Page {
   const modes = FORWARD_MODES.map((m) => `  ${m.name.padEnd(14)} ${m.desc}`).join("\n");
-  return `DPDK testpmd (dpdk-testpmd)
+  return {
+    text: `DPDK testpmd (dpdk-testpmd)
 
   dpdk-testpmd [EAL options] --vdev 'net_vhost0,iface=PATH,queues=N[,client=1]' \\
     -- [-i] [--forward-mode=MODE] [--rxq=N] [--txq=N] [--nb-cores=N] [--burst=N]
@@ -189,14 +221,20 @@ function testpmdPage(): string {
 The vhost PMD serves a vhost-user socket (QEMU's -netdev vhost-user); virtio_user is the
 userspace virtio driver over vhost-user, vhost-net or vhost-vdpa. EAL options that do not change
 the datapath (-n, --file-prefix, --huge-dir …) are accepted and reported as ignored.
+\`help net_vhost\` or \`help net_virtio_user\` lists the devargs.
 
 Forwarding modes:
-${modes}
-
-\`help net_vhost\` or \`help net_virtio_user\` lists the devargs.`;
+${modes}`,
+    examples: [
+      "dpdk-testpmd -l 0-1 --vdev 'net_vhost0,iface=/tmp/vhost-user0,queues=1' -- -i",
+      "dpdk-testpmd -l 0-2 --no-pci --vdev 'virtio_user0,path=/dev/vhost-vdpa-0' \\\n" +
+      "    -- --forward-mode=macswap",
+    ],
+  };
 }
 
-const LAB = `Lab statements
+const LAB: Page = {
+  text: `Lab statements
 
   host cpu ghz=3.0 cores=16
   host cmdline "intel_iommu=on iommu=pt"
@@ -214,9 +252,17 @@ const LAB = `Lab statements
   help [TOPIC]
 
 Endpoints are named as a user sees them: vm1.eth0 (a guest interface; vm1.net0 by netdev id),
-host netdevs (tap0, ens1f0) and wire (the peer beyond a physical port).`;
+host netdevs (tap0, ens1f0) and wire (the peer beyond a physical port).`,
+  examples: [
+    'host cmdline "intel_iommu=on iommu=pt"',
+    "host nic ens1f0 model=mlx5 pci=0000:3b:00.0 speed=100Gbps numvfs=2",
+    "capture tap0 to out.pcap count=100",
+    "export trace to run.json",
+  ],
+};
 
-const SHOW = `show: what the lab holds now
+const SHOW: Page = {
+  text: `show: what the lab holds now
 
   show topology                  every component and how they connect
   show graph                     the same as a graph (export graph to FILE writes it)
@@ -229,10 +275,9 @@ const SHOW = `show: what the lab holds now
   show modules                   modules and who uses them
   show flows                     the traffic declared
 
-Add --json for machine-readable output.
-
-  show vq vm1.eth0 tx0
-  show features vm1.eth0`;
+Add --json for machine-readable output.`,
+  examples: ["show topology", "show vq vm1.eth0 tx0", "show features vm1.eth0 --json"],
+};
 
 /** Joins words with ", " into lines of at most `width` characters. */
 function wrapList(words: readonly string[], width: number): string {
@@ -249,24 +294,28 @@ function wrapList(words: readonly string[], width: number): string {
   return lines.join("\n");
 }
 
-function expectPage(): string {
+function expectPage(): Page {
   const counters = wrapList([...COUNTERS, "interrupts"], 92);
-  return `expect: check a result
+  return {
+    text: `expect: check a result
 
   expect T.METRIC OP VALUE       OP is one of == != < <= > >=
 
 Metrics of a traffic T: sent, delivered, dropped, dropped.REASON, in_flight, duplicates,
 reordered, mpps, gbps, wire_gbps, duration_ns, latency.{min_ns,mean_ns,p50_ns,p90_ns,p99_ns,max_ns},
 bottleneck, cpu_ns_per_packet, totals.COUNTER and per_packet.COUNTER, where COUNTER is one of:
-${counters}.
-
-  expect t1.delivered == 100000
-  expect t1.dropped == 0
-  expect t1.per_packet.vmexits == 0
-  expect t1.latency.p99_ns < 20000`;
+${counters}.`,
+    examples: [
+      "expect t1.delivered == 100000",
+      "expect t1.dropped == 0",
+      "expect t1.per_packet.vmexits == 0",
+      "expect t1.latency.p99_ns < 20000",
+    ],
+  };
 }
 
-const INJECT = `inject: faults, as real hardware and software produce them
+const INJECT: Page = {
+  text: `inject: faults, as real hardware and software produce them
 
   inject link-down IFACE | link-up IFACE
   inject reset EP
@@ -274,23 +323,28 @@ const INJECT = `inject: faults, as real hardware and software produce them
   inject bad-chain EP QUEUE cycle|out-of-range|outside-memory|write-only-tx|oversize
   inject disconnect SOCKET | reconnect SOCKET
   inject unmap VM [iova=N size=N]
-Each takes at=TIME to happen during a run.
 
-  inject bad-chain vm1.eth0 tx0 cycle at=1ms`;
+Each takes at=TIME to happen during a run.`,
+  examples: ["inject bad-chain vm1.eth0 tx0 cycle at=1ms", "inject link-down tap0"],
+};
 
-const TRAFFIC = `traffic, ping, run, trace
+const TRAFFIC: Page = {
+  text: `traffic, ping, run, trace
 
   traffic NAME from EP to EP size=64 (count=N|duration=T) [rate=…] [burst=N] [flows=N] [proto=udp]
   ping EP EP [count=3] [size=64] [interval=1ms]
   run [DURATION] [--json] [--trace=off|sample|full]
-  trace T packet N [--json]
-
-  traffic t1 from vm1.eth0 to wire size=64 count=100000 rate=line burst=32
-  run
-  trace t1 packet 1`;
+  trace T packet N [--json]`,
+  examples: [
+    "traffic t1 from vm1.eth0 to wire size=64 count=100000 rate=line burst=32",
+    "ping vm1.eth0 tap0 count=3",
+    "run --trace=full",
+    "trace t1 packet 1",
+  ],
+};
 
 /** Static pages by topic, in the order the overview lists them. */
-const PAGES: Readonly<Record<string, string | (() => string)>> = {
+const PAGES: Readonly<Record<string, Page | (() => Page)>> = {
   repl: REPL,
   language: LANGUAGE,
   modprobe: MODPROBE,
@@ -305,8 +359,24 @@ const PAGES: Readonly<Record<string, string | (() => string)>> = {
   show: SHOW,
   expect: expectPage,
   inject: INJECT,
-  modules: modulesPage,
+  modules: () => ({ text: modulesPage() }),
 };
+
+function pageOf(topic: string): Page | undefined {
+  if (!Object.hasOwn(PAGES, topic)) return undefined;
+  const p = PAGES[topic] as Page | (() => Page);
+  return typeof p === "function" ? p() : p;
+}
+
+/** The examples of every static page, by topic (each one a statement of the language). */
+export function helpExamples(): ReadonlyMap<string, readonly string[]> {
+  return new Map(Object.keys(PAGES).map((t) => [t, pageOf(t)?.examples ?? []]));
+}
+
+function render(page: Page): string {
+  if (!page.examples || page.examples.length === 0) return page.text;
+  return `${page.text}\n\nExamples:\n${page.examples.map((e) => `  ${e}`).join("\n")}`;
+}
 
 /** Other words that lead to a page. */
 const ALIASES: Readonly<Record<string, string>> = {
@@ -446,10 +516,8 @@ export function helpPage(topic: readonly string[]): HelpPage {
   if (topic.length === 0) return { ok: true, text: OVERVIEW };
   const name = topic.join(" ");
   const key = Object.hasOwn(ALIASES, name) ? ALIASES[name] as string : name;
-  if (Object.hasOwn(PAGES, key)) {
-    const page = PAGES[key] as string | (() => string);
-    return { ok: true, text: typeof page === "string" ? page : page() };
-  }
+  const page = pageOf(key);
+  if (page) return { ok: true, text: render(page) };
   const word = topic.length === 2 && (topic[0] === "module" || topic[0] === "qemu")
     ? topic[1] as string
     : name;
