@@ -189,7 +189,9 @@ class Terminal {
 }
 
 Deno.test({
-  name: "REPL in a terminal (tmux)",
+  name: TMUX
+    ? "REPL in a terminal (tmux)"
+    : "REPL in a terminal: SKIPPED because tmux is not installed (.ci/run installs it)",
   ignore: !TMUX,
   sanitizeResources: false,
   sanitizeOps: false,
