@@ -40,6 +40,7 @@ import { Metrics } from "../runtime/trace/metrics.ts";
 import { KERNEL_MODULES } from "../stdlib/catalog/kernel_modules.ts";
 import { NIC_MODELS } from "../stdlib/catalog/nic_models.ts";
 import { type PartialWord, scanLine, type ScannedWord } from "./line_scan.ts";
+import { hostPath, localPath } from "./complete_paths.ts";
 import { completeOvs, completeQemu, completeTestpmd } from "./complete_props.ts";
 
 /** Kinds of live names a completion can ask for (see `complete_sources.ts`). */
@@ -149,31 +150,6 @@ const NOTHING: Offer = { at: 0, items: [] };
 /** `a/b/c` → `c`. */
 export function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
-}
-
-/** Entries of a directory as items: directories go on, files end the word. */
-function dirItems(entries: readonly string[]): Item[] {
-  return entries.map((e) => ({ text: e, final: !e.endsWith("/") }));
-}
-
-/** Paths of the simulated host (absolute only: the lab's shell has no working directory). */
-export function hostPath(p: PartialWord, src: CompletionSources): Offer {
-  if (p.text === "") return { at: 0, items: partials(["/sys/", "/dev/", "/proc/"]) };
-  if (!p.text.startsWith("/")) return NOTHING;
-  const slash = p.text.lastIndexOf("/");
-  const dir = p.text.slice(0, slash + 1);
-  return { at: slash + 1, items: dirItems(src.hostDir(dir)) };
-}
-
-/** Paths of the real file system. */
-export function localPath(p: PartialWord, src: CompletionSources): Offer {
-  const slash = p.text.lastIndexOf("/");
-  const dir = slash < 0 ? "" : p.text.slice(0, slash + 1);
-  const name = p.text.slice(slash + 1);
-  const entries = src.localDir(dir === "" ? "." : dir).filter((e) =>
-    name.startsWith(".") || !e.startsWith(".")
-  );
-  return { at: slash + 1, items: dirItems(entries) };
 }
 
 /** Splits option words from operands; `valued` options consume the next word. */
@@ -329,7 +305,8 @@ function vdpa(cx: FamilyContext): Offer {
 
 function echo(cx: FamilyContext): Offer {
   if (cx.partial.text.startsWith("-")) return whole(finals(["-n", "-e"]));
-  return NOTHING;
+  // What is written to the vDPA bus files: device names, and driver names for driver_override.
+  return whole(finals([...cx.src.names("vdpaDevices"), "vhost_vdpa", "virtio_vdpa"]));
 }
 
 function catOrLs(cx: FamilyContext): Offer {

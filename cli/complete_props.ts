@@ -41,6 +41,7 @@ import {
   type PropSchema,
 } from "../stdlib/catalog/schema.ts";
 import type { FamilyContext, Item, Offer } from "./complete.ts";
+import { hostPath } from "./complete_paths.ts";
 import type { ScannedWord } from "./line_scan.ts";
 
 const NOTHING: Offer = { at: 0, items: [] };
@@ -194,7 +195,12 @@ export function completeQemu(cx: FamilyContext): Offer {
       const opt = REF_OPTIONS[kind];
       return opt === undefined ? [] : idsOf(cx.args, opt);
     };
-    return completePropList(cx.partial.text, 0, shape, refs);
+    // Paths (vhostdev=/dev/vhost-vdpa-0) from the simulated host; a comma may follow.
+    const paths = (at: number, value: string): Offer => {
+      const o = hostPath({ text: value, start: 0, literalFrom: 0, hasVar: false }, cx.src);
+      return { at: at + o.at, items: o.items.map((it) => ({ text: it.text, final: false })) };
+    };
+    return completePropList(cx.partial.text, 0, shape, refs, paths);
   }
   if (cx.partial.text.startsWith("-")) {
     // The command parser's option table decides what is an option.

@@ -106,6 +106,15 @@ Deno.test("complete: live names", async (t) => {
     ]);
     assert.deepEqual(cands("ls -l /dev/vhost-vd", src), ["vhost-vdpa-0 "]);
   });
+  await t.step("what echo writes: device names and vDPA bus drivers", () => {
+    assert.deepEqual(cands("echo vd", src), ["vdpa0 "]);
+    assert.deepEqual(cands("echo v", src), ["vdpa0 ", "vhost_vdpa ", "virtio_vdpa "]);
+  });
+  await t.step("a QEMU path property completes from the host: vhostdev=/dev/vhost-vdpa-0", () => {
+    const line = "qemu-system-x86_64 -netdev vhost-vdpa,id=v0,vhostdev=/dev/vhost-v";
+    assert.deepEqual(cands(line, src), ["vhost-vdpa-0"]);
+    assert.equal(complete(line, src).from, line.length - "vhost-v".length);
+  });
   await t.step("a path completion replaces only the last component", () => {
     const c = complete("cat /sys/bus/vdpa/drivers_p", src);
     assert.deepEqual(c.from, "cat /sys/bus/vdpa/".length);

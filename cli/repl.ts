@@ -17,7 +17,7 @@ import type { CliArgs } from "./args.ts";
 import { complete } from "./complete.ts";
 import { sessionSources } from "./complete_sources.ts";
 import { History, HISTORY_LIMIT } from "./history.ts";
-import type { CliIo } from "./main.ts";
+import { type CliIo, VERSION } from "./main.ts";
 import { Progress } from "./progress.ts";
 import { ReplCore } from "./repl_core.ts";
 import { runPiped } from "./repl_pipe.ts";
@@ -152,6 +152,9 @@ async function interactiveLoop(
     rl.setPrompt(prompt);
     rl.prompt();
   });
+  if (!args.quiet) {
+    io.stdout(s.dim(`vdpa-lab ${VERSION}: .help for help, Tab completes, Ctrl-D leaves\n`));
+  }
   rl.prompt();
   let exited = false;
   for await (const line of rl) {
