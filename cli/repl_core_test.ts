@@ -5,7 +5,10 @@ import type { CliIo } from "./main.ts";
 import { ReplCore } from "./repl_core.ts";
 
 /** A REPL core over real files and captured output. */
-function fixture(argv: string[] = [], options: { write?: boolean } = {}) {
+function fixture(
+  argv: string[] = [],
+  options: { write?: boolean; interrupted?: () => boolean } = {},
+) {
   const parsed = parseCliArgs(["repl", ...argv]);
   if (!parsed.ok) throw new Error(parsed.error.message);
   const out = { stdout: "", stderr: "" };
@@ -32,7 +35,13 @@ function fixture(argv: string[] = [], options: { write?: boolean } = {}) {
     isTerminal: false,
     noColor: true,
   };
-  const core = new ReplCore({ args: parsed.value, io, interactive: false, cwd: "/work" });
+  const core = new ReplCore({
+    args: parsed.value,
+    io,
+    interactive: false,
+    cwd: "/work",
+    ...(options.interrupted ? { interrupted: options.interrupted } : {}),
+  });
   const take = () => {
     const r = { ...out };
     out.stdout = "";
@@ -90,6 +99,19 @@ Deno.test("ReplCore: entries", async (t) => {
     assert.equal(json.length, 1);
     assert.equal(json[0]?.code, "E0100");
   });
+});
+
+Deno.test("ReplCore: Ctrl-C stops a run between statements and keeps the session", async () => {
+  let stop = false;
+  const { core, take } = fixture([], { interrupted: () => stop });
+  await core.entry("let a = 1");
+  stop = true;
+  assert.equal(await core.entry("let b = 2\nlet c = 3"), "interrupted");
+  assert.equal(take().stderr, "interrupted\n");
+  stop = false;
+  await core.entry(".vars");
+  assert.equal(take().stdout, "a = 1\n");
+  assert.match(core.transcript.script("1").notes.join(), /<repl:2> was interrupted/);
 });
 
 Deno.test("ReplCore: meta commands", async (t) => {
