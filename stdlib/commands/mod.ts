@@ -6,6 +6,9 @@
  */
 
 import type { ExecutorTable } from "../exec.ts";
+import { HELP_EXECUTORS } from "./help.ts";
 
 /** Every executor the lab has, by command kind. */
-export const EXECUTORS: ExecutorTable = {};
+export const EXECUTORS: ExecutorTable = {
+  ...HELP_EXECUTORS,
+};
