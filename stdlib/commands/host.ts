@@ -177,7 +177,7 @@ function execNic(cmd: HostNic, cx: ExecContext): void {
         const other = host.pci.devices.find((d) =>
           d.bdf.endsWith(cmd.pci?.value ?? "") && d.portName
         );
-        push(cx, "E0318", `PCI address ${cmd.pci.value} is taken`, {
+        push(cx, "E0318", `the PCI address ${cmd.pci.value} is taken`, {
           span: cmd.pci.span,
           label: e.detail,
           secondary: other?.portName !== undefined
@@ -212,11 +212,16 @@ function execNic(cmd: HostNic, cx: ExecContext): void {
   if (cmd.mtu !== undefined) {
     const m = host.linkSetMtu(cmd.name.value, cmd.mtu.value.value);
     if (!m.ok) {
-      push(cx, "E0318", `MTU ${cmd.mtu.value.value} is out of range for \`${cmd.model.value}\``, {
-        error: m.error,
-        span: cmd.mtu.span,
-        label: "refused by the driver",
-      });
+      push(
+        cx,
+        "E0318",
+        `an MTU of ${cmd.mtu.value.value} is out of range for \`${cmd.model.value}\``,
+        {
+          error: m.error,
+          span: cmd.mtu.span,
+          label: "refused by the driver",
+        },
+      );
     }
   }
   if (cmd.numvfs !== undefined) {

@@ -131,7 +131,7 @@ function reportAttr(dev: Located<string>, a: IpLinkAttr, e: HostError, cx: ExecC
     push(
       cx,
       "E0316",
-      `MTU ${a.value.value} is ${below ? "below" : "above"} what \`${dev.value}\` allows`,
+      `an MTU of ${a.value.value} is ${below ? "below" : "above"} what \`${dev.value}\` allows`,
       {
         error: e,
         span: at,
@@ -350,7 +350,7 @@ function execTuntapShow(cmd: IpTuntapShow, cx: ExecContext): void {
 }
 
 function execAddr(cmd: IpAddrShow | IpAddrChange, cx: ExecContext): void {
-  push(cx, "E0322", "IP addresses are not modelled by the lab", {
+  push(cx, "E0322", "the lab does not model IP addresses", {
     span: cmd.kind === "ip-addr-show" ? cmd.program.span : cmd.address.span,
     label: "the lab's host works at layer 2",
     notes: ["frames are switched by MAC address; no host interface has an IP address"],

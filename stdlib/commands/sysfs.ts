@@ -327,7 +327,7 @@ function reportWrite(
         return;
       }
       if (e.errno === "ENOENT") {
-        push(cx, "E0315", `SR-IOV of ${target.bdf} cannot be configured`, {
+        push(cx, "E0315", `the VFs of ${target.bdf} cannot be configured`, {
           error: e,
           span: arg.span,
           label: pf?.driver === undefined

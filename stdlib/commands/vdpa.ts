@@ -330,7 +330,7 @@ function execDevAdd(cmd: VdpaDevAdd, cx: ExecContext): void {
   const md = host.vdpa.findMgmtdev(h.bus?.value, h.name.value);
   const mdName = md === undefined ? h.text : mgmtdevHandle(md);
   if (extack.includes("integer out of range") && cmd.mtu !== undefined) {
-    push(cx, "E0306", `MTU ${cmd.mtu.value} is below the minimum of 68`, {
+    push(cx, "E0306", `an MTU of ${cmd.mtu.value} is below the minimum of 68`, {
       error: e,
       span: cmd.mtu.span,
       label: "the netlink policy rejects it",
