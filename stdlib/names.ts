@@ -110,6 +110,8 @@ export function driverNames(host: HostKernel, bus: "vdpa" | "pci" | "virtio"): s
  * and the management-device confusion (`vdpasim_net` is what `vdpa_sim_net` registers).
  */
 export function moduleHelp(name: string, host: HostKernel): string[] {
+  // a name kmod resolves needs no suggestion
+  if (host.modules.resolve(name) !== undefined) return [];
   const help: string[] = [];
   const owner = moduleOfMgmtdev(host, normalizeModuleName(name));
   if (owner !== undefined) {
