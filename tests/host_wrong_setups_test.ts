@@ -60,7 +60,7 @@ const CASES: readonly WrongSetup[] = [
     at: "vdpa",
     tool: ["rmmod: ERROR: Module vdpa is in use by: vdpa_sim vdpa_sim_net"],
     secondary: [1, 1],
-    help: "rmmod vdpa_sim vdpa_sim_net",
+    help: "`rmmod vdpa_sim_net vdpa_sim`, or `modprobe -r vdpa_sim_net`",
   },
   {
     name: "modprobe -r of a module in use",

@@ -136,6 +136,26 @@ function reportUnknownModule(name: Located<string>, e: HostError, cx: ExecContex
   }));
 }
 
+/** `modules` ordered so that each comes before the modules it uses (an order rmmod accepts). */
+function removalOrder(host: HostKernel, modules: readonly string[]): string[] {
+  const out: string[] = [];
+  const left = [...modules];
+  while (left.length > 0) {
+    const i = left.findIndex((m) =>
+      (host.modules.get(m)?.holders ?? []).every((h) => out.includes(h) || !left.includes(h))
+    );
+    out.push(...left.splice(i < 0 ? 0 : i, 1));
+  }
+  return out;
+}
+
+/** The modules of `modules` that no other of them uses: what `modprobe -r` needs to name. */
+function topUsers(host: HostKernel, modules: readonly string[]): string[] {
+  return modules.filter((m) =>
+    !(host.modules.get(m)?.holders ?? []).some((h) => modules.includes(h))
+  );
+}
+
 /** Secondary labels where the users of `module` were loaded, or its device opened. */
 function usersOf(host: HostKernel, module: string, cx: ExecContext): Secondary[] {
   const out: Secondary[] = [];
@@ -185,10 +205,10 @@ function reportRemoveError(
         help: holders.length > 0
           ? [
             tool === "rmmod"
-              ? `remove its users first: \`rmmod ${holders.join(" ")}\`, or \`modprobe -r ${
-                holders.join(" ")
-              }\` (which also removes what becomes unused)`
-              : `remove its users first: \`modprobe -r ${holders.join(" ")}\``,
+              ? `remove its users first: \`rmmod ${removalOrder(host, holders).join(" ")}\`, ` +
+                `or \`modprobe -r ${topUsers(host, holders).join(" ")}\` (which also removes ` +
+                "what becomes unused)"
+              : `remove its users first: \`modprobe -r ${topUsers(host, holders).join(" ")}\``,
           ]
           : blocker !== undefined || open.length > 0
           ? ["stop what holds the device open first (the VM or application using it)"]
