@@ -527,7 +527,12 @@ function execLs(cmd: LsCommand, cx: ExecContext): void {
     }
   }
   if (cmd.paths.length > 0 && args.length === 0) return;
-  const out = formatLs(host, args, { long: cmd.long });
+  const out = formatLs(host, args, {
+    long: cmd.long,
+    all: cmd.all,
+    directory: cmd.directory,
+    human: cmd.human,
+  });
   if (out.stdout !== "") cx.print(out.stdout);
 }
 
