@@ -390,6 +390,67 @@ function vhostVdpaExplanation(minor: number | undefined, cx: ExplainContext): Ex
   return out;
 }
 
+/** Why `/dev/vfio/<group>` is missing: no IOMMU, no vfio-pci, or no member bound to it. */
+function vfioExplanation(group: number | undefined, cx: ExplainContext): Explanation {
+  const host = cx.lab.host;
+  const p = cx.provenance;
+  const out: Explanation = { secondary: [], notes: [], help: [] };
+  if (!host.iommu().enabled) {
+    out.secondary.push(...originOf(p, "cmdline"));
+    out.notes.push(
+      "the IOMMU is off, so no device has an IOMMU group and VFIO has nothing to open",
+    );
+    out.help.push(
+      'turn it on before anything else in the script: `host cmdline "intel_iommu=on iommu=pt"`',
+    );
+    return out;
+  }
+  if (!host.isLoaded("vfio_pci")) {
+    out.secondary.push(...originOf(p, "module-unload:vfio_pci"));
+    out.notes.push("`vfio-pci` is not loaded, and binding a device to it creates the group node");
+    out.help.push("load it: `modprobe vfio-pci`");
+    return out;
+  }
+  const members = group === undefined
+    ? host.pci.devices.filter((d) => d.iommuGroup !== undefined)
+    : host.pci.groupMembers(group);
+  if (group !== undefined && members.length === 0) {
+    const groups = host.pci.groups;
+    out.notes.push(
+      groups.length === 0
+        ? "no PCI function has an IOMMU group"
+        : `IOMMU group ${group} does not exist; the groups are ${groups.join(", ")}`,
+    );
+    return out;
+  }
+  for (const d of members) {
+    if (d.driver === "vfio-pci") continue;
+    const bound = p.get(`driver:pci:${d.bdf}`);
+    const message = d.driver === undefined
+      ? `${d.bdf} (group ${d.iommuGroup}) is bound to no driver after this`
+      : `${d.bdf} (group ${d.iommuGroup}) is bound to \`${d.driver}\` here`;
+    if (bound !== undefined) out.secondary.push({ span: bound.span, message });
+    else out.notes.push(message.replace(/ (after this|here)$/, ""));
+    if (d.driverOverride !== undefined && d.driverOverride !== "vfio-pci") {
+      out.secondary.push(...originOf(p, `override:pci:${d.bdf}`));
+    }
+  }
+  // a VF is what people pass through; its PF keeps the port
+  const first = members.find((d) => d.driver !== "vfio-pci" && d.pf !== undefined) ??
+    members.find((d) => d.driver !== "vfio-pci");
+  if (first !== undefined) {
+    out.help.push(
+      `hand it to vfio-pci: ${
+        first.driver !== undefined
+          ? `\`echo ${first.bdf} > /sys/bus/pci/drivers/${first.driver}/unbind\`, `
+          : ""
+      }\`echo vfio-pci > /sys/bus/pci/devices/${first.bdf}/driver_override\`, ` +
+        `\`echo ${first.bdf} > /sys/bus/pci/drivers_probe\``,
+    );
+  }
+  return out;
+}
+
 function deletedDevices(cx: ExplainContext): string[] {
   // Provenance has no listing; the deleted devices are those the host events deleted.
   const names = new Set<string>();
@@ -404,8 +465,9 @@ function deletedDevices(cx: ExplainContext): string[] {
  * Why `path` does not exist, for a diagnostic's secondary labels, notes and help: for
  * `/dev/vhost-vdpa-N` (or the glob `/dev/vhost-vdpa-*`) the chain of causes on the vDPA bus
  * (module not loaded, no device added, a driver_override that matches no driver, a device
- * bound to virtio_vdpa or to nothing); for other paths the nearest existing directory and a
- * did-you-mean. Returns empty lists for a path that exists.
+ * bound to virtio_vdpa or to nothing); for `/dev/vfio/N` the IOMMU, vfio-pci and the group's
+ * members; for other paths the nearest existing directory and a did-you-mean. Returns empty
+ * lists for a path that exists.
  *
  * @example
  * ```ts
@@ -431,5 +493,7 @@ export function explainMissingPath(path: string, cx: ExplainContext): Explanatio
     const minor = m[1] === "*" ? undefined : Number(m[1]);
     return vhostVdpaExplanation(minor, cx);
   }
+  const v = /^\/dev\/vfio\/(\d+|\*)$/.exec(path);
+  if (v !== null) return vfioExplanation(v[1] === "*" ? undefined : Number(v[1]), cx);
   return { secondary: [], notes: [], help: pathHelp(path, host) };
 }

@@ -155,3 +155,26 @@ Deno.test("explainMissingPath: other paths get the nearest directory's entries",
   const v = await explain("", "/sys/bus/vdpa/devices");
   assert.deepEqual(v.help, ["`/sys/bus/vdpa` appears when `vdpa` is loaded: `modprobe vdpa`"]);
 });
+
+Deno.test("explainMissingPath names the cause of a missing /dev/vfio/N", async (t) => {
+  const NIC1 = `${NIC}modprobe vfio-pci\necho 1 > /sys/class/net/ens1f0/device/sriov_numvfs\n`;
+  await t.step("the IOMMU is off", async () => {
+    const w = await explain(NIC1, "/dev/vfio/0");
+    assert.ok(w.notes[0]?.startsWith("the IOMMU is off"));
+    assert.deepEqual(w.help, [
+      'turn it on before anything else in the script: `host cmdline "intel_iommu=on iommu=pt"`',
+    ]);
+  });
+  await t.step("the IOMMU is on, the VF is still on its net driver", async () => {
+    const w = await explain(`host cmdline "intel_iommu=on"\n${NIC1}`, "/dev/vfio/*");
+    // the PF and the VF each sit in a group, both bound to mlx5_core
+    assert.deepEqual(w.lines, [2, 4]);
+    assert.equal(w.secondary[1]?.message, "0000:3b:00.2 (group 1) is bound to `mlx5_core` here");
+    // the help hands over the VF, not the PF that carries the port
+    assert.ok(w.help[0]?.includes("echo 0000:3b:00.2 > /sys/bus/pci/drivers/mlx5_core/unbind"));
+  });
+  await t.step("a group that does not exist", async () => {
+    const w = await explain(`host cmdline "intel_iommu=on"\n${NIC1}`, "/dev/vfio/42");
+    assert.ok(w.notes[0]?.startsWith("IOMMU group 42 does not exist; the groups are "));
+  });
+});

@@ -331,6 +331,31 @@ const CASES: readonly WrongSetup[] = [
     secondary: [3],
   },
   {
+    name: "vfio-pci without the IOMMU on",
+    script: "host nic ens1f0 model=mlx5 pci=0000:3b:00.0\nmodprobe vfio-pci\n" +
+      "echo 1 > /sys/class/net/ens1f0/device/sriov_numvfs\n" +
+      "echo 0000:3b:00.2 > /sys/bus/pci/drivers/mlx5_core/unbind\n" +
+      "echo vfio-pci > /sys/bus/pci/devices/0000:3b:00.2/driver_override\n" +
+      "echo 0000:3b:00.2 > /sys/bus/pci/drivers/vfio-pci/bind\n",
+    code: "E0313",
+    line: 6,
+    at: "0000:3b:00.2",
+    tool: ["bash: echo: write error: Invalid argument"],
+    help: 'host cmdline "intel_iommu=on iommu=pt"',
+  },
+  {
+    name: "binding vfio-pci without driver_override",
+    script: 'host cmdline "intel_iommu=on"\nhost nic ens1f0 model=mlx5 pci=0000:3b:00.0\n' +
+      "modprobe vfio-pci\necho 1 > /sys/class/net/ens1f0/device/sriov_numvfs\n" +
+      "echo 0000:3b:00.2 > /sys/bus/pci/drivers/mlx5_core/unbind\n" +
+      "echo 0000:3b:00.2 > /sys/bus/pci/drivers/vfio-pci/bind\n",
+    code: "E0313",
+    line: 6,
+    at: "0000:3b:00.2",
+    tool: ["bash: echo: write error: No such device"],
+    help: "echo vfio-pci > /sys/bus/pci/devices/0000:3b:00.2/driver_override",
+  },
+  {
     name: "a bridge port on a bridge that does not exist",
     script: "ip tuntap add dev tap0 mode tap\nip link set tap0 master br1\n",
     code: "E0205",

@@ -167,8 +167,8 @@ function writeTo(cmd: EchoCommand, arg: PathArg, tee: boolean, cx: ExecContext):
   const target = classify(path, host);
   const value = sysfsName(cmd.output);
   warnBeforeWrite(cmd, target, value, cx);
-  const before = target.kind === "drivers_probe" && target.bus === "vdpa"
-    ? host.vdpa.device(value)?.driver
+  const before = target.kind === "drivers_probe"
+    ? currentDriver(target.bus, value, host)
     : undefined;
   const w = host.write(path, cmd.output);
   if (!w.ok) {
@@ -176,10 +176,11 @@ function writeTo(cmd: EchoCommand, arg: PathArg, tee: boolean, cx: ExecContext):
     reportWrite(cmd, arg, path, target, value, e, cx);
     return;
   }
-  if (target.kind === "drivers_probe" && target.bus === "vdpa") {
-    const d = host.vdpa.device(value);
-    if (d !== undefined && before === undefined && d.driver === undefined) {
-      warnProbeBoundNothing(cmd, value, cx);
+  if (target.kind === "drivers_probe" && before?.exists === true && before.driver === undefined) {
+    const now = currentDriver(target.bus, value, host);
+    if (now.driver === undefined) {
+      if (target.bus === "vdpa") warnProbeBoundNothing(cmd, value, cx);
+      else if (target.bus === "pci") warnPciProbeBoundNothing(cmd, value, cx);
     }
   }
 }
@@ -239,6 +240,39 @@ function warnProbeBoundNothing(cmd: EchoCommand, name: string, cx: ExecContext):
     label: `\`${name}\` stays unbound`,
     secondary,
     notes: [...notes, "the write succeeds: drivers_probe reports no error when nothing matches"],
+    help,
+  });
+}
+
+/** W0303 for a PCI function: the override names no loaded driver, or vfio-pci refused it. */
+function warnPciProbeBoundNothing(cmd: EchoCommand, bdf: string, cx: ExecContext): void {
+  const host = cx.lab.host;
+  const d = host.pci.device(bdf);
+  if (d === undefined) return;
+  const secondary: Secondary[] = [];
+  const notes: string[] = [];
+  const help: string[] = [];
+  const override = d.driverOverride;
+  if (override === "vfio-pci" && host.isLoaded("vfio_pci") && d.iommuGroup === undefined) {
+    secondary.push(...originOf(cx.provenance, "cmdline"));
+    notes.push(...probeLog(bdf, cx));
+    notes.push("vfio-pci needs an IOMMU group, and with the IOMMU off there is none");
+    help.push('turn the IOMMU on first: `host cmdline "intel_iommu=on iommu=pt"`');
+  } else if (override !== undefined) {
+    const m = driverOverrideHelp("pci", override, host);
+    const module = moduleOfDriver(host, "pci", override);
+    secondary.push(...originOf(cx.provenance, `override:pci:${bdf}`));
+    if (!m.matches) help.push(...m.help.map((h) => `in driver_override: ${h}`));
+    else if (module !== undefined && !host.isLoaded(module)) {
+      notes.push(`\`${override}\` is not loaded`);
+      help.push(`load it: \`modprobe ${module}\``);
+    } else notes.push(...probeLog(bdf, cx));
+  } else notes.push("no loaded PCI driver matches this function");
+  push(cx, "W0303", `probing ${bdf} bound no driver`, {
+    span: valueSpan(cmd),
+    label: `${bdf} stays unbound`,
+    secondary,
+    notes: [...notes, "the write succeeds: drivers_probe reports no error when nothing binds"],
     help,
   });
 }
@@ -450,11 +484,31 @@ function reportBind(
     });
     return;
   }
+  if (e.errno === "ENODEV") {
+    // driver_match_device: the driver's ID table does not list the device
+    push(cx, "E0313", `\`${target.driver}\` does not match \`${name}\``, {
+      error: e,
+      span,
+      label: "not in the driver's ID table",
+      help: [
+        `name the driver in its driver_override first: \`echo ${target.driver} > ` +
+        `/sys/bus/${target.bus}/devices/${name}/driver_override\``,
+      ],
+    });
+    return;
+  }
+  const noGroup = target.bus === "pci" && target.driver === "vfio-pci" &&
+    host.pci.device(name)?.iommuGroup === undefined;
   push(cx, "E0313", `\`${target.driver}\` did not bind \`${name}\``, {
     error: e,
     span,
-    label: "the probe failed",
-    notes: probeLog(name, cx),
+    label: noGroup ? "no IOMMU group" : "the probe failed",
+    secondary: noGroup ? originOf(cx.provenance, "cmdline") : [],
+    notes: [
+      ...probeLog(name, cx),
+      ...(noGroup ? ["vfio-pci needs an IOMMU group, and with the IOMMU off there is none"] : []),
+    ],
+    help: noGroup ? ['turn the IOMMU on first: `host cmdline "intel_iommu=on iommu=pt"`'] : [],
   });
 }
 
