@@ -126,10 +126,16 @@ function paramItems(cmd: ModprobeCommand): { text: string; key: Located<string> 
   }));
 }
 
-function reportUnknownModule(name: Located<string>, e: HostError, cx: ExecContext): void {
+function reportUnknownModule(
+  name: Located<string>,
+  e: HostError,
+  cx: ExecContext,
+  quiet = false,
+): void {
   const host = cx.lab.host;
   cx.diagnostics.push(hostDiagnostic("E0201", `module \`${name.value}\` not found`, {
-    error: e,
+    // -q: kmod prints nothing and exits with status 1
+    ...(quiet ? { notes: ["modprobe -q prints nothing and exits with status 1"] } : { error: e }),
     span: name.span,
     label: `no such module in /lib/modules/${host.release}`,
     help: moduleHelp(name.value, host),
@@ -257,11 +263,16 @@ function execModprobe(cmd: ModprobeCommand, cx: ExecContext): void {
     for (const m of cmd.modules) {
       const r = host.modules.resolve(m.value);
       if (r === undefined) {
-        reportUnknownModule(m, {
-          kind: "modprobe-not-found",
-          module: m.value,
-          release: host.release,
-        }, cx);
+        reportUnknownModule(
+          m,
+          {
+            kind: "modprobe-not-found",
+            module: m.value,
+            release: host.release,
+          },
+          cx,
+          cmd.quiet,
+        );
         continue;
       }
       const opts = paramItems(cmd).map((p) => p.text).join(" ");
@@ -276,7 +287,12 @@ function execModprobe(cmd: ModprobeCommand, cx: ExecContext): void {
       const r = host.modules.resolve(m.value);
       if (cmd.dryRun) {
         if (r === undefined) {
-          reportUnknownModule(m, { kind: "modprobe-remove-not-found", module: m.value }, cx);
+          reportUnknownModule(
+            m,
+            { kind: "modprobe-remove-not-found", module: m.value },
+            cx,
+            cmd.quiet,
+          );
         } else if (verbose && host.modules.get(r) !== undefined) {
           for (const x of removalPlan(host, r)) cx.print(`rmmod ${x}\n`);
         }
@@ -297,11 +313,16 @@ function execModprobe(cmd: ModprobeCommand, cx: ExecContext): void {
   for (const m of targets) {
     const r = host.modules.resolve(m.value);
     if (r === undefined) {
-      reportUnknownModule(m, {
-        kind: "modprobe-not-found",
-        module: m.value,
-        release: host.release,
-      }, cx);
+      reportUnknownModule(
+        m,
+        {
+          kind: "modprobe-not-found",
+          module: m.value,
+          release: host.release,
+        },
+        cx,
+        cmd.quiet,
+      );
       continue;
     }
     const params = cmd.all ? [] : paramItems(cmd);

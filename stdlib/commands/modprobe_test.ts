@@ -204,3 +204,11 @@ Deno.test("every catalog module that is not built in has a file under /lib/modul
     );
   }
 });
+
+Deno.test("modprobe -q fails just as quietly as kmod", async () => {
+  const s = session();
+  assert.deepEqual((await step(s, "modprobe -q vdpasim_net")).codes, ["E0201"]);
+  assert.deepEqual(s.diagnostics.items.at(-1)?.notes, [
+    "modprobe -q prints nothing and exits with status 1",
+  ]);
+});
