@@ -54,7 +54,9 @@ import {
   type RamSection,
   type VdpaProbe,
 } from "./vhost_vdpa/qemu_vhost_vdpa.ts";
-import type { ControlTrace } from "./vhost_vdpa/control_trace.ts";
+import { eswitchFor, labControlTrace, labIommu, portOf, uplinkOf } from "./vhost_vdpa/lab_glue.ts";
+import { HwVdpaNet } from "../devices/hw_vdpa_net.ts";
+import { HwVdpaNetDatapath } from "../devices/hw_vdpa_net_datapath.ts";
 
 /**
  * net/vhost-vdpa.c `vdpa_feature_bits`: the bits QEMU takes from the vDPA device; a bit in
@@ -168,22 +170,78 @@ export function guestRamSections(lab: Lab, vm: Vm): RamSection[] {
   });
 }
 
-/** The lab's control log as a {@link ControlTrace}. */
-export function labControlTrace(lab: Lab): ControlTrace {
-  return {
-    now: () => lab.now,
-    emit: (e) => lab.control({ comp: e.comp, action: e.action, details: e.details, ctx: e.ctx }),
-  };
-}
-
 /** The datapath engine of a vDPA device, made or found for a lab. */
 export function ensureVdpaEngine(lab: Lab, device: VdpaDevice): void {
+  const dp = device.datapath;
   if (device instanceof VdpaSimNet) {
-    const dp = device.datapath;
     if (dp instanceof VdpaSimNetWorker && dp.env === lab) return;
     new VdpaSimNetWorker(device, lab, { control: lab, driverView: IDENTITY });
+  } else if (device instanceof HwVdpaNet) {
+    if (dp instanceof HwVdpaNetDatapath && dp.env === lab) return;
+    const port = device.bdf === undefined ? undefined : portOf(lab, device.bdf);
+    new HwVdpaNetDatapath(device, lab, {
+      iommu: labIommu(lab),
+      ram: lab.host.ram,
+      eswitch: port === undefined ? undefined : eswitchFor(lab, port),
+      uplink: uplinkOf(lab, port),
+    });
   }
 }
+
+/** vhost-vdpa + hardware (mlx5-class), as data. */
+export const VHOST_VDPA_HW_PATH: DatapathPath = {
+  name: "vhost-vdpa + hardware",
+  qemuInPath: false,
+  copies: { tx: 0, rx: 0 },
+  kick: [
+    {
+      role: "vcpu",
+      key: "hw_doorbell_mmio",
+      what: "host notifier: the notify write is the NIC's doorbell (no exit)",
+      perBatch: true,
+    },
+  ],
+  tx: [
+    { role: "device", key: "iotlb_miss_hw", what: "IOMMU page walk when the IOTLB misses" },
+    { role: "device", key: "pcie_dma_latency", what: "DMA read of the buffer in place" },
+    { role: "device", key: "hw_nic_per_packet", what: "NIC pipeline, then the wire" },
+  ],
+  rx: [
+    { role: "device", key: "pcie_dma_latency", what: "DMA write into the guest buffer" },
+    { role: "device", key: "hw_nic_per_packet", what: "NIC pipeline" },
+  ],
+  interrupt: [
+    {
+      role: "device",
+      key: "irq_inject_posted",
+      what: "MSI remapped by the IRQ bypass: posted to the vCPU",
+      perBatch: true,
+    },
+    { role: "vcpu", key: "guest_irq_to_napi", what: "vring_interrupt → NAPI", perBatch: true },
+  ],
+};
+
+/** vhost-vdpa + hardware without a host notifier: the kick goes through vhost-vdpa. */
+export const VHOST_VDPA_HW_NO_NOTIFIER_PATH: DatapathPath = {
+  ...VHOST_VDPA_HW_PATH,
+  name: "vhost-vdpa + hardware (no host notifier)",
+  kick: [
+    {
+      role: "vcpu",
+      key: "vmexit_light",
+      what: "notify write exits; KVM matches the ioeventfd",
+      perBatch: true,
+    },
+    { role: "vcpu", key: "ioeventfd_signal", what: "eventfd → vhost_poll_queue", perBatch: true },
+    {
+      role: "vhost",
+      key: "thread_wakeup_remote",
+      what: "vhost-vdpa worker: handle_vq_kick",
+      perBatch: true,
+    },
+    { role: "vhost", key: "hw_doorbell_mmio", what: "kick_vq: the kernel writes the doorbell" },
+  ],
+};
 
 function openError(
   lab: Lab,
@@ -348,7 +406,8 @@ export class VhostVdpaBackend implements NetBackend {
   }
 
   get path(): DatapathPath {
-    return VHOST_VDPA_SIM_PATH;
+    if (this.device instanceof VdpaSimNet) return VHOST_VDPA_SIM_PATH;
+    return this.hostNotifier ? VHOST_VDPA_HW_PATH : VHOST_VDPA_HW_NO_NOTIFIER_PATH;
   }
 
   attach(frontend: NetFrontend): Result<void, VmError> {
@@ -378,6 +437,8 @@ export class VhostVdpaBackend implements NetBackend {
       hostNotifierAllowed: spec !== undefined && spec.pagePerVq && spec.disableLegacy,
     });
     if (!started.ok) return err(describeQemuVdpaError(started.error));
+    const dp = this.device.datapath;
+    if (dp instanceof HwVdpaNetDatapath) dp.setMemory(fe.mem);
     this.#hostNotifiers = started.value.hostNotifiers;
     this.#queues = queues.map((q) => q.index);
     this.dev.onCall = (vq, at) => this.#call(vq, at);
@@ -385,11 +446,18 @@ export class VhostVdpaBackend implements NetBackend {
     return ok(undefined);
   }
 
-  /** The parent completed buffers of `vq`: eventfd_signal(call) → KVM irqfd → guest. */
+  /**
+   * The parent completed buffers of `vq`: eventfd_signal(call) → KVM irqfd → guest; with the
+   * IRQ bypass the device's MSI is posted to the vCPU with no host software at all.
+   */
   #call(vq: number, at: NotifyAt | undefined): void {
     const fe = this.#frontend;
     if (fe === undefined || at === undefined) return;
     const group = at.group ?? this.#lab.hops.group();
+    if (this.dev.irqBypass(vq) && fe instanceof VirtioNetPci) {
+      postedInterrupt(this.#lab, fe, vq, at.t, at.ctx, group);
+      return;
+    }
     fe.interrupt(vq, at.t, at.ctx, "irqfd", group);
   }
 
@@ -407,6 +475,7 @@ export class VhostVdpaBackend implements NetBackend {
   kick(index: number, t: number, group: PacketGroup): void {
     if (!this.#started) return;
     if (this.hostNotifier) {
+      // the doorbell write itself reached the device (the frontend charged it)
       this.dev.device.kickVq(index, { t, ctx: this.#worker, group });
       return;
     }
@@ -424,6 +493,12 @@ export class VhostVdpaBackend implements NetBackend {
       t = hops.charge(this.#worker, now, "thread_wakeup_remote", 0, g.flow);
       g.count(Counter.wakeups);
       if (g.sampled) g.record("vhost-vdpa", "wakeup", { thread: this.#worker.name });
+    }
+    if (this.device instanceof HwVdpaNet) {
+      // kick_vq on hardware: the kernel writes the doorbell (an uncached MMIO write)
+      t = hops.charge(this.#worker, t, "hw_doorbell_mmio", 0, g.flow);
+      g.count(Counter.doorbells);
+      if (g.sampled) g.record("vhost-vdpa", "doorbell", { q: `vq${index}`, value: index });
     }
     this.dev.kick(index, { t, ctx: this.#worker, group: g });
   }
@@ -468,3 +543,33 @@ export const VHOST_VDPA_BACKEND: NetBackendFactory = {
   type: "vhost-vdpa",
   create: (env) => VhostVdpaBackend.create(env),
 };
+
+/**
+ * A device MSI posted straight to the vCPU (VT-d posted interrupts through the IRQ bypass, or
+ * a VF's MSI-X given to the guest): no eventfd, no host thread, no exit.
+ */
+export function postedInterrupt(
+  lab: Lab,
+  fe: VirtioNetPci,
+  index: number,
+  t: number,
+  ctx: CpuContext,
+  group: PacketGroup,
+): void {
+  const guest = fe.guest;
+  if (guest === undefined) return;
+  const hops = lab.hops;
+  const end = hops.charge(ctx, t, "irq_inject_posted", 0, group.flow);
+  group.count(Counter.interrupts_posted);
+  if (group.sampled) {
+    group.record("iommu", "irq", {
+      q: fe.queueName(index),
+      via: "posted",
+      ...(group.size > 1 ? { batch: group.size } : {}),
+    });
+  }
+  const g = hops.group();
+  g.addGroup(group);
+  const vcpu = guest.vcpuFor(index);
+  lab.sched.at(end, (now) => guest.irq(index, now, vcpu, g));
+}

@@ -38,6 +38,67 @@ import {
 } from "./vdpa_device.ts";
 import type { VdpaDevAddConfig, VdpaParent } from "./vdpa_parent.ts";
 import { VIRTIO_NET_CONFIG_SIZE } from "./vdpa_sim_net.ts";
+import type { Access, TranslateResult, Translator } from "../memory/translator.ts";
+import { VhostIotlb } from "../iommu/vhost_iotlb.ts";
+import type { VhostIotlbError } from "../iommu/vhost_iotlb_error.ts";
+import type { VdpaDmaParent } from "../iommu/vhost_vdpa_iotlb.ts";
+
+/**
+ * The device's own translation (mlx5_vdpa's memory key built by set_map from the whole
+ * IOTLB): IOVA → the DMA address the NIC then presents to the platform IOMMU. Empty until
+ * the first set_map: unlike vdpa_sim there is no identity pass-through, a DMA before the map
+ * fails.
+ */
+export class OnChipMr implements Translator {
+  readonly #tlb = new VhostIotlb();
+  /** set_map rebuilds of the memory key. */
+  rebuilds = 0;
+
+  /** set_map: the key now covers exactly `iotlb`'s ranges. */
+  load(iotlb: VhostIotlb): VhostIotlbError | undefined {
+    this.#tlb.reset();
+    this.rebuilds++;
+    for (const m of iotlb.maps()) {
+      const r = this.#tlb.addRange(m.start, m.last, m.addr, m.perm);
+      if (!r.ok) {
+        this.#tlb.reset();
+        return r.error;
+      }
+    }
+    return undefined;
+  }
+
+  /** The ranges the key maps (IOVA → DMA address). */
+  maps(): { start: number; last: number; addr: number; perm: Access }[] {
+    return this.#tlb.maps().map((m) => ({
+      start: m.start,
+      last: m.last,
+      addr: m.addr,
+      perm: m.perm,
+    }));
+  }
+
+  /** Drops every range (device reset). */
+  clear(): void {
+    this.#tlb.reset();
+  }
+
+  translate(addr: number, len: number, access: Access, out: TranslateResult): boolean {
+    out.fault = undefined;
+    const m = this.#tlb.first(addr, addr + Math.max(len, 1) - 1);
+    if (m === undefined || m.start > addr) {
+      out.fault = { kind: "unmapped", iova: addr, access };
+      return false;
+    }
+    if ((m.perm & access) !== access) {
+      out.fault = { kind: "permission", iova: addr, access, allowed: m.perm };
+      return false;
+    }
+    out.addr = m.addr + (addr - m.start);
+    out.len = Math.min(len, m.last - addr + 1);
+    return true;
+  }
+}
 
 /**
  * Where a function's BAR 0 sits in host physical address space: a 32 MiB window per routing
@@ -62,6 +123,10 @@ export class HwVdpaNet extends VdpaDevice {
   readonly counters: HwVqCounters[];
   readonly #statNames: readonly string[];
   readonly #module: string;
+  /** One memory key per address space. */
+  readonly mr: readonly OnChipMr[];
+  /** The PCI function the device lives on (`0000:3b:00.2`), when known. */
+  readonly bdf: string | undefined;
 
   /** Creates the device; `pairs` data queue pairs plus a control queue when offered. */
   constructor(
@@ -74,6 +139,8 @@ export class HwVdpaNet extends VdpaDevice {
       readonly mtu: number;
       /** Routing id of the PCI function (places the doorbell). */
       readonly rid?: number;
+      /** The PCI function. */
+      readonly bdf?: string;
     },
   ) {
     const kick = functionBar0(init.rid ?? 0) + DOORBELL_OFFSET;
@@ -100,6 +167,9 @@ export class HwVdpaNet extends VdpaDevice {
     });
     this.#statNames = spec.vstats;
     this.#module = spec.parentModule;
+    this.bdf = init.bdf;
+    this.mr = Array.from({ length: spec.nas }, () => new OnChipMr());
+    this.mr.forEach((m, asid) => this.setMap(asid, m));
     this.counters = Array.from({ length: nvqs }, () => ({ values: spec.vstats.map(() => 0n) }));
     const c = this.configBytes;
     c.set(init.mac, 0);
@@ -115,6 +185,28 @@ export class HwVdpaNet extends VdpaDevice {
   /** Writes the MAC (dev_set_attr). */
   setMac(mac: MacAddress): void {
     this.configBytes.set(mac, 0);
+  }
+
+  /** The MAC in config space. */
+  get mac(): MacAddress {
+    const c = this.configBytes;
+    return [c[0] ?? 0, c[1] ?? 0, c[2] ?? 0, c[3] ?? 0, c[4] ?? 0, c[5] ?? 0];
+  }
+
+  /** vhost-vdpa programs the memory key with the whole table (mlx5_vdpa_set_map). */
+  dmaParent(): VdpaDmaParent {
+    return {
+      kind: "set_map",
+      setMap: (asid, iotlb) => {
+        const mr = this.mr[asid];
+        return mr === undefined ? { kind: "bad-asid", asid } : mr.load(iotlb);
+      },
+    };
+  }
+
+  protected override onReset(): void {
+    // mlx5_vdpa_reset keeps the MR unless the reset asks to clean the maps (vhost-vdpa does)
+    for (const m of this.mr) m.clear();
   }
 
   protected override refreshConfig(config: Uint8Array): void {
@@ -158,7 +250,12 @@ export class HwVdpaNet extends VdpaDevice {
  */
 export function hwVdpaNetParent(
   spec: NicVdpaSpec,
-  fn: { readonly mac: MacAddress; readonly mtu: number; readonly rid?: number },
+  fn: {
+    readonly mac: MacAddress;
+    readonly mtu: number;
+    readonly rid?: number;
+    readonly bdf?: string;
+  },
 ): VdpaParent {
   const supported = featureMask(spec.deviceFeatures);
   const live = new Set<VdpaDevice>();
@@ -190,6 +287,7 @@ export function hwVdpaNetParent(
         mac: config.mac ?? fn.mac,
         mtu: config.mtu ?? fn.mtu,
         ...(fn.rid !== undefined ? { rid: fn.rid } : {}),
+        ...(fn.bdf !== undefined ? { bdf: fn.bdf } : {}),
       });
       live.add(dev);
       return ok(dev);

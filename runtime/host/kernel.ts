@@ -205,6 +205,21 @@ export class HostKernel implements KernelCtx, SysfsSource {
     return this.#iommuHw;
   }
 
+  /**
+   * Uses `iommu` as the IOMMU hardware from now on (the lab's instance, whose events it
+   * traces): the PCI functions' groups are added to it as they were to the old one.
+   */
+  adoptIommu(iommu: Iommu): void {
+    if (this.#iommuHw === iommu) return;
+    this.#booted = true;
+    this.#iommuHw = iommu;
+    for (const d of this.pci.devices) {
+      if (d.iommuGroup !== undefined && iommu.groupOf(d.bdf) === undefined) {
+        iommu.addDevice(d.bdf, { group: d.iommuGroup });
+      }
+    }
+  }
+
   /** The major a region got. */
   chrdevMajor(region: string): number | undefined {
     return this.#majors.get(region);
