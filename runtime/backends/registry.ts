@@ -16,6 +16,7 @@ import type { VmDeviceFactory } from "../qemu/vm.ts";
 import { TAP_BACKEND } from "./qemu_tap.ts";
 import { USER_BACKEND } from "./user.ts";
 import { VHOST_VDPA_BACKEND } from "./vhost_vdpa.ts";
+import { VFIO_PCI_DEVICE } from "./vfio.ts";
 
 /** `-netdev` types with a runtime model. */
 export const NET_BACKEND_FACTORIES: readonly NetBackendFactory[] = [
@@ -25,4 +26,4 @@ export const NET_BACKEND_FACTORIES: readonly NetBackendFactory[] = [
 ];
 
 /** `-device` kinds (besides virtio-net-pci) with a runtime model. */
-export const VM_DEVICE_FACTORIES: readonly VmDeviceFactory[] = [];
+export const VM_DEVICE_FACTORIES: readonly VmDeviceFactory[] = [VFIO_PCI_DEVICE];

@@ -252,6 +252,7 @@ export class HwNicEngine {
     const hops = env.hops;
     const ctx = this.ctx;
     let t = now;
+    let last = now;
     const g = p.txGroup;
     let done = 0;
     for (;;) {
@@ -284,7 +285,8 @@ export class HwNicEngine {
           });
         }
       }
-      t = this.#chargeDma(
+      // DMA reads are pipelined: the read's latency delays this frame, not the next issue
+      const ready = this.#chargeDma(
         t,
         flow,
         seq,
@@ -293,6 +295,7 @@ export class HwNicEngine {
         "read",
       );
       t = hops.charge(ctx, t, "hw_nic_per_packet", 0, flow);
+      last = Math.max(last, ready);
       // the lab keeps the bytes for the wire; the NIC reads them in place (no CPU copy)
       const view = tx.frameView(dma.mem);
       const frame = view ?? this.#gather(tx);
@@ -300,11 +303,11 @@ export class HwNicEngine {
       tx.complete();
       done++;
       if (flow !== undefined) g.add(flow, seq);
-      this.#o.uplink(frame, tx.frameLen, t, flow, seq);
+      this.#o.uplink(frame, tx.frameLen, Math.max(ready, t), flow, seq);
     }
     if (done > 0) {
       tx.flush();
-      this.#msi(index, tx.needsInterrupt(), t, g);
+      this.#msi(index, tx.needsInterrupt(), Math.max(last, t), g);
     }
   }
 
