@@ -611,7 +611,7 @@ export class VirtioNetPci implements NetFrontend {
     if (source === "irqfd") {
       end = hops.charge(ctx, t, "ioeventfd_signal", 0, flow);
       if (group.sampled) {
-        group.record(ctx.name, "eventfd-signal", {
+        group.record("eventfd", "eventfd-signal", {
           fd: "call",
           q: q.name,
           ...(batch ? { batch } : {}),
