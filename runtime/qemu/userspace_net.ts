@@ -31,7 +31,6 @@ import {
   NET_EMPTY,
   NET_FAULT,
   NET_NO_BUFFER,
-  NET_OK,
   NET_TOO_BIG,
   VirtioNetRx,
   VirtioNetTx,
