@@ -153,8 +153,9 @@ for (const eventIdx of ["on", "off"]) {
     noErrors(r);
     const g = r.lab.vm("vm1")?.guestNics[0];
     assert.ok(g !== undefined);
-    const tx = g.queue("tx0")!;
-    const rx = g.queue("rx0")!;
+    const tx = g.queue("tx0");
+    const rx = g.queue("rx0");
+    assert.ok(tx !== undefined && rx !== undefined);
     const t1 = r.lab.metrics.summary("t1");
     const t2 = r.lab.metrics.summary("t2");
     // The driver's own decisions on the TX ring are the traffic's kicks.
