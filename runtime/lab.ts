@@ -102,7 +102,9 @@ export interface PingSpec {
 export type TrafficError =
   | { readonly kind: "endpoint"; readonly which: "from" | "to"; readonly error: EndpointError }
   | { readonly kind: "spec"; readonly errors: readonly FlowSpecError[] }
-  | { readonly kind: "duplicate"; readonly name: string };
+  | { readonly kind: "duplicate"; readonly name: string }
+  /** A host netdev whose datapath no engine provides yet (a virtio_vdpa netdev, a VF). */
+  | { readonly kind: "no-datapath"; readonly which: "from" | "to"; readonly name: string };
 
 /** A traffic of the lab: the datapath's view plus its endpoints and source. */
 export interface LabFlow extends TrafficFlow {
@@ -417,6 +419,11 @@ export class Lab {
     if (!src.ok) return err({ kind: "endpoint", which: "from", error: src.error });
     const dst = this.endpoints.resolve(to);
     if (!dst.ok) return err({ kind: "endpoint", which: "to", error: dst.error });
+    for (const [which, e] of [["from", src.value], ["to", dst.value]] as const) {
+      if (e.kind === "host" && this.host.net.get(e.name) && !this.net.hasDatapath(e.name)) {
+        return err({ kind: "no-datapath", which, name: e.name });
+      }
+    }
     return ok([src.value, dst.value]);
   }
 

@@ -139,6 +139,17 @@ export class HostNetwork implements EndpointProvider {
     else this.#steering.set(port, steer);
   }
 
+  /**
+   * Whether frames sent out of netdev `name` go somewhere: taps, bridges and physical ports
+   * have their data plane here; a virtio or VF netdev needs the driver its engine sets.
+   */
+  hasDatapath(name: string): boolean {
+    const d = this.#lab.host.net.get(name);
+    if (d === undefined) return false;
+    if (this.#drivers.has(name)) return true;
+    return d.kind === "tap" || d.kind === "tun" || d.kind === "bridge" || d.kind === "phys";
+  }
+
   /** Watches every frame that passes netdev `name` (either direction). */
   addCapture(name: string, tap: FrameTap): void {
     const list = this.#captures.get(name) ?? [];

@@ -436,10 +436,13 @@ export class VirtioNetPci implements NetFrontend {
     this.startError = undefined;
     const backend = this.backend;
     if (backend !== undefined) {
+      // virtio_net_vhost_status: every queue pair when MQ was acked (the guest picks how many
+      // it uses over the control queue afterwards).
+      const mq = hasFeature(this.status.negotiated, VIRTIO_NET_F_MQ);
       const r = backend.start({
         t,
         features: this.status.negotiated,
-        pairs: this.pairs,
+        pairs: mq ? this.maxPairs : 1,
         queues: this.queueConfigs().filter((q) => q.name !== "ctrl"),
       });
       if (!r.ok) {
@@ -611,7 +614,7 @@ export class VirtioNetPci implements NetFrontend {
     if (source === "irqfd") {
       end = hops.charge(ctx, t, "ioeventfd_signal", 0, flow);
       if (group.sampled) {
-        group.record(ctx.name, "eventfd-signal", {
+        group.record("eventfd", "eventfd-signal", {
           fd: "call",
           q: q.name,
           ...(batch ? { batch } : {}),

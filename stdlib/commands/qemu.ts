@@ -44,6 +44,7 @@ const CODES: { readonly [K in VmError["kind"]]: string } = {
   "vhost-open": "E0403",
   "queues-exceed": "E0404",
   "backend-unavailable": "E0405",
+  "device-unavailable": "E0405",
   memory: "E0406",
   backend: "E0410",
 };
@@ -54,6 +55,7 @@ const LABELS: { readonly [K in VmError["kind"]]: string } = {
   "vhost-open": "vhost-net cannot be opened",
   "queues-exceed": "more queue pairs than the backend has",
   "backend-unavailable": "no runtime model for this netdev type",
+  "device-unavailable": "no runtime model for this device",
   memory: "guest RAM cannot be laid out",
   backend: "the backend refuses this",
 };
