@@ -12,10 +12,13 @@
  *
  * **Datapath**: the parent's own — vdpa_sim's worker (loopback) or a hardware NIC (DMA to the
  * wire). Kicks: with a host notifier the guest's notify write is the doorbell (no exit; the
- * frontend charges `hw_doorbell_mmio`); without one the write exits to KVM, the ioeventfd
- * wakes vhost-vdpa's worker (`vhost-<pid>`), whose handle_vq_kick calls kick_vq. Interrupts:
- * the parent's callback signals the call eventfd, KVM's irqfd injects (posted); hardware with
- * get_vq_irq has its MSI remapped by the IRQ bypass straight to the vCPU.
+ * frontend charges `hw_doorbell_mmio`); without one the write exits to KVM and the ioeventfd's
+ * wake-up runs vhost-vdpa's handle_vq_kick → kick_vq right there, on the vCPU's exit path:
+ * vhost-vdpa has no worker thread (vhost_dev_init with use_worker = false, so
+ * vhost_poll_wakeup calls the work function directly). Interrupts: the parent's callback
+ * signals the call eventfd and KVM's irqfd wake-up injects (posted) in the signaller's
+ * context; hardware with get_vq_irq has its MSI remapped by the IRQ bypass straight to the
+ * vCPU.
  *
  * @module
  */
@@ -117,11 +120,10 @@ export const VHOST_VDPA_SIM_PATH: DatapathPath = {
       what: "notify write exits; KVM matches the ioeventfd",
       perBatch: true,
     },
-    { role: "vcpu", key: "ioeventfd_signal", what: "eventfd → vhost_poll_queue", perBatch: true },
     {
-      role: "vhost",
-      key: "thread_wakeup_remote",
-      what: "vhost-vdpa worker: handle_vq_kick → kick_vq",
+      role: "vcpu",
+      key: "ioeventfd_signal",
+      what: "eventfd wake-up → handle_vq_kick → kick_vq (no vhost worker)",
       perBatch: true,
     },
     {
@@ -232,14 +234,18 @@ export const VHOST_VDPA_HW_NO_NOTIFIER_PATH: DatapathPath = {
       what: "notify write exits; KVM matches the ioeventfd",
       perBatch: true,
     },
-    { role: "vcpu", key: "ioeventfd_signal", what: "eventfd → vhost_poll_queue", perBatch: true },
     {
-      role: "vhost",
-      key: "thread_wakeup_remote",
-      what: "vhost-vdpa worker: handle_vq_kick",
+      role: "vcpu",
+      key: "ioeventfd_signal",
+      what: "eventfd wake-up → handle_vq_kick → kick_vq (no vhost worker)",
       perBatch: true,
     },
-    { role: "vhost", key: "hw_doorbell_mmio", what: "kick_vq: the kernel writes the doorbell" },
+    {
+      role: "vcpu",
+      key: "hw_doorbell_mmio",
+      what: "kick_vq: the kernel writes the doorbell",
+      perBatch: true,
+    },
   ],
 };
 
@@ -297,7 +303,6 @@ export class VhostVdpaBackend implements NetBackend {
   readonly #lab: Lab;
   readonly #vm: Vm;
   readonly #handle: DevHandle;
-  readonly #worker: CpuContext;
   #frontend: NetFrontend | undefined;
   #started = false;
   #hostNotifiers: readonly number[] = [];
@@ -321,7 +326,6 @@ export class VhostVdpaBackend implements NetBackend {
     this.label = `vhost-vdpa (${dev.device.name})`;
     this.features = vdpaFeatureMask(probe.features);
     this.maxQueuePairs = probe.queuePairs;
-    this.#worker = lab.context("vhost", `vhost-${vm.pid}`);
   }
 
   /** Opens the node, probes and initialises the device (net_init_vhost_vdpa). */
@@ -469,38 +473,38 @@ export class VhostVdpaBackend implements NetBackend {
   }
 
   /**
-   * A guest notify reached the backend. With a host notifier it already rang the device's
-   * doorbell; without one, the ioeventfd wakes vhost-vdpa's worker, which calls kick_vq.
+   * A guest notify reached the backend at `t`. With a host notifier it already rang the
+   * device's doorbell. Without one KVM signalled the kick eventfd, whose wake-up runs
+   * handle_vq_kick → ops->kick_vq synchronously on the notifying vCPU (vhost-vdpa has no
+   * worker); on hardware kick_vq is the kernel's doorbell write.
    */
   kick(index: number, t: number, group: PacketGroup): void {
     if (!this.#started) return;
+    const vcpu = this.#vcpuOf(index);
     if (this.hostNotifier) {
       // the doorbell write itself reached the device (the frontend charged it)
-      this.dev.device.kickVq(index, { t, ctx: this.#worker, group });
+      this.dev.device.kickVq(index, { t, ctx: vcpu, group });
       return;
     }
-    // the caller reuses its group: the worker gets its own copy
-    const g = this.#lab.hops.group();
-    g.addGroup(group);
-    this.#lab.sched.at(t, (now) => this.#handleKick(index, now, g));
-  }
-
-  /** vhost worker: handle_vq_kick → ops->kick_vq (a wake-up when the worker slept). */
-  #handleKick(index: number, now: number, g: PacketGroup): void {
-    const hops = this.#lab.hops;
-    let t = now;
-    if (this.#worker.isIdleAt(now)) {
-      t = hops.charge(this.#worker, now, "thread_wakeup_remote", 0, g.flow);
-      g.count(Counter.wakeups);
-      if (g.sampled) g.record("vhost-vdpa", "wakeup", { thread: this.#worker.name });
-    }
+    let end = t;
     if (this.device instanceof HwVdpaNet) {
       // kick_vq on hardware: the kernel writes the doorbell (an uncached MMIO write)
-      t = hops.charge(this.#worker, t, "hw_doorbell_mmio", 0, g.flow);
-      g.count(Counter.doorbells);
-      if (g.sampled) g.record("vhost-vdpa", "doorbell", { q: `vq${index}`, value: index });
+      end = this.#lab.hops.charge(vcpu, t, "hw_doorbell_mmio", 0, group.flow);
+      group.count(Counter.doorbells);
+      if (group.sampled) {
+        group.record("vhost-vdpa", "doorbell", { q: queueName(index), value: index });
+      }
+    } else if (group.sampled) {
+      this.#lab.hops.at(vcpu, t);
+      group.record("vhost-vdpa", "kick", { q: queueName(index) });
     }
-    this.dev.kick(index, { t, ctx: this.#worker, group: g });
+    this.dev.kick(index, { t: end, ctx: vcpu, group });
+  }
+
+  /** The vCPU whose notify write carries queue `index` (the guest driver's placement). */
+  #vcpuOf(index: number): CpuContext {
+    const vcpus = this.#vm.vcpus;
+    return vcpus[(index >> 1) % vcpus.length] as CpuContext;
   }
 
   describe(): readonly string[] {
@@ -527,8 +531,12 @@ export class VhostVdpaBackend implements NetBackend {
     this.stop(t);
     this.dev.close();
     this.#lab.host.close(this.#handle);
-    void this.#vm;
   }
+}
+
+/** virtio-net's name for data queue `index` (rx0 = 0, tx0 = 1, …). */
+function queueName(index: number): string {
+  return `${index % 2 === 0 ? "rx" : "tx"}${index >> 1}`;
 }
 
 /** The owner's HVA → host physical (pinning) for PA-mode parents. */

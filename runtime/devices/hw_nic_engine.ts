@@ -67,7 +67,7 @@ export interface HwDma {
   readonly translator: Translator;
   /** The IOMMU stage, counting (so the engine can charge hits and misses). */
   readonly counter: DmaCounter;
-  /** What the IOMMU stage is called in traces (`iova-pa`). */
+  /** What the translation is called in traces (`iova-pa`, `mkey gpa-pa`). */
   readonly space: string;
 }
 
@@ -201,6 +201,7 @@ export class HwNicEngine {
     addr: number,
     bytes: number,
     dir: "read" | "write",
+    latency = true,
   ): number {
     const dma = this.#dma as HwDma;
     const c = dma.counter;
@@ -213,7 +214,7 @@ export class HwNicEngine {
     let end = t;
     for (let i = 0; i < misses; i++) end = hops.charge(this.ctx, end, "iotlb_miss_hw", 0, flow);
     if (hits > 0) end = hops.charge(this.ctx, end, "iotlb_hit_hw", 0, flow);
-    end = hops.charge(this.ctx, end, "pcie_dma_latency", 0, flow);
+    if (latency) end = hops.charge(this.ctx, end, "pcie_dma_latency", 0, flow);
     if (flow === undefined) return end;
     const m = flow.metrics;
     m.add(Counter.translations, count);
@@ -226,13 +227,23 @@ export class HwNicEngine {
         hops.t = t;
         hops.dur = 0;
         hops.ctx = this.ctx;
-        hops.record(flow, seq, "iommu", "translate", {
-          space: dma.space,
-          addr,
-          to: pa,
-          len: bytes,
-          hit: misses === 0,
-        });
+        // through an identity (pass-through) domain only the device's own stage translated
+        if (hits + misses === 0) {
+          hops.record(flow, seq, this.#o.comp, "translate", {
+            space: dma.space,
+            addr,
+            to: pa,
+            len: bytes,
+          });
+        } else {
+          hops.record(flow, seq, "iommu", "translate", {
+            space: dma.space,
+            addr,
+            to: pa,
+            len: bytes,
+            hit: misses === 0,
+          });
+        }
       }
       hops.t = t;
       hops.dur = end - t;
@@ -362,8 +373,10 @@ export class HwNicEngine {
     }
     this.stats.rx++;
     const addr = this.#iovaOf(rx.ring, rx.head, rx.ring.chain.addr[0] ?? 0);
-    let end = this.#chargeDma(t, flow, seq, addr, rx.written, "write");
+    // the link's receive already paid the PCIe write latency: only the translation is left
+    let end = this.#chargeDma(t, flow, seq, addr, rx.written, "write", false);
     end = hops.charge(ctx, end, "hw_nic_per_packet", 0, flow);
+    rx.flush();
     if (flow !== undefined) {
       flow.metrics.add(Counter.descriptors, rx.descs);
       if (hops.wants(flow, seq)) {
@@ -372,12 +385,11 @@ export class HwNicEngine {
           q: `rx${pairIndex}`,
           head: rx.head,
           len: rx.written,
-          used: 0,
+          used: usedIndex(rx.ring),
         });
       }
       p.rxGroup.add(flow, seq);
     }
-    rx.flush();
     this.#msi(index, rx.needsInterrupt(), end, p.rxGroup);
     return true;
   }
@@ -426,4 +438,10 @@ function rssHash(b: Uint8Array, len: number): number {
   if (len < 38) return 0;
   return ((((b[34] as number) << 8) | (b[35] as number)) * 31 +
     (((b[36] as number) << 8) | (b[37] as number))) >>> 0;
+}
+
+/** The device's used index after its last publish (split: used.idx; packed: the next slot). */
+function usedIndex(ring: DeviceRing): number {
+  const u = (ring as { nextUsed?: number | { slot: number } }).nextUsed;
+  return typeof u === "number" ? u : u?.slot ?? 0;
 }

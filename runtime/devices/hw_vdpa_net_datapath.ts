@@ -143,7 +143,7 @@ export class HwVdpaNetDatapath implements VdpaDatapath {
     );
     const mr: Translator = this.dev.mr[this.dev.groupAsid(0) ?? 0] ?? this.dev.mr[0] as Translator;
     const translator = composeTranslators(composeTranslators(mr, counter), o.ram.paToMem(mem));
-    return { mem, translator, counter, space: "iova-pa" };
+    return { mem, translator, counter, space: "mkey gpa-pa" };
   }
 
   /**
