@@ -17,6 +17,7 @@ import { TAP_BACKEND } from "./qemu_tap.ts";
 import { USER_BACKEND } from "./user.ts";
 import { VHOST_VDPA_BACKEND } from "./vhost_vdpa.ts";
 import { VFIO_PCI_DEVICE } from "./vfio.ts";
+import { type HostEngine, VIRTIO_VDPA_ENGINE } from "./virtio_vdpa.ts";
 
 /** `-netdev` types with a runtime model. */
 export const NET_BACKEND_FACTORIES: readonly NetBackendFactory[] = [
@@ -27,3 +28,6 @@ export const NET_BACKEND_FACTORIES: readonly NetBackendFactory[] = [
 
 /** `-device` kinds (besides virtio-net-pci) with a runtime model. */
 export const VM_DEVICE_FACTORIES: readonly VmDeviceFactory[] = [VFIO_PCI_DEVICE];
+
+/** Engines that give host netdevs a data plane as the kernel creates them (virtio-vdpa). */
+export const HOST_ENGINES: readonly HostEngine[] = [VIRTIO_VDPA_ENGINE];

@@ -414,8 +414,15 @@ export class VhostVdpaBackend implements NetBackend {
     return this.hostNotifier ? VHOST_VDPA_HW_PATH : VHOST_VDPA_HW_NO_NOTIFIER_PATH;
   }
 
+  /**
+   * virtio_net_device_realize with a vhost-vdpa peer: QEMU writes its MAC (mac=, or its
+   * default 52:54:00:12:34:56+n) into the device's config space (VHOST_VDPA_SET_CONFIG,
+   * offset 0, 6 bytes). vdpa_sim stores it — its receive filter then passes the guest's
+   * frames; mlx5_vdpa ignores config writes.
+   */
   attach(frontend: NetFrontend): Result<void, VmError> {
     this.#frontend = frontend;
+    this.dev.setConfig(0, new Uint8Array(frontend.mac));
     return ok(undefined);
   }
 

@@ -182,6 +182,9 @@ export class HwVdpaNet extends VdpaDevice {
     return getLe16(this.configBytes, 8);
   }
 
+  /** mlx5_vdpa_set_config: "not supported" — a write changes nothing. */
+  override setConfig(_offset: number, _bytes: Uint8Array): void {}
+
   /** Writes the MAC (dev_set_attr). */
   setMac(mac: MacAddress): void {
     this.configBytes.set(mac, 0);

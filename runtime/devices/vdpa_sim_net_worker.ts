@@ -164,6 +164,11 @@ export class VdpaSimNetWorker implements VdpaDatapath {
     dev.attachDatapath(this);
   }
 
+  /** The physical memory the worker reaches without a bound mm (virtio_vdpa), if any. */
+  get physicalMem(): GuestMemory | undefined {
+    return this.#opts.physical?.mem;
+  }
+
   // ---- VdpaDatapath --------------------------------------------------------------------
 
   /** vdpasim_kick_vq: schedule the work if the queue is ready. */

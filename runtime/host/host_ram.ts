@@ -113,16 +113,32 @@ export class HostRam {
     readonly mem: GuestMemory;
     readonly gpa: number;
     readonly hva: number;
+    /** A physical range {@link reserve} set aside (default: the next free one). */
+    readonly hpa?: number;
   }): RamBlock {
     const known = this.#blocks.find((b) => b.owner === o.owner && b.name === o.name);
     if (known !== undefined) return known;
-    const hpa = this.#next;
-    this.#next += Math.ceil(o.size / GIB) * GIB;
-    const b: RamBlock = { ...o, hpa };
+    const hpa = o.hpa ?? this.reserve(o.size);
+    const b: RamBlock = {
+      owner: o.owner,
+      name: o.name,
+      size: o.size,
+      mem: o.mem,
+      gpa: o.gpa,
+      hva: o.hva,
+      hpa,
+    };
     this.#blocks.push(b);
     this.#list(this.#byOwner, o.owner).push(b);
     this.#list(this.#byMem, o.mem).push(b);
     return b;
+  }
+
+  /** Sets aside a physical range of `size` bytes (1 GiB-aligned) and returns its start. */
+  reserve(size: number): number {
+    const hpa = this.#next;
+    this.#next += Math.ceil(size / GIB) * GIB;
+    return hpa;
   }
 
   /** The owner exited: its pages go back (their physical range is not reused). */

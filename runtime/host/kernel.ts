@@ -55,6 +55,7 @@ import { VdpaBus, VHOST_VDPA_REGION } from "./vdpa_bus.ts";
 import { VdpaNetlink } from "./vdpa_netlink.ts";
 import { VirtioBus } from "./virtio_bus.ts";
 import { HostRam } from "./host_ram.ts";
+import { KernelMem } from "./kmem.ts";
 import { Iommu } from "../iommu/iommu.ts";
 import { iommuConfigFromCmdline } from "../iommu/cmdline.ts";
 import type { IommuEventSink } from "../iommu/event.ts";
@@ -139,6 +140,7 @@ export class HostKernel implements KernelCtx, SysfsSource {
   readonly virtio = new VirtioBus();
   /** Host physical memory behind processes' RAM (pinning, DMA targets). */
   readonly ram = new HostRam();
+  #kmem: KernelMem | undefined;
   readonly #sink: HostEventSink;
   readonly #vfs: Vfs;
   readonly #netlink: VdpaNetlink;
@@ -218,6 +220,12 @@ export class HostKernel implements KernelCtx, SysfsSource {
         iommu.addDevice(d.bdf, { group: d.iommuGroup });
       }
     }
+  }
+
+  /** The kernel's DMA-able memory, made on first use. */
+  kmem(): KernelMem {
+    this.#kmem ??= new KernelMem(this.ram);
+    return this.#kmem;
   }
 
   /** The major a region got. */

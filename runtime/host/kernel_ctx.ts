@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { KernelMem } from "./kmem.ts";
 import type { DevNodes } from "./devnodes.ts";
 import type { HostEventSink } from "./host_event.ts";
 import type { ModuleSpec } from "./module_spec.ts";
@@ -50,6 +51,8 @@ export interface KernelCtx {
   iommu(): IommuState;
   /** The IOMMU hardware model (groups, domains, page tables), built from the command line. */
   iommuHw(): Iommu;
+  /** The kernel's DMA-able memory (host drivers' rings and buffers), made on first use. */
+  kmem(): KernelMem;
   /** The major a module got from alloc_chrdev_region, by region name. */
   chrdevMajor(region: string): number | undefined;
   /** Queues a udev modalias load, run when the current operation completes. */
