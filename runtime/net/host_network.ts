@@ -51,6 +51,8 @@ export class HostNetwork implements EndpointProvider {
   readonly #wires = new Map<string, Wire>();
   readonly #stacks = new Map<string, HostStackEndpoint>();
   readonly #drivers = new Map<string, HostNetdevDriver>();
+  /** Embedded-switch steering of physical ports (VFs: vDPA, VFIO), asked before the PF. */
+  readonly #steering = new Map<string, (skb: Skb, t: number) => boolean>();
   readonly #captures = new Map<string, FrameTap[]>();
   /** Running ports of each bridge, rebuilt after a link event. */
   readonly #ports = new Map<string, string[]>();
@@ -137,6 +139,15 @@ export class HostNetwork implements EndpointProvider {
     if (d === undefined) return false;
     if (this.#drivers.has(name)) return true;
     return d.kind === "tap" || d.kind === "tun" || d.kind === "bridge" || d.kind === "phys";
+  }
+
+  /**
+   * The NIC's embedded switch on physical port `port`: frames from the wire it claims (a VF's
+   * MAC: a vDPA device, a VF given to a guest) never reach the PF's netdev.
+   */
+  setSteering(port: string, steer: ((skb: Skb, t: number) => boolean) | undefined): void {
+    if (steer === undefined) this.#steering.delete(port);
+    else this.#steering.set(port, steer);
   }
 
   /** Watches every frame that passes netdev `name` (either direction). */
@@ -335,6 +346,7 @@ export class HostNetwork implements EndpointProvider {
 
   /** A physical port received `skb` from its wire at `t` (after DMA): the NIC's softirq. */
   nicReceive(port: string, skb: Skb, t: number): void {
+    if (this.#steering.get(port)?.(skb, t)) return;
     const ctx = this.#lab.context("softirq", "softirq:cpu0");
     this.netifReceive(port, skb, t, ctx);
   }
