@@ -150,6 +150,8 @@ export interface NetBackend {
   readonly peerEndpoint?: Endpoint;
   /** Lines for `show vhost` (the backend's live state). */
   describe(): readonly string[];
+  /** The device side of virtqueue `index` as the backend sees it (for `show vq`). */
+  deviceRing?(index: number): DeviceRing | undefined;
   /** QEMU exits (or its start failed): close fds, detach queues. */
   destroy(t: number): void;
 }

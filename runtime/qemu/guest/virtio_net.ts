@@ -68,6 +68,11 @@ import { NO_VECTOR, type VirtioNetPci } from "../virtio_net_pci.ts";
 import type { Vm } from "../vm.ts";
 import type { GuestAlloc } from "./guest_alloc.ts";
 
+/**
+ * KVM_HALT_POLL_NS_DEFAULT (arch/x86/include/asm/kvm_host.h): a vCPU idle for longer than
+ * this stopped polling and halted, and an interrupt must wake its thread.
+ */
+export const KVM_HALT_POLL_NS = 200_000;
 /** NAPI_POLL_WEIGHT (include/linux/netdevice.h). */
 export const NAPI_BUDGET = 64;
 /** GOOD_PACKET_LEN: ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN. */
@@ -170,6 +175,9 @@ export class GuestVirtioNet implements Endpoint {
   readonly #id: PacketId = newPacketId();
   #ctrl: DriverRing | undefined;
   #ctrlBuf = 0;
+  /** Per-packet continuations, bound once (scheduling one allocates no closure). */
+  readonly #xmitStepFn = (at: number, q: TxQueue) => this.#xmitStep(q, at);
+  readonly #rxStepFn = (at: number, q: RxQueue) => this.#rxStep(q, at);
 
   constructor(lab: Lab, vm: Vm, dev: VirtioNetPci, o: GuestVirtioNetOptions) {
     this.#lab = lab;
@@ -625,7 +633,7 @@ export class GuestVirtioNet implements Endpoint {
       }
       // The next packet starts when this one is done: yield if that is in the future.
       if (now > lab.sched.now && q.backlog.length > 0) {
-        lab.sched.at(now, (at) => this.#xmitStep(q, at));
+        lab.sched.at(now, this.#xmitStepFn, 0, q);
         return;
       }
     }
@@ -776,7 +784,15 @@ export class GuestVirtioNet implements Endpoint {
 
   irq(index: number, t: number, vcpu: CpuContext, group: PacketGroup): void {
     const hops = this.#lab.hops;
-    const end = hops.charge(vcpu, t, "guest_irq_to_napi", 0, group.flow);
+    let start = t;
+    if (vcpu.isIdleAt(t) && t - vcpu.busyUntil > KVM_HALT_POLL_NS) {
+      // The vCPU halted (past halt-polling): KVM wakes its thread before the guest runs.
+      start = hops.charge(vcpu, t, "vcpu_wake_from_halt", 0, group.flow);
+      group.count(Counter.wakeups);
+      group.count(Counter.context_switches);
+      if (group.sampled) group.record("kvm", "wakeup", { thread: vcpu.name });
+    }
+    const end = hops.charge(vcpu, start, "guest_irq_to_napi", 0, group.flow);
     if (group.sampled) {
       group.record("guest.virtio-net", "irq", {
         q: this.dev.queueName(index),
@@ -903,7 +919,7 @@ export class GuestVirtioNet implements Endpoint {
         lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
       }
       if (now > lab.sched.now) {
-        lab.sched.at(now, (at) => this.#rxStep(q, at));
+        lab.sched.at(now, this.#rxStepFn, 0, q);
         return;
       }
     }
