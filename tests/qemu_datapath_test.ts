@@ -347,3 +347,60 @@ Deno.test("a failed expect shows the actual value; an unknown metric suggests on
   const unknown = u.errors.find((d) => d.code === "E0507");
   assert.ok(unknown?.help.some((h) => h.includes("t1.per_packet.copies")));
 });
+
+Deno.test("set cost changes what a hop charges; a misspelt key is refused with a suggestion", async () => {
+  const r = await run(
+    host(1) + qemu("vm1", "tap,id=n0,ifname=tap0,script=no,vhost=on") +
+      "set cost vmexit_light=900ns\ntraffic t1 from vm1.eth0 to wire count=1\nrun\n",
+  );
+  noErrors(r);
+  const exit = r.lab.recorder.events().find((e) => e.type === "hop" && e.action === "vmexit");
+  assert.equal(exit?.type === "hop" ? exit.dur : -1, 900);
+  const bad = await run("set cost vmexit_lite=900ns\n");
+  const e = bad.errors.find((d) => d.code === "E0512");
+  assert.ok(e);
+  assert.match(e.message, /vmexit_light/);
+});
+
+/**
+ * Runs until the guest has published its first TX chain but the device has not popped it,
+ * then zeroes that descriptor's length (a guest bug: QEMU "zero sized buffers are not
+ * allowed", vhost "Unexpected descriptor format"), and runs to the end.
+ */
+async function corruptFirstTx(r: Ran): Promise<void> {
+  await r.session.runText("traffic t1 from vm1.eth0 to wire count=4\nrun 1500ns\n", "a.vdpa");
+  const g = r.lab.vm("vm1")?.guestNics[0];
+  const q = g?.dev.queueConfigs().find((c) => c.name === "tx0");
+  assert.ok(g !== undefined && q !== undefined);
+  assert.ok((g.queue("tx0")?.counters.added ?? 0) >= 1, "the guest published its first chain");
+  assert.equal(g.dev.backend?.deviceRing?.(1)?.counters.popped, 0, "the device has not popped it");
+  r.lab.vm("vm1")?.mem.setU32(q.desc + 8, 0); // desc[0].len = 0
+  await r.session.runText("run\n", "b.vdpa");
+}
+
+Deno.test("a malformed TX ring under QEMU userspace sets NEEDS_RESET and raises the config interrupt", async () => {
+  const r = await run(host(1) + qemu("vm1", "tap,id=n0,ifname=tap0,script=no,vhost=off"));
+  noErrors(r);
+  await corruptFirstTx(r);
+  const g = r.lab.vm("vm1")?.guestNics[0];
+  assert.ok(g?.dev.needsReset, "virtio_error → DEVICE_NEEDS_RESET");
+  assert.equal(g?.configInterrupts, 1);
+  assert.ok(r.lab.controlLog.some((e) => e.action === "device-error"));
+  const s = r.lab.metrics.summary("t1");
+  assert.equal(s.in_flight, 0, "the books balance");
+  assert.equal(s.dropped_by_reason.needs_reset, s.dropped, "lost to NEEDS_RESET");
+});
+
+Deno.test("a malformed TX ring under vhost-net stops that queue (vq_err), no NEEDS_RESET", async () => {
+  const r = await run(host(1) + qemu("vm1", "tap,id=n0,ifname=tap0,script=no,vhost=on"));
+  noErrors(r);
+  await corruptFirstTx(r);
+  const g = r.lab.vm("vm1")?.guestNics[0];
+  assert.equal(g?.dev.needsReset, false);
+  assert.ok(r.lab.controlLog.some((e) => e.comp === "vhost-net" && e.details.name === "vq_err"));
+  assert.ok(g?.dev.backend?.deviceRing?.(1)?.broken, "the TX ring is stopped");
+  const s = r.lab.metrics.summary("t1");
+  assert.equal(s.in_flight, 0, "the books balance");
+  assert.equal(s.delivered, 0);
+  assert.equal(s.dropped_by_reason.device_not_ready, 4);
+});

@@ -537,11 +537,13 @@ export class VhostNetBackend implements NetBackend {
       }
       if (r === NET_FAULT) {
         const f = tx.ring.fault;
+        const why = f ? describeQueueFault(f) : "";
         lab.control({
           comp: "vhost-net",
           action: "device-error",
-          details: { q: `tx${dev.pair}`, name: "vq_err", detail: f ? describeQueueFault(f) : "" },
+          details: { q: `tx${dev.pair}`, name: "vq_err", detail: why },
         });
+        this.#frontend?.queueError(2 * dev.pair + 1, `vq_err: ${why}`, now);
         break;
       }
       const flow = tx.id.flow;

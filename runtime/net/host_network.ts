@@ -56,6 +56,8 @@ export class HostNetwork implements EndpointProvider {
   readonly #captures = new Map<string, FrameTap[]>();
   /** Running ports of each bridge, rebuilt after a link event. */
   readonly #ports = new Map<string, string[]>();
+  /** The MAC each netdev answers to (a bridge: its lowest port's), as FDB keys. */
+  readonly #macKeys = new Map<string, number>();
 
   constructor(lab: Lab) {
     this.#lab = lab;
@@ -68,11 +70,16 @@ export class HostNetwork implements EndpointProvider {
       case "link-down":
       case "carrier":
       case "master-change":
+        this.#macKeys.clear();
+        this.#ports.clear();
+        break;
       case "netdev-create":
         this.#ports.clear();
+        this.#macKeys.clear();
         break;
       case "netdev-remove":
         this.#ports.clear();
+        this.#macKeys.clear();
         this.#taps.delete(e.ifname);
         this.#fdbs.delete(e.ifname);
         this.#stacks.delete(e.ifname);
@@ -210,6 +217,16 @@ export class HostNetwork implements EndpointProvider {
     this.#lab.hops.drop(flow, skb.seq, ctx, t, comp, reason, detail);
   }
 
+  /** The FDB key of the MAC netdev `d` answers to. */
+  #macKey(d: Netdev): number {
+    let k = this.#macKeys.get(d.name);
+    if (k === undefined) {
+      k = macKey(new Uint8Array(this.#lab.host.net.mac(d)), 0);
+      this.#macKeys.set(d.name, k);
+    }
+    return k;
+  }
+
   #running(name: string): string[] {
     let ports = this.#ports.get(name);
     if (ports === undefined) {
@@ -237,7 +254,7 @@ export class HostNetwork implements EndpointProvider {
   /** A frame addressed to the host arrives on `d` (or is not for us and is dropped). */
   #local(d: Netdev, skb: Skb, t: number, ctx: CpuContext): void {
     const dst = skb.dstKey;
-    const own = macKey(new Uint8Array(this.#lab.host.net.mac(d)), 0);
+    const own = this.#macKey(d);
     if (dst !== own && !isGroupKey(dst)) {
       // eth_type_trans: PACKET_OTHERHOST, dropped by ip_rcv.
       return this.drop(skb, t, ctx, d.name, "no_route", `not addressed to ${d.name}`);
@@ -259,7 +276,7 @@ export class HostNetwork implements EndpointProvider {
     const ports = this.#running(name);
     const dst = skb.dstKey;
     const out = this.fdb(name).forward(skb.srcKey, dst, ingress, ports);
-    const own = macKey(new Uint8Array(net.mac(br)), 0);
+    const own = this.#macKey(br);
     if (flow !== undefined && lab.hops.wants(flow, skb.seq)) {
       lab.hops.record(flow, skb.seq, name, "forward", {
         from: ingress,

@@ -113,6 +113,11 @@ export interface NetFrontend {
    * DEVICE_NEEDS_RESET and raises a configuration interrupt.
    */
   deviceError(message: string, t: number): void;
+  /**
+   * Virtqueue `index` stopped on a guest fault without NEEDS_RESET (vhost's `vq_err`): what
+   * waits in it is lost.
+   */
+  queueError(index: number, message: string, t: number): void;
 }
 
 /** A running netdev backend. */

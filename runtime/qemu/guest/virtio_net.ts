@@ -103,6 +103,8 @@ interface TxQueue {
   /** Packets the app handed over that wait for a descriptor, as ranges. */
   readonly backlog: { flow: TrafficFlow; next: number; last: number; build: FrameBuilder }[];
   stopped: boolean;
+  /** The device stopped this queue (NEEDS_RESET, vq_err): why its packets are lost. */
+  lost: { reason: "needs_reset" | "device_not_ready"; detail: string } | undefined;
   /** A start_xmit loop is in progress (it resumes itself). */
   running: boolean;
   napi: boolean;
@@ -357,6 +359,7 @@ export class GuestVirtioNet implements Endpoint {
       slotSeq: new Float64Array(size),
       backlog: [],
       stopped: false,
+      lost: undefined,
       running: false,
       napi: false,
       kick: this.#lab.hops.group(),
@@ -570,17 +573,11 @@ export class GuestVirtioNet implements Endpoint {
     const mem = this.#vm.mem;
     const kick = q.kick;
     let now = t;
-    if (!this.up || dev.needsReset) {
+    if (!this.up || dev.needsReset || q.lost !== undefined) {
+      const reason = dev.needsReset ? "needs_reset" : q.lost?.reason ?? "device_not_ready";
       for (const b of q.backlog.splice(0)) {
         for (let seq = b.next; seq <= b.last; seq++) {
-          hops.drop(
-            b.flow,
-            seq,
-            q.vcpu,
-            now,
-            "guest.virtio-net",
-            dev.needsReset ? "needs_reset" : "device_not_ready",
-          );
+          hops.drop(b.flow, seq, q.vcpu, now, "guest.virtio-net", reason, q.lost?.detail);
         }
       }
       q.running = false;
@@ -772,8 +769,36 @@ export class GuestVirtioNet implements Endpoint {
     return vcpus[(index >> 1) % vcpus.length] as CpuContext;
   }
 
+  queueLost(index: number, why: string, t: number): void {
+    const q = this.#tx[index >> 1];
+    if (index % 2 === 1 && q !== undefined) this.#lose(q, "device_not_ready", why, t);
+  }
+
+  /** The device gave up on `q`: its buffers will never complete, its backlog never leave. */
+  #lose(q: TxQueue, reason: "needs_reset" | "device_not_ready", why: string, t: number): void {
+    if (q.lost !== undefined) return;
+    q.lost = { reason, detail: why };
+    const hops = this.#lab.hops;
+    for (let slot = 0; slot < q.slotFlow.length; slot++) {
+      const flow = q.slotFlow[slot];
+      if (flow === undefined) continue;
+      hops.drop(flow, q.slotSeq[slot] as number, q.vcpu, t, "guest.virtio-net", reason, why);
+      q.slotFlow[slot] = undefined;
+    }
+    for (const b of q.backlog.splice(0)) {
+      for (let seq = b.next; seq <= b.last; seq++) {
+        hops.drop(b.flow, seq, q.vcpu, t, "guest.virtio-net", reason, why);
+      }
+    }
+  }
+
   configIrq(t: number): void {
     this.configInterrupts++;
+    if (this.dev.needsReset) {
+      // virtio_net has no reset path for NEEDS_RESET: what is in its TX rings is lost.
+      const why = this.dev.status.describe();
+      for (const q of this.#tx) this.#lose(q, "needs_reset", why, t);
+    }
     this.#lab.control({
       comp: this.name,
       action: "note",
