@@ -290,6 +290,12 @@ export class HostNetwork implements EndpointProvider {
       return;
     }
     if (out.length === 0) {
+      // Nothing forwards it: because the other ports are down, or because there are none.
+      const down = net.ports(name).filter((p) => p.name !== ingress && !net.isRunning(p));
+      if (down.length > 0) {
+        const names = down.map((p) => p.name).join(", ");
+        return this.drop(skb, end, ctx, name, "link_down", `${name} ports down: ${names}`);
+      }
       return this.drop(skb, end, ctx, name, "no_route", `no port of ${name} leads there`);
     }
     for (let i = 0; i < out.length; i++) {
