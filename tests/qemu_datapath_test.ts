@@ -451,3 +451,21 @@ Deno.test("a port that is down drops with link_down; a frame over the MTU with m
   const s = big.lab.metrics.summary("t1");
   assert.equal(s.dropped_by_reason.mtu_exceeded, 10, "the guest's MTU is 1500");
 });
+
+Deno.test("a flooded frame counts once: the copy towards the destination, the others are shadows", async () => {
+  const r = await run(
+    host(2) + qemu("vm1", "tap,id=n0,ifname=tap0,script=no,vhost=on") +
+      qemu("vm2", "tap,id=n0,ifname=tap1,script=no,vhost=on") +
+      "traffic t1 from vm1.eth0 to wire size=64 count=50 rate=100Kpps\n",
+  );
+  noErrors(r);
+  // Forget everything the bridge learned: the first frames are flooded to tap1 as well.
+  for (const p of ["tap0", "tap1", "ens1f0"]) r.lab.net.fdb("br0").flushPort(p);
+  await r.session.runText("run\n", "more.vdpa");
+  const s = r.lab.metrics.summary("t1");
+  assert.equal(s.delivered, 50);
+  assert.equal(s.dropped, 0);
+  assert.ok(r.lab.net.fdb("br0").flooded > 0, "the bridge flooded");
+  const vm2rx = r.lab.vm("vm2")?.guestNics[0]?.queue("rx0")?.counters.reclaimed ?? 0;
+  assert.ok(vm2rx > 0, "vm2 received flooded copies (its stack drops them: not its MAC)");
+});
