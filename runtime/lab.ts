@@ -118,6 +118,8 @@ export interface LabFlow extends TrafficFlow {
 export interface LabRunOptions {
   /** Run for this long (ns of virtual time); default: until every traffic is done. */
   readonly durationNs?: number;
+  /** Or run until this absolute virtual time (ns). */
+  readonly until?: number;
   /** Polled now and then; true stops the run (resumable by another `run`). */
   readonly shouldStop?: () => boolean;
   /** Called now and then with the clock and the events fired so far. */
@@ -524,7 +526,8 @@ export class Lab {
     const startNs = this.sched.now;
     if (this.#unstarted.length > 0) this.hops; // a run with traffic needs the costs
     for (const f of this.#unstarted.splice(0)) f.source.start();
-    const until = options.durationNs !== undefined ? startNs + options.durationNs : undefined;
+    const until = options.until ??
+      (options.durationNs !== undefined ? startNs + options.durationNs : undefined);
     const progress = options.onProgress;
     const stopper = options.shouldStop;
     let events = 0;

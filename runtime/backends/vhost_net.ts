@@ -33,6 +33,7 @@ import type { HopFlow, PacketGroup } from "../datapath/hop.ts";
 import type { DatapathPath } from "../datapath/path_table.ts";
 import {
   createDeviceRing,
+  type DeviceRing,
   NET_BAD_CHAIN,
   NET_EMPTY,
   NET_FAULT,
@@ -217,6 +218,9 @@ export class VhostNetBackend implements NetBackend {
   #frontend: NetFrontend | undefined;
   #started = false;
   #features = 0n;
+  /** Per-packet continuations, bound once (scheduling one allocates no closure). */
+  readonly #txStepFn = (at: number, dev: VhostDev) => this.#txStep(dev, at);
+  readonly #rxStepFn = (at: number, dev: VhostDev) => this.#rxStep(dev, at);
   readonly #tr = newTranslateResult();
 
   private constructor(lab: Lab, vm: Vm, nd: TapNetdevSpec, tap: OpenTap, devs: VhostDev[]) {
@@ -418,6 +422,7 @@ export class VhostNetBackend implements NetBackend {
   kick(index: number, t: number, group: PacketGroup): void {
     const dev = this.#devs[index >> 1];
     if (dev === undefined || !this.#started) return;
+    this.deviceRing(index)?.notified();
     if (index % 2 === 1) this.#queueTx(dev, t, group.flow);
     else this.#queueRx(dev, t, group.flow);
   }
@@ -532,11 +537,13 @@ export class VhostNetBackend implements NetBackend {
       }
       if (r === NET_FAULT) {
         const f = tx.ring.fault;
+        const why = f ? describeQueueFault(f) : "";
         lab.control({
           comp: "vhost-net",
           action: "device-error",
-          details: { q: `tx${dev.pair}`, name: "vq_err", detail: f ? describeQueueFault(f) : "" },
+          details: { q: `tx${dev.pair}`, name: "vq_err", detail: why },
         });
+        this.#frontend?.queueError(2 * dev.pair + 1, `vq_err: ${why}`, now);
         break;
       }
       const flow = tx.id.flow;
@@ -595,7 +602,7 @@ export class VhostNetBackend implements NetBackend {
         return;
       }
       if (now > lab.sched.now) {
-        lab.sched.at(now, (at) => this.#txStep(dev, at));
+        lab.sched.at(now, this.#txStepFn, 0, dev);
         return;
       }
     }
@@ -754,12 +761,17 @@ export class VhostNetBackend implements NetBackend {
         return;
       }
       if (now > lab.sched.now) {
-        lab.sched.at(now, (at) => this.#rxStep(dev, at));
+        lab.sched.at(now, this.#rxStepFn, 0, dev);
         return;
       }
     }
     if (run.pending > 0) this.#signal(dev, rx, 2 * dev.pair, now, run);
     this.#end(dev, run);
+  }
+
+  deviceRing(index: number): DeviceRing | undefined {
+    const dev = this.#devs[index >> 1];
+    return index % 2 === 0 ? dev?.rx?.ring : dev?.tx?.ring;
   }
 
   describe(): readonly string[] {

@@ -57,6 +57,8 @@ export class HostNetwork implements EndpointProvider {
   readonly #captures = new Map<string, FrameTap[]>();
   /** Running ports of each bridge, rebuilt after a link event. */
   readonly #ports = new Map<string, string[]>();
+  /** The MAC each netdev answers to (a bridge: its lowest port's), as FDB keys. */
+  readonly #macKeys = new Map<string, number>();
 
   constructor(lab: Lab) {
     this.#lab = lab;
@@ -70,11 +72,16 @@ export class HostNetwork implements EndpointProvider {
       case "link-down":
       case "carrier":
       case "master-change":
+        this.#macKeys.clear();
+        this.#ports.clear();
+        break;
       case "netdev-create":
         this.#ports.clear();
+        this.#macKeys.clear();
         break;
       case "netdev-remove":
         this.#ports.clear();
+        this.#macKeys.clear();
         this.#taps.delete(e.ifname);
         this.#fdbs.delete(e.ifname);
         this.#stacks.delete(e.ifname);
@@ -114,6 +121,8 @@ export class HostNetwork implements EndpointProvider {
     const mac = new Uint8Array([0x02, own[1], own[2], own[3], own[4], own[5] ^ 0x80]);
     w = new Wire(this.#lab, port, { mac, ip: this.#lab.ipFor(name), name });
     this.#wires.set(port, w);
+    // The peer is a live network: its traffic taught the bridge where it is.
+    this.learn(port, mac);
     return w;
   }
 
@@ -150,6 +159,15 @@ export class HostNetwork implements EndpointProvider {
     if (d === undefined) return false;
     if (this.#drivers.has(name)) return true;
     return d.kind === "tap" || d.kind === "tun" || d.kind === "bridge" || d.kind === "phys";
+  }
+
+  /**
+   * The NIC's embedded switch on physical port `port`: frames from the wire it claims (a VF's
+   * MAC: a vDPA device, a VF given to a guest) never reach the PF's netdev.
+   */
+  setSteering(port: string, steer: ((skb: Skb, t: number) => boolean) | undefined): void {
+    if (steer === undefined) this.#steering.delete(port);
+    else this.#steering.set(port, steer);
   }
 
   /** Watches every frame that passes netdev `name` (either direction). */
@@ -205,11 +223,33 @@ export class HostNetwork implements EndpointProvider {
 
   // -- frames ---------------------------------------------------------------------------------
 
+  /**
+   * An address was seen on netdev `dev` (a guest came up behind a tap, a wire's peer talked):
+   * the bridge `dev` is a port of learns it there.
+   */
+  learn(dev: string, mac: Readonly<Uint8Array>): void {
+    const master = this.#lab.host.net.get(dev)?.master;
+    if (master === undefined) return;
+    const key = macKey(mac as Uint8Array, 0);
+    this.fdb(master).forward(key, 0xffffffffffff, dev, []);
+  }
+
   /** Drops `skb` at `t` on `ctx` (counted once, with a hop when sampled). */
   drop(skb: Skb, t: number, ctx: CpuContext, comp: string, reason: DropReason, detail?: string) {
     const flow = skb.flow;
-    if (flow === undefined) return;
+    // A flooded shadow copy dying is not the packet dying.
+    if (flow === undefined || skb.shadow) return;
     this.#lab.hops.drop(flow, skb.seq, ctx, t, comp, reason, detail);
+  }
+
+  /** The FDB key of the MAC netdev `d` answers to. */
+  #macKey(d: Netdev): number {
+    let k = this.#macKeys.get(d.name);
+    if (k === undefined) {
+      k = macKey(new Uint8Array(this.#lab.host.net.mac(d)), 0);
+      this.#macKeys.set(d.name, k);
+    }
+    return k;
   }
 
   #running(name: string): string[] {
@@ -239,7 +279,7 @@ export class HostNetwork implements EndpointProvider {
   /** A frame addressed to the host arrives on `d` (or is not for us and is dropped). */
   #local(d: Netdev, skb: Skb, t: number, ctx: CpuContext): void {
     const dst = skb.dstKey;
-    const own = macKey(new Uint8Array(this.#lab.host.net.mac(d)), 0);
+    const own = this.#macKey(d);
     if (dst !== own && !isGroupKey(dst)) {
       // eth_type_trans: PACKET_OTHERHOST, dropped by ip_rcv.
       return this.drop(skb, t, ctx, d.name, "no_route", `not addressed to ${d.name}`);
@@ -261,7 +301,7 @@ export class HostNetwork implements EndpointProvider {
     const ports = this.#running(name);
     const dst = skb.dstKey;
     const out = this.fdb(name).forward(skb.srcKey, dst, ingress, ports);
-    const own = macKey(new Uint8Array(net.mac(br)), 0);
+    const own = this.#macKey(br);
     if (flow !== undefined && lab.hops.wants(flow, skb.seq)) {
       lab.hops.record(flow, skb.seq, name, "forward", {
         from: ingress,
@@ -275,10 +315,21 @@ export class HostNetwork implements EndpointProvider {
       return;
     }
     if (out.length === 0) {
+      // Nothing forwards it: because the other ports are down, or because there are none.
+      const down = net.ports(name).filter((p) => p.name !== ingress && !net.isRunning(p));
+      if (down.length > 0) {
+        const names = down.map((p) => p.name).join(", ");
+        return this.drop(skb, end, ctx, name, "link_down", `${name} ports down: ${names}`);
+      }
       return this.drop(skb, end, ctx, name, "no_route", `no port of ${name} leads there`);
     }
+    // Flooding: the copy that counts goes towards the traffic's destination; the others
+    // are shadows (they cost what they cost, their loss is not the packet's).
+    const target = flow?.dst?.attachment;
+    let primary = out.length - 1;
+    for (let i = 0; i < out.length; i++) if (out[i] === target) primary = i;
     for (let i = 0; i < out.length; i++) {
-      this.devXmit(out[i] as string, i === out.length - 1 ? skb : skb.clone(), end, ctx);
+      this.devXmit(out[i] as string, i === primary ? skb : skb.clone(), end, ctx);
     }
   }
 

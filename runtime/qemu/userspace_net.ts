@@ -90,6 +90,8 @@ interface Pair {
   rxWoke: boolean;
   txCount: number;
   rxCount: number;
+  /** The traffic that woke the flush in progress (pays shared work). */
+  txHint: HopFlow | undefined;
   /** Packets the TX flush served (its wake-up's batch). */
   readonly txGroup: PacketGroup;
   /** Packets since the last RX interrupt. */
@@ -107,6 +109,9 @@ export class QemuUserspaceNet {
   #txBurst: number;
   #frontend: NetFrontend | undefined;
   #pairs: Pair[] = [];
+  /** Per-packet continuations, bound once (scheduling one allocates no closure). */
+  readonly #txStepFn = (at: number, p: Pair) => this.#txStep(p, at, p.txHint);
+  readonly #rxStepFn = (at: number, p: Pair) => this.#rxStep(p, at);
   #ctx: CpuContext | undefined;
 
   constructor(lab: Lab, peer: QemuNetPeer) {
@@ -168,6 +173,7 @@ export class QemuUserspaceNet {
         rxWoke: false,
         txCount: 0,
         rxCount: 0,
+        txHint: undefined,
         irq: this.#lab.hops.group(),
         txGroup: this.#lab.hops.group(),
         rxGroup: this.#lab.hops.group(),
@@ -187,6 +193,7 @@ export class QemuUserspaceNet {
   kick(index: number, t: number, group: PacketGroup): void {
     const p = this.#pairs[index >> 1];
     if (p === undefined) return;
+    (index % 2 === 1 ? p.tx : p.rx).ring.notified();
     const hint = group.flow;
     if (index % 2 === 1) this.#scheduleTx(p, t, hint, true);
     else this.#scheduleRx(p, t, hint, true);
@@ -320,7 +327,8 @@ export class QemuUserspaceNet {
       tx.complete();
       tx.flush();
       if (now > lab.sched.now) {
-        lab.sched.at(now, (at) => this.#txStep(p, at, hint));
+        p.txHint = hint;
+        lab.sched.at(now, this.#txStepFn, 0, p);
         return;
       }
     }
@@ -423,7 +431,7 @@ export class QemuUserspaceNet {
         group.reset();
       }
       if (now > lab.sched.now) {
-        lab.sched.at(now, (at) => this.#rxStep(p, at));
+        lab.sched.at(now, this.#rxStepFn, 0, p);
         return;
       }
     }

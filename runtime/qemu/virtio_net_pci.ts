@@ -105,6 +105,8 @@ export interface GuestIrqHandler {
   irq(index: number, t: number, vcpu: CpuContext, group: PacketGroup): void;
   /** The configuration interrupt (NEEDS_RESET, link change). */
   configIrq(t: number): void;
+  /** Queue `index` stopped (the guest is not told; its packets there are lost). */
+  queueLost(index: number, why: string, t: number): void;
   /** The vCPU that handles virtqueue `index`'s vector. */
   vcpuFor(index: number): CpuContext;
 }
@@ -661,6 +663,11 @@ export class VirtioNetPci implements NetFrontend {
     this.#trace("device-error", { name: message });
     this.status.needsReset();
     void t;
+  }
+
+  queueError(index: number, message: string, t: number): void {
+    this.#trace("device-error", { q: this.queueName(index), name: message });
+    this.guest?.queueLost(index, message, t);
   }
 
   #configInterrupt(): void {

@@ -12,11 +12,11 @@
  * const out: string[] = [];
  * const s = new Session({ mode: "check", stdout: (t) => out.push(t) });
  * const r = await s.runText(
- *   "qemu-system-x86_64 -netdev tap,id=n0,ifname=tap9,vhost=on -device virtio-net-pci,netdev=n0\n",
+ *   "qemu-system-x86_64 -name vm1 -m 256M\nqemu-system-x86_64 -name vm1 -m 256M\n",
  *   "lab.vdpa",
  * );
- * if (r.status !== "failed") throw new Error("vhost-net is not loaded: the start fails");
- * if (!s.diagnostics.items.some((d) => d.code === "E0403")) throw new Error("E0403");
+ * if (r.status !== "failed") throw new Error("a second vm1 cannot start");
+ * if (!s.diagnostics.items.some((d) => d.code === "E0401")) throw new Error("E0401");
  * ```
  *
  * @module
@@ -71,11 +71,22 @@ const qemu: Executor<QemuCommand> = (cmd, cx) => {
     const prior = r.error.kind === "name-in-use"
       ? cx.provenance.get(`vm:${r.error.name}`)
       : undefined;
+    // QEMU names the option as it was written: put the script's text in its message.
+    let qemuText = d.qemu;
+    const at = r.error.at;
+    if (d.option !== undefined && "netdev" in at) {
+      const span = map.locate({ netdev: at.netdev });
+      const text = cx.sources.get(span.source)?.text.slice(span.start, span.end)
+        .replace(/\\\n\s*/g, "").trim();
+      if (text !== undefined && text.startsWith("-netdev")) {
+        qemuText = qemuText.replace(d.option, text);
+      }
+    }
     cx.diagnostics.push(error(CODES[r.error.kind], d.message, {
       span: map.locate(r.error.at),
       label: LABELS[r.error.kind],
       ...(prior ? { secondary: [{ span: prior.span, message: prior.message }] } : {}),
-      notes: [`QEMU says: ${d.qemu}`],
+      notes: [`QEMU says: ${qemuText}`],
       ...(d.help ? { help: [d.help] } : {}),
     }));
     return;

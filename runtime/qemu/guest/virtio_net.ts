@@ -68,6 +68,11 @@ import { NO_VECTOR, type VirtioNetPci } from "../virtio_net_pci.ts";
 import type { Vm } from "../vm.ts";
 import type { GuestAlloc } from "./guest_alloc.ts";
 
+/**
+ * KVM_HALT_POLL_NS_DEFAULT (arch/x86/include/asm/kvm_host.h): a vCPU idle for longer than
+ * this stopped polling and halted, and an interrupt must wake its thread.
+ */
+export const KVM_HALT_POLL_NS = 200_000;
 /** NAPI_POLL_WEIGHT (include/linux/netdevice.h). */
 export const NAPI_BUDGET = 64;
 /** GOOD_PACKET_LEN: ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN. */
@@ -98,6 +103,8 @@ interface TxQueue {
   /** Packets the app handed over that wait for a descriptor, as ranges. */
   readonly backlog: { flow: TrafficFlow; next: number; last: number; build: FrameBuilder }[];
   stopped: boolean;
+  /** The device stopped this queue (NEEDS_RESET, vq_err): why its packets are lost. */
+  lost: { reason: "needs_reset" | "device_not_ready"; detail: string } | undefined;
   /** A start_xmit loop is in progress (it resumes itself). */
   running: boolean;
   napi: boolean;
@@ -170,6 +177,9 @@ export class GuestVirtioNet implements Endpoint {
   readonly #id: PacketId = newPacketId();
   #ctrl: DriverRing | undefined;
   #ctrlBuf = 0;
+  /** Per-packet continuations, bound once (scheduling one allocates no closure). */
+  readonly #xmitStepFn = (at: number, q: TxQueue) => this.#xmitStep(q, at);
+  readonly #rxStepFn = (at: number, q: RxQueue) => this.#rxStep(q, at);
 
   constructor(lab: Lab, vm: Vm, dev: VirtioNetPci, o: GuestVirtioNetOptions) {
     this.#lab = lab;
@@ -185,6 +195,11 @@ export class GuestVirtioNet implements Endpoint {
 
   get ctx(): CpuContext {
     return this.#vm.vcpus[0] as CpuContext;
+  }
+
+  /** Reached through its backend's host netdev (a tap), if it has one. */
+  get attachment(): string | undefined {
+    return this.dev.backend?.hostNetdev;
   }
 
   // -- probe ----------------------------------------------------------------------------------
@@ -349,6 +364,7 @@ export class GuestVirtioNet implements Endpoint {
       slotSeq: new Float64Array(size),
       backlog: [],
       stopped: false,
+      lost: undefined,
       running: false,
       napi: false,
       kick: this.#lab.hops.group(),
@@ -399,6 +415,10 @@ export class GuestVirtioNet implements Endpoint {
   /** `ndo_open`: fill every receive ring in use and kick. */
   #open(t: number): void {
     this.up = true;
+    // The guest's link-up traffic (IPv6 DAD and router solicitations) teaches the bridge
+    // its address on the tap's port.
+    const tap = this.attachment;
+    if (tap !== undefined) this.#lab.net.learn(tap, this.mac);
     for (let k = 0; k < this.pairs; k++) {
       const q = this.#rx[k];
       if (q === undefined) continue;
@@ -562,17 +582,11 @@ export class GuestVirtioNet implements Endpoint {
     const mem = this.#vm.mem;
     const kick = q.kick;
     let now = t;
-    if (!this.up || dev.needsReset) {
+    if (!this.up || dev.needsReset || q.lost !== undefined) {
+      const reason = dev.needsReset ? "needs_reset" : q.lost?.reason ?? "device_not_ready";
       for (const b of q.backlog.splice(0)) {
         for (let seq = b.next; seq <= b.last; seq++) {
-          hops.drop(
-            b.flow,
-            seq,
-            q.vcpu,
-            now,
-            "guest.virtio-net",
-            dev.needsReset ? "needs_reset" : "device_not_ready",
-          );
+          hops.drop(b.flow, seq, q.vcpu, now, "guest.virtio-net", reason, q.lost?.detail);
         }
       }
       q.running = false;
@@ -625,7 +639,7 @@ export class GuestVirtioNet implements Endpoint {
       }
       // The next packet starts when this one is done: yield if that is in the future.
       if (now > lab.sched.now && q.backlog.length > 0) {
-        lab.sched.at(now, (at) => this.#xmitStep(q, at));
+        lab.sched.at(now, this.#xmitStepFn, 0, q);
         return;
       }
     }
@@ -764,8 +778,36 @@ export class GuestVirtioNet implements Endpoint {
     return vcpus[(index >> 1) % vcpus.length] as CpuContext;
   }
 
+  queueLost(index: number, why: string, t: number): void {
+    const q = this.#tx[index >> 1];
+    if (index % 2 === 1 && q !== undefined) this.#lose(q, "device_not_ready", why, t);
+  }
+
+  /** The device gave up on `q`: its buffers will never complete, its backlog never leave. */
+  #lose(q: TxQueue, reason: "needs_reset" | "device_not_ready", why: string, t: number): void {
+    if (q.lost !== undefined) return;
+    q.lost = { reason, detail: why };
+    const hops = this.#lab.hops;
+    for (let slot = 0; slot < q.slotFlow.length; slot++) {
+      const flow = q.slotFlow[slot];
+      if (flow === undefined) continue;
+      hops.drop(flow, q.slotSeq[slot] as number, q.vcpu, t, "guest.virtio-net", reason, why);
+      q.slotFlow[slot] = undefined;
+    }
+    for (const b of q.backlog.splice(0)) {
+      for (let seq = b.next; seq <= b.last; seq++) {
+        hops.drop(b.flow, seq, q.vcpu, t, "guest.virtio-net", reason, why);
+      }
+    }
+  }
+
   configIrq(t: number): void {
     this.configInterrupts++;
+    if (this.dev.needsReset) {
+      // virtio_net has no reset path for NEEDS_RESET: what is in its TX rings is lost.
+      const why = this.dev.status.describe();
+      for (const q of this.#tx) this.#lose(q, "needs_reset", why, t);
+    }
     this.#lab.control({
       comp: this.name,
       action: "note",
@@ -776,7 +818,15 @@ export class GuestVirtioNet implements Endpoint {
 
   irq(index: number, t: number, vcpu: CpuContext, group: PacketGroup): void {
     const hops = this.#lab.hops;
-    const end = hops.charge(vcpu, t, "guest_irq_to_napi", 0, group.flow);
+    let start = t;
+    if (vcpu.isIdleAt(t) && t - vcpu.busyUntil > KVM_HALT_POLL_NS) {
+      // The vCPU halted (past halt-polling): KVM wakes its thread before the guest runs.
+      start = hops.charge(vcpu, t, "vcpu_wake_from_halt", 0, group.flow);
+      group.count(Counter.wakeups);
+      group.count(Counter.context_switches);
+      if (group.sampled) group.record("kvm", "wakeup", { thread: vcpu.name });
+    }
+    const end = hops.charge(vcpu, start, "guest_irq_to_napi", 0, group.flow);
     if (group.sampled) {
       group.record("guest.virtio-net", "irq", {
         q: this.dev.queueName(index),
@@ -903,7 +953,7 @@ export class GuestVirtioNet implements Endpoint {
         lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
       }
       if (now > lab.sched.now) {
-        lab.sched.at(now, (at) => this.#rxStep(q, at));
+        lab.sched.at(now, this.#rxStepFn, 0, q);
         return;
       }
     }
