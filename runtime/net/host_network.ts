@@ -142,15 +142,6 @@ export class HostNetwork implements EndpointProvider {
   }
 
   /**
-   * The NIC's embedded switch on physical port `port`: frames from the wire it claims (a VF's
-   * MAC: a vDPA device, a VF given to a guest) never reach the PF's netdev.
-   */
-  setSteering(port: string, steer: ((skb: Skb, t: number) => boolean) | undefined): void {
-    if (steer === undefined) this.#steering.delete(port);
-    else this.#steering.set(port, steer);
-  }
-
-  /**
    * Whether frames sent out of netdev `name` go somewhere: taps, bridges and physical ports
    * have their data plane here; a virtio or VF netdev needs the driver its engine sets.
    */
