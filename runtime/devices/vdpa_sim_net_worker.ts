@@ -339,6 +339,10 @@ export class VdpaSimNetWorker implements VdpaDatapath {
     let rxBytes = 0;
     const bounce = this.#bounce;
     const mac = dev.mac;
+    // the run's costs, read once: vringh walk + IOTLB + filter, and memcpy = a + b·n
+    const perPacket = hops.cost("vdpa_sim_per_packet");
+    const copyBase = hops.cost("memcpy", 0);
+    const copyPerByte = hops.cost("memcpy", 1) - copyBase;
     for (;;) {
       const r = tx.pop();
       if (r === NET_EMPTY) break;
@@ -349,6 +353,7 @@ export class VdpaSimNetWorker implements VdpaDatapath {
       }
       const flow = tx.id.flow;
       const seq = tx.id.seq;
+      const traced = flow !== undefined && hops.wants(flow, seq);
       if (flow !== undefined && this.#waking) this.#wake.add(flow, seq);
       if (r === NET_BAD_CHAIN) {
         // vringh refuses a writable descriptor in a TX chain: an error, the run ends
@@ -361,38 +366,36 @@ export class VdpaSimNetWorker implements VdpaDatapath {
         break;
       }
       txPkts++;
-      // vringh walk, software IOTLB lookups, receive filter
-      t = hops.charge(ctx, t, "vdpa_sim_per_packet", 0, flow);
-      const chain = tx.chain;
-      if (flow !== undefined) {
-        const m = flow.metrics;
-        m.add(Counter.descriptors, tx.descs);
-        m.add(Counter.translations, chain.count);
-        if (hops.wants(flow, seq)) {
-          hops.record(flow, seq, "vdpa_sim", "pop", {
-            q: "tx0",
-            head: tx.head,
-            descs: tx.descs,
-            bytes: tx.chainBytes,
-          });
-          this.#recordTranslate(tx, flow, seq);
-        }
-      }
       // vringh_iov_pull_iotlb: header and frame, at most a page, into the bounce buffer
       const read = Math.min(tx.chainBytes, VDPASIM_NET_BUFFER);
-      t = hops.charge(ctx, t, "memcpy", read, flow);
+      const copy1 = copyBase + copyPerByte * read;
+      if (traced) {
+        // vringh walk, software IOTLB lookups, receive filter; then copy #1
+        t = hops.chargeNs(ctx, t, perPacket, flow);
+        hops.record(flow, seq, "vdpa_sim", "pop", {
+          q: "tx0",
+          head: tx.head,
+          descs: tx.descs,
+          bytes: tx.chainBytes,
+        });
+        this.#recordTranslate(tx, flow, seq);
+        t = hops.chargeNs(ctx, t, copy1, flow);
+        hops.record(flow, seq, "vdpa_sim", "copy", {
+          bytes: read,
+          from: "tx-buffer",
+          to: "bounce",
+        });
+      } else {
+        t = hops.chargeNs(ctx, t, perPacket + copy1, flow);
+      }
       tx.copyFrame(bounce, 0, true);
       txBytes += read;
       if (flow !== undefined) {
-        flow.metrics.add(Counter.copies);
-        flow.metrics.add(Counter.bytes_copied, read);
-        if (hops.wants(flow, seq)) {
-          hops.record(flow, seq, "vdpa_sim", "copy", {
-            bytes: read,
-            from: "tx-buffer",
-            to: "bounce",
-          });
-        }
+        const m = flow.metrics;
+        m.add(Counter.descriptors, tx.descs);
+        m.add(Counter.translations, tx.chain.count);
+        m.add(Counter.copies);
+        m.add(Counter.bytes_copied, read);
       }
       const hdr = tx.hdrLen;
       if (!receiveFilter(bounce, read, hdr, mac)) {
@@ -423,7 +426,7 @@ export class VdpaSimNetWorker implements VdpaDatapath {
         break;
       }
       const written = rx.written;
-      t = hops.charge(ctx, t, "memcpy", written, flow);
+      t = hops.chargeNs(ctx, t, copyBase + copyPerByte * written, flow);
       rxPkts++;
       rxBytes += written;
       if (flow !== undefined) {
@@ -431,17 +434,17 @@ export class VdpaSimNetWorker implements VdpaDatapath {
         m.add(Counter.copies);
         m.add(Counter.bytes_copied, written);
         m.add(Counter.descriptors, rx.descs);
-        if (hops.wants(flow, seq)) {
-          hops.record(flow, seq, "vdpa_sim", "copy", {
-            bytes: written,
-            from: "bounce",
-            to: "rx-buffer",
-          });
-        }
+      }
+      if (traced) {
+        hops.record(flow, seq, "vdpa_sim", "copy", {
+          bytes: written,
+          from: "bounce",
+          to: "rx-buffer",
+        });
       }
       tx.complete();
       tx.flush();
-      if (flow !== undefined && hops.wants(flow, seq)) {
+      if (traced) {
         hops.at(ctx, t);
         hops.record(flow, seq, "vdpa_sim", "add-used", {
           q: "tx0",
@@ -452,7 +455,7 @@ export class VdpaSimNetWorker implements VdpaDatapath {
       }
       t = this.#complete(TX, tx.needsInterrupt(), t, flow, seq);
       rx.flush();
-      if (flow !== undefined && hops.wants(flow, seq)) {
+      if (traced) {
         hops.at(ctx, t);
         hops.record(flow, seq, "vdpa_sim", "add-used", {
           q: "rx0",
@@ -540,7 +543,7 @@ export class VdpaSimNetWorker implements VdpaDatapath {
       n.group = g.size > 0 ? g : undefined;
       cb(n);
     }
-    g.reset();
+    if (g.size > 0) g.reset();
     return Math.max(t, this.ctx.busyUntil);
   }
 
