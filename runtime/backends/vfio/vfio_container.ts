@@ -282,7 +282,12 @@ export class VfioContainer {
   /** VFIO_IOMMU_MAP_DMA (vfio_dma_do_map); see the module documentation. */
   mapDma(m: VfioDmaMap): Result<void, VfioError> {
     const op = "VFIO_IOMMU_MAP_DMA";
-    const details = { iova: m.iova, size: m.size, vaddr: m.vaddr, flags: m.flags };
+    const details = {
+      iova: m.iova,
+      size: m.size,
+      vaddr: `0x${m.vaddr.toString(16)}`,
+      flags: m.flags,
+    };
     if (this.#domain === undefined) return this.#fail(op, "EINVAL", "no IOMMU set", details);
     let perm = 0;
     if (m.flags & VFIO_DMA_MAP_FLAG_READ) perm |= VHOST_ACCESS_RO;

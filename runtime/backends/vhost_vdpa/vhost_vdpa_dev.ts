@@ -644,9 +644,9 @@ export class VhostVdpaDev {
     const op = "VHOST_SET_VRING_ADDR";
     const details = {
       index,
-      desc: a.desc,
-      avail: a.avail,
-      used: a.used,
+      desc: `0x${a.desc.toString(16)}`,
+      avail: `0x${a.avail.toString(16)}`,
+      used: `0x${a.used.toString(16)}`,
       ...(a.flags ? { flags: a.flags } : {}),
     };
     const v = this.#vring(op, index, details);
