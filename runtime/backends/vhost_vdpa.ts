@@ -27,7 +27,12 @@ import { err, ok, type Result } from "../result.ts";
 import type { DevHandle } from "../host/devnodes.ts";
 import { type Errno, strerror } from "../host/errno.ts";
 import { MemTable } from "../memory/mem_table.ts";
-import { IDENTITY, newTranslateResult, VHOST_ACCESS_RO } from "../memory/translator.ts";
+import {
+  IDENTITY,
+  newTranslateResult,
+  VHOST_ACCESS_RO,
+  VHOST_ACCESS_RW,
+} from "../memory/translator.ts";
 import type { CpuContext } from "../sim/cpu_context.ts";
 import { Counter } from "../trace/metrics.ts";
 import type { PacketGroup } from "../datapath/hop.ts";
@@ -43,7 +48,7 @@ import type {
 import { ALL_FEATURES, VirtioNetPci } from "../qemu/virtio_net_pci.ts";
 import type { VhostVdpaNetdevSpec, VmError } from "../qemu/vm_spec.ts";
 import type { Vm } from "../qemu/vm.ts";
-import { hasFeature } from "../virtio/features.ts";
+import { hasFeature, VIRTIO_F_VERSION_1 } from "../virtio/features.ts";
 import { VdpaSimNet } from "../devices/vdpa_sim_net.ts";
 import { VdpaSimNetWorker } from "../devices/vdpa_sim_net_worker.ts";
 import type { MemoryView, NotifyAt, VdpaDevice } from "../devices/vdpa_device.ts";
@@ -51,12 +56,15 @@ import { VhostVdpaDev } from "./vhost_vdpa/vhost_vdpa_dev.ts";
 import {
   describeQemuVdpaError,
   qemuVdpaInit,
+  qemuVdpaMapRam,
   qemuVdpaProbe,
   qemuVdpaStart,
   qemuVdpaStop,
   type RamSection,
   type VdpaProbe,
+  type VdpaQueueStart,
 } from "./vhost_vdpa/qemu_vhost_vdpa.ts";
+import { IovaTree, shadowRingBytes, ShadowVirtqueue, type SvqRamMap } from "./vhost_vdpa/svq.ts";
 import { eswitchFor, labControlTrace, labIommu, portOf, uplinkOf } from "./vhost_vdpa/lab_glue.ts";
 import { HwVdpaNet } from "../devices/hw_vdpa_net.ts";
 import { HwVdpaNetDatapath } from "../devices/hw_vdpa_net_datapath.ts";
@@ -148,6 +156,49 @@ export const VHOST_VDPA_SIM_PATH: DatapathPath = {
     { role: "vcpu", key: "guest_irq_to_napi", what: "vring_interrupt → NAPI" },
   ],
 };
+
+/** vhost-vdpa with shadow virtqueues (`x-svq=on`), as data. */
+export const VHOST_VDPA_SVQ_PATH: DatapathPath = {
+  name: "vhost-vdpa + shadow virtqueues (x-svq)",
+  qemuInPath: true,
+  copies: { tx: 1, rx: 1 },
+  kick: [
+    {
+      role: "vcpu",
+      key: "vmexit_light",
+      what: "notify write exits (no host notifier with SVQ)",
+      perBatch: true,
+    },
+    { role: "vcpu", key: "ioeventfd_signal", what: "QEMU's ioeventfd", perBatch: true },
+    {
+      role: "qemu",
+      key: "thread_wakeup_remote",
+      what: "QEMU main loop: vhost_handle_guest_kick",
+      perBatch: true,
+    },
+    { role: "qemu", key: "syscall", what: "read the guest's eventfd", perBatch: true },
+    { role: "qemu", key: "syscall", what: "write the device's kick eventfd → kick_vq" },
+  ],
+  tx: [
+    { role: "qemu", key: "svq_relay_per_packet", what: "guest chain → shadow ring (GPA → IOVA)" },
+    { role: "kthread", key: "vdpa_sim_per_packet", what: "the device's own work (vdpa_sim)" },
+  ],
+  rx: [{ role: "qemu", key: "svq_relay_per_packet", what: "guest RX buffers → shadow ring" }],
+  interrupt: [
+    { role: "kthread", key: "ioeventfd_signal", what: "call eventfd → QEMU" },
+    { role: "qemu", key: "thread_wakeup_remote", what: "vhost_svq_handle_call", perBatch: true },
+    { role: "qemu", key: "syscall", what: "read the call eventfd", perBatch: true },
+    { role: "qemu", key: "syscall", what: "virtio_notify → KVM_SIGNAL_MSI", perBatch: true },
+    { role: "qemu", key: "irq_inject_posted", what: "posted to the vCPU", perBatch: true },
+  ],
+};
+
+/** Where SVQ's rings sit in the lab's copy of QEMU's memory (far above guest RAM). */
+export const SVQ_REGION_GPA = 0x100_0000_0000;
+/** …and in QEMU's address space, from the base of its guest RAM mapping. */
+export const SVQ_REGION_HVA_OFFSET = 0x3f_0000_0000;
+/** QEMU's eventfds for the shadow rings' kick and call (2 per queue from here). */
+export const SVQ_FD_BASE = 200;
 
 /** QEMU's address for guest-physical `gpa` in a VM (the same layout vhost-net uses). */
 export function qemuHvaBase(vm: Vm): number {
@@ -307,6 +358,10 @@ export class VhostVdpaBackend implements NetBackend {
   #started = false;
   #hostNotifiers: readonly number[] = [];
   #queues: readonly number[] = [];
+  /** `x-svq=on`: QEMU's IOVA tree and where guest RAM sits in it. */
+  readonly #svq: { readonly tree: IovaTree; readonly ram: readonly SvqRamMap[] } | undefined;
+  /** The shadow virtqueues, by queue index, while started with SVQ. */
+  readonly svqs = new Map<number, ShadowVirtqueue>();
 
   private constructor(
     lab: Lab,
@@ -315,6 +370,7 @@ export class VhostVdpaBackend implements NetBackend {
     handle: DevHandle,
     dev: VhostVdpaDev,
     probe: VdpaProbe,
+    svq: { readonly tree: IovaTree; readonly ram: readonly SvqRamMap[] } | undefined,
   ) {
     this.#lab = lab;
     this.#vm = vm;
@@ -326,6 +382,7 @@ export class VhostVdpaBackend implements NetBackend {
     this.label = `vhost-vdpa (${dev.device.name})`;
     this.features = vdpaFeatureMask(probe.features);
     this.maxQueuePairs = probe.queuePairs;
+    this.#svq = svq;
   }
 
   /** Opens the node, probes and initialises the device (net_init_vhost_vdpa). */
@@ -397,11 +454,26 @@ export class VhostVdpaBackend implements NetBackend {
       vm.spec.devices.some((d) =>
         d.kind === "virtio-net-pci" && d.netdev === nd.index && d.iommuPlatform
       );
-    const init = qemuVdpaInit(dev, { ram: behindViommu ? [] : ram });
+    // With shadow virtqueues guest RAM goes to IOVAs from QEMU's IOVA tree, not IOVA = GPA.
+    let svq: { tree: IovaTree; ram: SvqRamMap[] } | undefined;
+    let premap: RamSection[] = behindViommu ? [] : ram;
+    if (nd.svq) {
+      const tree = new IovaTree(probe.value.iovaRange.first, probe.value.iovaRange.last);
+      const maps: SvqRamMap[] = [];
+      premap = [];
+      for (const r of ram) {
+        const iova = tree.alloc(r.size);
+        if (iova === undefined) return fail("the device's IOVA range is too small", "x-svq", "");
+        maps.push({ gpa: r.gpa, size: r.size, iova });
+        premap.push({ ...r, iova });
+      }
+      svq = { tree, ram: maps };
+    }
+    const init = qemuVdpaInit(dev, { ram: premap });
     if (!init.ok) {
       return fail(describeQemuVdpaError(init.error), "vhostdev", describeQemuVdpaError(init.error));
     }
-    return ok(new VhostVdpaBackend(lab, vm, nd, handle, dev, probe.value));
+    return ok(new VhostVdpaBackend(lab, vm, nd, handle, dev, probe.value, svq));
   }
 
   /** True once the start mapped every queue's doorbell page into the guest. */
@@ -410,6 +482,7 @@ export class VhostVdpaBackend implements NetBackend {
   }
 
   get path(): DatapathPath {
+    if (this.#svq !== undefined) return VHOST_VDPA_SVQ_PATH;
     if (this.device instanceof VdpaSimNet) return VHOST_VDPA_SIM_PATH;
     return this.hostNotifier ? VHOST_VDPA_HW_PATH : VHOST_VDPA_HW_NO_NOTIFIER_PATH;
   }
@@ -440,12 +513,16 @@ export class VhostVdpaBackend implements NetBackend {
       kickFd: fe.ioeventfd(q.index).fd,
       callFd: fe.irqfd(q.index)?.fd ?? -1,
     }));
+    const shadow = this.#svq === undefined ? undefined : this.#startSvq(fe, s, queues);
+    if (typeof shadow === "string") return err(shadow);
     const started = qemuVdpaStart(this.dev, {
       features: s.features,
-      queues,
+      queues: shadow ?? queues,
       configCallFd: -1,
-      // virtio_pci_set_host_notifier_mr: a modern device whose notify multiplier is a page
-      hostNotifierAllowed: spec !== undefined && spec.pagePerVq && spec.disableLegacy,
+      // virtio_pci_set_host_notifier_mr: a modern device whose notify multiplier is a page;
+      // with shadow virtqueues the guest's notifies must reach QEMU
+      hostNotifierAllowed: shadow === undefined && spec !== undefined && spec.pagePerVq &&
+        spec.disableLegacy,
     });
     if (!started.ok) return err(describeQemuVdpaError(started.error));
     const dp = this.device.datapath;
@@ -454,7 +531,91 @@ export class VhostVdpaBackend implements NetBackend {
     this.#queues = queues.map((q) => q.index);
     this.dev.onCall = (vq, at) => this.#call(vq, at);
     this.#started = true;
+    // vhost_svq_start: what the guest already made available is relayed at once
+    for (const q of this.svqs.values()) {
+      if (q.guest.availCount() > 0) q.guestKick(s.t, this.#lab.hops.group());
+    }
     return ok(undefined);
+  }
+
+  /**
+   * vhost_vdpa_svqs_start: a shadow ring per queue in QEMU's memory, mapped into the device's
+   * IOTLB (driver area read-only, device area writable) at IOVAs from the tree; the device
+   * gets those rings and QEMU's own kick and call eventfds.
+   */
+  #startSvq(
+    fe: NetFrontend,
+    s: BackendStart,
+    queues: readonly VdpaQueueStart[],
+  ): VdpaQueueStart[] | string {
+    const svq = this.#svq as { readonly tree: IovaTree; readonly ram: readonly SvqRamMap[] };
+    const lab = this.#lab;
+    const vm = this.#vm;
+    const owner = `qemu:${vm.name}`;
+    const total = queues.reduce((n, q) => n + shadowRingBytes(q.size), 0);
+    const gpa = SVQ_REGION_GPA;
+    if (vm.mem.regions().every((r) => r.name !== "qemu.svq")) {
+      const added = vm.mem.addRegion({ name: "qemu.svq", gpa, size: Math.max(total, 4096) });
+      if (!added.ok) return "shadow virtqueues: no room for the rings";
+    }
+    const hvaBase = qemuHvaBase(vm) + SVQ_REGION_HVA_OFFSET;
+    lab.host.ram.back({ owner, name: "qemu.svq", size: total, mem: vm.mem, gpa, hva: hvaBase });
+    const out: VdpaQueueStart[] = [];
+    const hdrLen = hasFeature(s.features, VIRTIO_F_VERSION_1) ? 12 : 10;
+    const maps: { iova: number; size: number; uaddr: number; perm: number }[] = [];
+    let off = 0;
+    for (const q of queues) {
+      const bytes = shadowRingBytes(q.size);
+      const iova = svq.tree.alloc(bytes);
+      if (iova === undefined) return "shadow virtqueues: the device's IOVA range is full";
+      const made = ShadowVirtqueue.create({
+        env: lab,
+        mem: vm.mem,
+        ram: svq.ram,
+        hooks: {
+          kickDevice: (index, t, ctx, group) => this.#svqKickDevice(index, t, ctx, group),
+          notifyGuest: (index, t, ctx, group) => fe.interrupt(index, t, ctx, "qemu", group),
+        },
+        qemu: vm.qemu,
+        features: s.features,
+        hdrLen,
+        q,
+        at: { base: gpa + off, iova },
+      });
+      if (typeof made === "string") return `shadow virtqueues: ${made}`;
+      this.svqs.set(q.index, made);
+      const usedAt = made.iova.device - iova;
+      maps.push({ iova, size: usedAt, uaddr: hvaBase + off, perm: VHOST_ACCESS_RO });
+      maps.push({
+        iova: made.iova.device,
+        size: bytes - usedAt,
+        uaddr: hvaBase + off + usedAt,
+        perm: VHOST_ACCESS_RW,
+      });
+      out.push({
+        ...q,
+        desc: made.iova.desc,
+        driver: made.iova.driver,
+        device: made.iova.device,
+        kickFd: SVQ_FD_BASE + 2 * q.index,
+        callFd: SVQ_FD_BASE + 2 * q.index + 1,
+      });
+      off += bytes;
+    }
+    const batched = qemuVdpaMapRam(
+      this.dev,
+      maps.map((m) => ({ gpa: m.iova, iova: m.iova, size: m.size, hva: m.uaddr, perm: m.perm })),
+    );
+    if (!batched.ok) return describeQemuVdpaError(batched.error);
+    return out;
+  }
+
+  /** SVQ wrote the device's kick eventfd: kick_vq runs in QEMU's write (a syscall). */
+  #svqKickDevice(index: number, t: number, ctx: CpuContext, group: PacketGroup): void {
+    const end = this.#lab.hops.charge(ctx, t, "syscall", 0, group.flow);
+    group.count(Counter.syscalls);
+    if (group.sampled) group.record("qemu.svq", "kick", { q: queueName(index) });
+    this.dev.kick(index, { t: end, ctx, group });
   }
 
   /**
@@ -464,6 +625,13 @@ export class VhostVdpaBackend implements NetBackend {
   #call(vq: number, at: NotifyAt | undefined): void {
     const fe = this.#frontend;
     if (fe === undefined || at === undefined) return;
+    const shadow = this.svqs.get(vq);
+    if (shadow !== undefined) {
+      // the call eventfd is QEMU's: eventfd_signal, then QEMU's main loop forwards
+      this.#lab.hops.charge(at.ctx, at.t, "ioeventfd_signal", 0, at.group?.flow);
+      shadow.deviceCall(at.t);
+      return;
+    }
     const group = at.group ?? this.#lab.hops.group();
     if (this.dev.irqBypass(vq) && fe instanceof VirtioNetPci) {
       postedInterrupt(this.#lab, fe, vq, at.t, at.ctx, group);
@@ -476,6 +644,7 @@ export class VhostVdpaBackend implements NetBackend {
     if (!this.#started) return;
     this.#started = false;
     this.dev.onCall = undefined;
+    this.svqs.clear();
     qemuVdpaStop(this.dev, this.#queues);
   }
 
@@ -487,6 +656,12 @@ export class VhostVdpaBackend implements NetBackend {
    */
   kick(index: number, t: number, group: PacketGroup): void {
     if (!this.#started) return;
+    const shadow = this.svqs.get(index);
+    if (shadow !== undefined) {
+      // the ioeventfd is QEMU's (vhost_handle_guest_kick), not the device's
+      shadow.guestKick(t, group);
+      return;
+    }
     const vcpu = this.#vcpuOf(index);
     if (this.hostNotifier) {
       // the doorbell write itself reached the device (the frontend charged it)

@@ -171,6 +171,10 @@ export interface RamSection {
   readonly size: number;
   /** QEMU's virtual address of its first byte. */
   readonly hva: number;
+  /** The IOVA QEMU maps it at when that is not the GPA (shadow virtqueues' IOVA tree). */
+  readonly iova?: number;
+  /** Access (default read-write; a shadow ring's driver area is read-only). */
+  readonly perm?: number;
 }
 
 /** Options of {@link qemuVdpaInit}. */
@@ -232,7 +236,13 @@ export function qemuVdpaMapRam(
   }
   for (const r of ram) {
     const u = dev.writeIotlb(
-      { type: VHOST_IOTLB_UPDATE, iova: r.gpa, size: r.size, uaddr: r.hva, perm: VHOST_ACCESS_RW },
+      {
+        type: VHOST_IOTLB_UPDATE,
+        iova: r.iova ?? r.gpa,
+        size: r.size,
+        uaddr: r.hva,
+        perm: (r.perm ?? VHOST_ACCESS_RW) as typeof VHOST_ACCESS_RW,
+      },
       asid,
     );
     if (!u.ok) return err({ kind: "dma-map", error: u.error, gpa: r.gpa, fd: dev.fd });
@@ -251,7 +261,7 @@ export function qemuVdpaUnmapRam(dev: VhostVdpaDev, ram: readonly RamSection[], 
   if (batch) dev.writeIotlb(IOTLB_BATCH_BEGIN, asid);
   for (const r of ram) {
     dev.writeIotlb(
-      { type: VHOST_IOTLB_INVALIDATE, iova: r.gpa, size: r.size, uaddr: 0, perm: 0 },
+      { type: VHOST_IOTLB_INVALIDATE, iova: r.iova ?? r.gpa, size: r.size, uaddr: 0, perm: 0 },
       asid,
     );
   }
