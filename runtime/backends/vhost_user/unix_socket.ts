@@ -62,6 +62,8 @@ export class StreamEnd {
   onMessage: ((bytes: Uint8Array, fds: readonly VhostUserFd[]) => void) | undefined = undefined;
   /** Called once when the connection goes away (either end closed it). */
   onClose: (() => void) | undefined = undefined;
+  /** Called once both ends have attached their handlers (CHR_EVENT_OPENED). */
+  onOpen: (() => void) | undefined = undefined;
   #peer: StreamEnd | undefined = undefined;
   #closed = false;
   #ns: UnixSocketNamespace;
@@ -163,8 +165,16 @@ export class UnixSocketNamespace {
     });
   }
 
-  /** connect(2): the client end, or ENOENT / ECONNREFUSED. */
-  connect(path: string, owner: string): Result<StreamEnd, SocketError> {
+  /**
+   * connect(2): the client end, or ENOENT / ECONNREFUSED. `setup` attaches the client's
+   * handlers before the server accepts; once both sides are attached each end's `onOpen`
+   * runs (client first), so whichever side talks first is heard.
+   */
+  connect(
+    path: string,
+    owner: string,
+    setup?: (end: StreamEnd) => void,
+  ): Result<StreamEnd, SocketError> {
     const bound = this.#files.get(path);
     if (bound === undefined) return err({ kind: "ENOENT", op: "connect", path });
     if (!bound.live) return err({ kind: "ECONNREFUSED", op: "connect", path });
@@ -173,7 +183,10 @@ export class UnixSocketNamespace {
     StreamEnd.link(client, server);
     this.#ends.add(client);
     this.#ends.add(server);
+    setup?.(client);
     bound.accept(server);
+    if (!client.closed) client.onOpen?.();
+    if (!server.closed) server.onOpen?.();
     return ok(client);
   }
 
