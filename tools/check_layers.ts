@@ -12,7 +12,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   lang: ["lang"],
   runtime: ["runtime"],
   stdlib: ["stdlib", "lang", "runtime"],
-  cli: ["cli", "stdlib", "lang", "runtime"],
+  cli: ["cli", "stdlib", "lang", "runtime", "deno.json"],
 };
 
 const IMPORT_RE =
