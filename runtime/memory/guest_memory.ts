@@ -64,13 +64,19 @@ export interface RegionOptions {
 
 /** A placed region. */
 export interface MemRegion {
+  /** Unique name. */
   readonly name: string;
+  /** First guest-physical address. */
   readonly gpa: number;
+  /** Size in bytes. */
   readonly size: number;
   /** `gpa + size`. */
   readonly end: number;
+  /** RAM or ROM. */
   readonly kind: RegionKind;
+  /** Mapped `share=on` (another process may map it). */
   readonly shared: boolean;
+  /** Id of the memory backend object, if any. */
   readonly backend: string | undefined;
 }
 
@@ -80,8 +86,17 @@ interface Chunk {
   readonly dv: DataView;
 }
 
-/** Copies shorter than this are done byte by byte (cheaper than creating a subarray). */
-const SMALL_COPY = 24;
+/**
+ * Copies up to this many bytes (headers, status bytes) go word by word through DataViews,
+ * cheaper than creating the subarray `Uint8Array.set` needs; longer ones use `set`.
+ */
+const WORD_COPY_MAX = 16;
+
+function wordCopy(src: DataView, srcOff: number, dst: DataView, dstOff: number, n: number): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) dst.setUint32(dstOff + k, src.getUint32(srcOff + k, true), true);
+  for (; k < n; k++) dst.setUint8(dstOff + k, src.getUint8(srcOff + k));
+}
 
 /** Guest physical memory; see the module documentation. */
 export class GuestMemory {
@@ -91,6 +106,9 @@ export class GuestMemory {
   #lastIdx = -1;
   #lastChunk: Chunk | undefined = undefined;
   #generation = 0;
+  /** One-entry cache of a DataView on the caller's buffer, for word copies. */
+  #userBuf: ArrayBufferLike | undefined = undefined;
+  #userView: DataView | undefined = undefined;
 
   /** Why the most recent failed access failed (stale after a successful one). */
   lastFault: MemoryFault | undefined = undefined;
@@ -215,6 +233,15 @@ export class GuestMemory {
     return true;
   }
 
+  #viewOf(a: Uint8Array): DataView {
+    const b = a.buffer;
+    if (b !== this.#userBuf || this.#userView === undefined) {
+      this.#userBuf = b;
+      this.#userView = new DataView(b);
+    }
+    return this.#userView;
+  }
+
   #chunk(gpa: number, alloc: boolean): Chunk | undefined {
     const idx = Math.floor(gpa / CHUNK_SIZE);
     if (idx === this.#lastIdx) return this.#lastChunk;
@@ -319,20 +346,43 @@ export class GuestMemory {
    */
   read(gpa: number, dst: Uint8Array, dstOffset = 0, len = dst.length - dstOffset): boolean {
     if (!this.check(gpa, len)) return false;
+    const first = (gpa >>> 0) & CHUNK_MASK;
+    if (first + len <= CHUNK_SIZE && len > WORD_COPY_MAX) {
+      // The common case: one chunk, one `set`.
+      const c = this.#chunk(gpa, false);
+      if (c === undefined) dst.fill(0, dstOffset, dstOffset + len);
+      else dst.set(c.u8.subarray(first, first + len), dstOffset);
+      return true;
+    }
     while (len > 0) {
       const off = (gpa >>> 0) & CHUNK_MASK;
       const n = Math.min(len, CHUNK_SIZE - off);
       const c = this.#chunk(gpa, false);
       if (c === undefined) dst.fill(0, dstOffset, dstOffset + n);
-      else if (n < SMALL_COPY) {
-        const src = c.u8;
-        for (let i = 0; i < n; i++) dst[dstOffset + i] = src[off + i] as number;
+      else if (n <= WORD_COPY_MAX) {
+        wordCopy(c.dv, off, this.#viewOf(dst), dst.byteOffset + dstOffset, n);
       } else dst.set(c.u8.subarray(off, off + n), dstOffset);
       gpa += n;
       dstOffset += n;
       len -= n;
     }
     return true;
+  }
+
+  /**
+   * {@link read} for a range the caller validated with {@link check} (or a queue pop) in the
+   * current {@link layoutGeneration}: skips the region lookup. Never use it on an address
+   * that was not checked; it would read whatever backs it.
+   */
+  readChecked(gpa: number, dst: Uint8Array, dstOffset: number, len: number): void {
+    const first = (gpa >>> 0) & CHUNK_MASK;
+    if (first + len <= CHUNK_SIZE && len > WORD_COPY_MAX) {
+      const c = this.#chunk(gpa, false);
+      if (c === undefined) dst.fill(0, dstOffset, dstOffset + len);
+      else dst.set(c.u8.subarray(first, first + len), dstOffset);
+      return;
+    }
+    this.read(gpa, dst, dstOffset, len);
   }
 
   /**
@@ -344,10 +394,9 @@ export class GuestMemory {
     while (len > 0) {
       const off = (gpa >>> 0) & CHUNK_MASK;
       const n = Math.min(len, CHUNK_SIZE - off);
-      const dst = (this.#chunk(gpa, true) as Chunk).u8;
-      if (n < SMALL_COPY) {
-        for (let i = 0; i < n; i++) dst[off + i] = src[srcOffset + i] as number;
-      } else dst.set(src.subarray(srcOffset, srcOffset + n), off);
+      const c = this.#chunk(gpa, true) as Chunk;
+      if (n <= WORD_COPY_MAX) wordCopy(this.#viewOf(src), src.byteOffset + srcOffset, c.dv, off, n);
+      else c.u8.set(src.subarray(srcOffset, srcOffset + n), off);
       gpa += n;
       srcOffset += n;
       len -= n;

@@ -35,8 +35,11 @@ import type { Access, TranslateResult, Translator } from "./translator.ts";
 
 /** One `struct vhost_memory_region` (32 bytes on the wire; `flags_padding` omitted). */
 export interface VhostMemoryRegion {
+  /** First guest-physical address of the region. */
   readonly guestPhysAddr: number;
+  /** Size of the region in bytes. */
   readonly memorySize: number;
+  /** Where the region is mapped in the back-end's address space (HVA). */
   readonly userspaceAddr: number;
   /** vhost-user only: offset of the region in the shared file. Default 0. */
   readonly mmapOffset?: number;

@@ -28,6 +28,44 @@ import { err, ok, type Result } from "../result.ts";
 import type { MemoryFault } from "./faults.ts";
 import type { GuestMemory } from "./guest_memory.ts";
 
+/**
+ * The little-endian accessors of a window: a DataView on the backing chunk, or a stand-in with
+ * the same methods when the range straddles chunks. Hot paths call these directly (pass
+ * `true`: virtio 1.x is little-endian).
+ */
+export interface LeView {
+  /** Reads a little-endian u16 at `byteOffset`. */
+  getUint16(byteOffset: number, littleEndian: true): number;
+  /** Reads a little-endian u32 at `byteOffset`. */
+  getUint32(byteOffset: number, littleEndian: true): number;
+  /** Writes a little-endian u16 at `byteOffset`. */
+  setUint16(byteOffset: number, value: number, littleEndian: true): void;
+  /** Writes a little-endian u32 at `byteOffset`. */
+  setUint32(byteOffset: number, value: number, littleEndian: true): void;
+}
+
+/** The stand-in view for a range that straddles chunks: goes through the memory accessors. */
+class StraddlingView implements LeView {
+  #mem: GuestMemory;
+  #gpa: number;
+  constructor(mem: GuestMemory, gpa: number) {
+    this.#mem = mem;
+    this.#gpa = gpa;
+  }
+  getUint16(off: number): number {
+    return this.#mem.getU16(this.#gpa + off);
+  }
+  getUint32(off: number): number {
+    return this.#mem.getU32(this.#gpa + off);
+  }
+  setUint16(off: number, v: number): void {
+    this.#mem.setU16(this.#gpa + off, v);
+  }
+  setUint32(off: number, v: number): void {
+    this.#mem.setU32(this.#gpa + off, v);
+  }
+}
+
 /** A checked window on `[gpa, gpa + len)`; see the module documentation. */
 export class MemWindow {
   /** First guest-physical address of the window. */
@@ -36,15 +74,16 @@ export class MemWindow {
   readonly len: number;
   /** The memory layout generation the window was opened against. */
   readonly generation: number;
+  /** Offset-based little-endian access to the window's bytes. */
+  readonly view: LeView;
   #mem: GuestMemory;
-  #dv: DataView | undefined;
 
   private constructor(mem: GuestMemory, gpa: number, len: number, dv: DataView | undefined) {
     this.gpa = gpa;
     this.len = len;
     this.generation = mem.layoutGeneration;
     this.#mem = mem;
-    this.#dv = dv;
+    this.view = dv ?? new StraddlingView(mem, gpa);
   }
 
   /** Opens a window; faults when any byte is outside memory (or in a ROM, for `write`). */
@@ -69,27 +108,21 @@ export class MemWindow {
 
   /** Reads a u16 at `off` (relative to the window). */
   u16(off: number): number {
-    const dv = this.#dv;
-    return dv !== undefined ? dv.getUint16(off, true) : this.#mem.getU16(this.gpa + off);
+    return this.view.getUint16(off, true);
   }
 
   /** Reads a u32 at `off`. */
   u32(off: number): number {
-    const dv = this.#dv;
-    return dv !== undefined ? dv.getUint32(off, true) : this.#mem.getU32(this.gpa + off);
+    return this.view.getUint32(off, true);
   }
 
   /** Writes a u16 at `off`. */
   setU16(off: number, v: number): void {
-    const dv = this.#dv;
-    if (dv !== undefined) dv.setUint16(off, v, true);
-    else this.#mem.setU16(this.gpa + off, v);
+    this.view.setUint16(off, v, true);
   }
 
   /** Writes a u32 at `off`. */
   setU32(off: number, v: number): void {
-    const dv = this.#dv;
-    if (dv !== undefined) dv.setUint32(off, v, true);
-    else this.#mem.setU32(this.gpa + off, v);
+    this.view.setUint32(off, v, true);
   }
 }

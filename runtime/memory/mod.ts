@@ -29,3 +29,4 @@ export * from "./guest_memory.ts";
 export * from "./mem_window.ts";
 export * from "./mem_table.ts";
 export * from "./compose.ts";
+export type { Result } from "../result.ts";

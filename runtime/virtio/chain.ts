@@ -27,15 +27,18 @@ import type { GuestMemory } from "../memory/guest_memory.ts";
 
 /** One segment, for inspection (`show vq`, tests). */
 export interface ChainSegment {
+  /** Guest-physical address. */
   readonly addr: number;
+  /** Length in bytes. */
   readonly len: number;
+  /** Device-writable (otherwise device-readable). */
   readonly write: boolean;
 }
 
 /** The walked chain; see the module documentation. */
 export class Chain {
   /** Split: the head descriptor index. Packed: the buffer id. -1 when empty. */
-  head = -1;
+  head: number = -1;
   /** Descriptors the chain occupies in the ring itself (packed: slots to skip). */
   descriptors = 0;
   /** Number of segments. */
@@ -51,6 +54,8 @@ export class Chain {
   /** Length of each segment. */
   len: Uint32Array;
   #mem: GuestMemory;
+  /** Memory layout generation the segments were validated against. */
+  #gen = -1;
 
   /** An empty chain with room for `capacity` segments (it grows when needed). */
   constructor(mem: GuestMemory, capacity: number) {
@@ -59,8 +64,9 @@ export class Chain {
     this.len = new Uint32Array(Math.max(1, capacity));
   }
 
-  /** Empties the chain. */
+  /** Empties the chain (segments pushed next belong to the current memory layout). */
   clear(): void {
+    this.#gen = this.#mem.layoutGeneration;
     this.head = -1;
     this.descriptors = 0;
     this.count = 0;
@@ -69,7 +75,29 @@ export class Chain {
     this.writableBytes = 0;
   }
 
-  /** Appends a segment (the ring walker keeps readable segments first). */
+  /** Makes this a one-segment chain from descriptor `head` (the fast path of a pop). */
+  setSingle(head: number, addr: number, len: number, write: boolean): void {
+    this.#gen = this.#mem.layoutGeneration;
+    this.head = head;
+    this.descriptors = 1;
+    this.count = 1;
+    this.addr[0] = addr;
+    this.len[0] = len;
+    if (write) {
+      this.readable = 0;
+      this.readableBytes = 0;
+      this.writableBytes = len;
+    } else {
+      this.readable = 1;
+      this.readableBytes = len;
+      this.writableBytes = 0;
+    }
+  }
+
+  /**
+   * Appends a segment. The queues push segments they validated against memory, readable ones
+   * first; `copyOut`/`copyIn` rely on that.
+   */
   push(addr: number, len: number, write: boolean): void {
     const n = this.count;
     if (n === this.addr.length) this.#grow();
@@ -109,6 +137,14 @@ export class Chain {
    * Returns the number of bytes copied (stops at the end of `dst` or of the readable part).
    */
   copyOut(dst: Uint8Array, dstOffset = 0, skip = 0): number {
+    if (skip === 0 && this.readable === 1 && this.#gen === this.#mem.layoutGeneration) {
+      // The common case: one readable segment, validated when it was popped.
+      const room = dst.length - dstOffset;
+      const len = this.len[0] as number;
+      const n = len < room ? len : room;
+      if (n > 0) this.#mem.readChecked(this.addr[0] as number, dst, dstOffset, n);
+      return n > 0 ? n : 0;
+    }
     let copied = 0;
     let room = dst.length - dstOffset;
     for (let i = 0; i < this.readable && room > 0; i++) {

@@ -1,13 +1,19 @@
 /**
- * Per-queue counters, plain objects of numbers that the hot path bumps in place. `show vq`
- * prints them; tests assert on them.
+ * Per-queue counters. Queues count in plain private fields on the hot path and hand out a
+ * snapshot object through their `counters` getter; `show vq` prints it, tests assert on it.
  *
  * @example
  * ```ts
- * import { newDeviceQueueCounters } from "./counters.ts";
- * const c = newDeviceQueueCounters();
- * c.popped++;
- * if (c.popped !== 1 || c.faults !== 0) throw new Error("counters");
+ * import { GuestMemory } from "../memory/guest_memory.ts";
+ * import { SplitDriver } from "./split_driver.ts";
+ * const mem = new GuestMemory();
+ * mem.addRegion({ name: "ram", gpa: 0, size: 1 << 20 });
+ * const q = SplitDriver.create(mem, { size: 4, descTable: 0x1000, availRing: 0x2000, usedRing: 0x3000 });
+ * if (!q.ok) throw new Error("setup");
+ * q.value.addOutbuf(0x8000, 64);
+ * q.value.kickPrepare();
+ * const c = q.value.counters;
+ * if (c.added !== 1 || c.kicks !== 1 || c.kicksSuppressed !== 0) throw new Error("counters");
  * ```
  *
  * @module
@@ -16,70 +22,41 @@
 /** What the device side of a queue did. */
 export interface DeviceQueueCounters {
   /** Available-buffer notifications (kicks) received. */
-  notifications: number;
+  readonly notifications: number;
   /** Chains popped. */
-  popped: number;
+  readonly popped: number;
   /** Buffers returned through the used ring. */
-  used: number;
-  /** Used-ring index publications (one per flush; a batch counts once). */
-  usedFlushes: number;
+  readonly used: number;
+  /** Used-ring publications (one per flush; a batch counts once). */
+  readonly usedFlushes: number;
   /** Interrupt decisions that said "notify the driver". */
-  interrupts: number;
+  readonly interrupts: number;
   /** Interrupt decisions suppressed by NO_INTERRUPT, used_event or DISABLE/DESC. */
-  interruptsSuppressed: number;
+  readonly interruptsSuppressed: number;
   /** Pops refused because the device was not live (before DRIVER_OK, after NEEDS_RESET). */
-  notReady: number;
+  readonly notReady: number;
   /** Malformed-ring faults found. */
-  faults: number;
+  readonly faults: number;
 }
 
 /** What the driver side of a queue did. */
 export interface DriverQueueCounters {
   /** Buffers made available. */
-  added: number;
+  readonly added: number;
   /** Chains that went through an indirect table. */
-  indirect: number;
+  readonly indirect: number;
   /** Kick decisions that said "notify the device". */
-  kicks: number;
+  readonly kicks: number;
   /** Kick decisions suppressed by NO_NOTIFY, avail_event or DISABLE/DESC. */
-  kicksSuppressed: number;
+  readonly kicksSuppressed: number;
   /** Buffers taken back from the used ring. */
-  reclaimed: number;
+  readonly reclaimed: number;
   /** Used-buffer notifications (interrupts) received. */
-  interrupts: number;
+  readonly interrupts: number;
   /** Interrupts that found no new used buffer. */
-  spuriousInterrupts: number;
+  readonly spuriousInterrupts: number;
   /** Adds refused because the ring was full. */
-  full: number;
+  readonly full: number;
   /** Bad used-ring entries found. */
-  faults: number;
-}
-
-/** Fresh device-side counters. */
-export function newDeviceQueueCounters(): DeviceQueueCounters {
-  return {
-    notifications: 0,
-    popped: 0,
-    used: 0,
-    usedFlushes: 0,
-    interrupts: 0,
-    interruptsSuppressed: 0,
-    notReady: 0,
-    faults: 0,
-  };
-}
-
-/** Fresh driver-side counters. */
-export function newDriverQueueCounters(): DriverQueueCounters {
-  return {
-    added: 0,
-    indirect: 0,
-    kicks: 0,
-    kicksSuppressed: 0,
-    reclaimed: 0,
-    interrupts: 0,
-    spuriousInterrupts: 0,
-    full: 0,
-    faults: 0,
-  };
+  readonly faults: number;
 }

@@ -34,9 +34,9 @@ export const VIRTIO_F_INDIRECT_DESC = 28;
 /** used_event / avail_event notification suppression (also VIRTIO_RING_F_EVENT_IDX). */
 export const VIRTIO_F_EVENT_IDX = 29;
 /** Linux spelling of {@link VIRTIO_F_INDIRECT_DESC}. */
-export const VIRTIO_RING_F_INDIRECT_DESC = VIRTIO_F_INDIRECT_DESC;
+export const VIRTIO_RING_F_INDIRECT_DESC: number = VIRTIO_F_INDIRECT_DESC;
 /** Linux spelling of {@link VIRTIO_F_EVENT_IDX}. */
-export const VIRTIO_RING_F_EVENT_IDX = VIRTIO_F_EVENT_IDX;
+export const VIRTIO_RING_F_EVENT_IDX: number = VIRTIO_F_EVENT_IDX;
 /** Modern (1.x) device. */
 export const VIRTIO_F_VERSION_1 = 32;
 /** Addresses go through the platform IOMMU (old name IOMMU_PLATFORM). */
@@ -168,6 +168,7 @@ export interface FeatureInfo {
   readonly name: string;
   /** The spec constant: `VIRTIO_NET_F_CSUM`, `VIRTIO_F_EVENT_IDX`. */
   readonly spec: string;
+  /** Transport, virtio-net, or vhost-only. */
   readonly scope: FeatureScope;
   /** Hard requirements (§5.1.3.1): every clause needs at least one of its names. */
   readonly requires: readonly (readonly string[])[];

@@ -46,3 +46,4 @@ export * from "./packed_device.ts";
 export * from "./net_hdr.ts";
 export * from "./net_config.ts";
 export * from "./net_queues.ts";
+export type { Result } from "../result.ts";

@@ -73,15 +73,25 @@ export const NET_CONFIG_MAX_SIZE = 28;
 
 /** A config space; `mac` as `aa:bb:cc:dd:ee:ff`. Missing numbers read as 0. */
 export interface VirtioNetConfig {
+  /** MAC address, `aa:bb:cc:dd:ee:ff` (valid with MAC). */
   readonly mac: string;
+  /** LINK_UP (1) and ANNOUNCE (2) bits (STATUS). */
   readonly status?: number;
+  /** Queue pairs, 1..0x8000 (MQ or RSS). */
   readonly maxVirtqueuePairs?: number;
+  /** Maximum MTU, 68..65535 (MTU). */
   readonly mtu?: number;
+  /** Speed in Mbit/s, 0xffffffff unknown (SPEED_DUPLEX). */
   readonly speed?: number;
+  /** Duplex: 1 full, 0 half, 0xff unknown (SPEED_DUPLEX). */
   readonly duplex?: number;
+  /** RSS key bytes, at least 40 (RSS or HASH_REPORT). */
   readonly rssMaxKeySize?: number;
+  /** RSS indirection table entries, at least 128 (RSS). */
   readonly rssMaxIndirectionTableLength?: number;
+  /** Supported hash types bitmap (RSS or HASH_REPORT). */
   readonly supportedHashTypes?: number;
+  /** Supported tunnel types bitmap (HASH_TUNNEL). */
   readonly supportedTunnelTypes?: number;
 }
 
@@ -162,8 +172,11 @@ export function decodeNetConfig(bytes: Uint8Array): Required<VirtioNetConfig> {
 
 /** A config value the device must not offer. */
 export interface NetConfigProblem {
+  /** The field. */
   readonly field: keyof VirtioNetConfig;
+  /** The offending value. */
   readonly value: number | string;
+  /** The rule it breaks. */
   readonly rule: string;
 }
 

@@ -70,18 +70,29 @@ export const VIRTIO_NET_HDR_GSO_ECN = 0x80;
 
 /** A decoded header; fields beyond the negotiated size read as 0. */
 export interface VirtioNetHdr {
+  /** NEEDS_CSUM, DATA_VALID, RSC_INFO, UDP_TUNNEL_CSUM. */
   readonly flags: number;
+  /** NONE, TCPV4, UDP, TCPV6, UDP_L4, tunnel bits, ECN. */
   readonly gsoType: number;
+  /** Length of the headers before the payload. */
   readonly hdrLen: number;
+  /** Segment size (MSS) for GSO. */
   readonly gsoSize: number;
+  /** Where checksumming starts (NEEDS_CSUM). */
   readonly csumStart: number;
+  /** Offset of the checksum field from csum_start (NEEDS_CSUM). */
   readonly csumOffset: number;
   /** RX: buffers this packet spans (1 without MRG_RXBUF). TX: 0. */
   readonly numBuffers: number;
+  /** Packet hash (HASH_REPORT). */
   readonly hashValue: number;
+  /** Hash type reported (HASH_REPORT). */
   readonly hashReport: number;
+  /** Outer transport header offset (UDP tunnel GSO). */
   readonly outerThOffset: number;
+  /** Inner network header offset (UDP tunnel GSO). */
   readonly innerNhOffset: number;
+  /** Outer network header offset (OUT_NET_HEADER). */
   readonly outerNhOffset: number;
 }
 

@@ -18,7 +18,9 @@ import { hasFeature, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_MQ, VIRTIO_NET_F_RSS } f
 
 /** How many queue pairs there are and whether a control queue exists. */
 export interface NetQueueLayout {
+  /** Number of receive/transmit queue pairs. */
   readonly pairs: number;
+  /** Whether a control queue exists (CTRL_VQ). */
   readonly ctrl: boolean;
 }
 

@@ -35,11 +35,11 @@
 
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
-import type { MemWindow } from "../memory/mem_window.ts";
+import type { LeView } from "../memory/mem_window.ts";
 import type { Translator } from "../memory/translator.ts";
 import { Mapper } from "./_mapper.ts";
 import { Chain } from "./chain.ts";
-import { type DeviceQueueCounters, newDeviceQueueCounters } from "./counters.ts";
+import type { DeviceQueueCounters } from "./counters.ts";
 import {
   EVENT_FLAGS,
   EVENT_OFF_WRAP,
@@ -74,6 +74,7 @@ import { type LiveGate, POP_EMPTY, POP_FAULT } from "./split_device.ts";
 
 /** How to build a device-side packed queue. Addresses are device-visible. */
 export interface PackedDeviceOptions extends PackedRingAddrs {
+  /** Queue size, 1..32768. */
   readonly size: number;
   /** Negotiated features (RING_EVENT_IDX, RING_INDIRECT_DESC, IN_ORDER matter). */
   readonly features?: bigint;
@@ -95,7 +96,27 @@ export class PackedDevice {
   /** The chain of the last successful pop (`head` is the buffer id). */
   readonly chain: Chain;
   /** What this queue did. */
-  readonly counters: DeviceQueueCounters = newDeviceQueueCounters();
+  #c_notifications = 0;
+  #c_popped = 0;
+  #c_used = 0;
+  #c_usedFlushes = 0;
+  #c_interrupts = 0;
+  #c_interruptsSuppressed = 0;
+  #c_notReady = 0;
+  #c_faults = 0;
+  /** What this queue did (a snapshot; the queue counts in plain fields on the hot path). */
+  get counters(): DeviceQueueCounters {
+    return {
+      notifications: this.#c_notifications,
+      popped: this.#c_popped,
+      used: this.#c_used,
+      usedFlushes: this.#c_usedFlushes,
+      interrupts: this.#c_interrupts,
+      interruptsSuppressed: this.#c_interruptsSuppressed,
+      notReady: this.#c_notReady,
+      faults: this.#c_faults,
+    };
+  }
   /** Called once when the queue faults. */
   onFault: ((f: QueueFault) => void) | undefined = undefined;
   /** When set, nothing is popped and no interrupt is requested unless `gate.live`. */
@@ -104,9 +125,12 @@ export class PackedDevice {
   #mem: GuestMemory;
   #addrs: PackedRingAddrs;
   #mapper: Mapper;
-  #desc!: MemWindow;
-  #driverEvent!: MemWindow;
-  #deviceEvent!: MemWindow;
+  /** No translation: descriptor addresses are guest-physical. */
+  #identity: boolean;
+  #desc!: LeView;
+  #driverEvent!: LeView;
+  #deviceEvent!: LeView;
+  #gpas!: PackedRingAddrs;
   #gen = -1;
   #eventIdx: boolean;
   #indirect: boolean;
@@ -121,9 +145,12 @@ export class PackedDevice {
   /** Descriptors marked used since the last interrupt decision. */
   #usedSinceSignal = 0;
   #notify = true;
-  #inUse: Uint8Array;
   /** Ring slots each in-flight id occupies. */
   #descs: Uint16Array;
+  /** Pop sequence number (from 1) of each in-flight id, 0 when not in flight. */
+  #seq: Float64Array;
+  #pops = 0;
+  /** IN_ORDER only: in-flight ids in pop order (a ring of `size`). */
   #order: Uint16Array;
   #orderHead = 0;
   #inFlight = 0;
@@ -141,13 +168,14 @@ export class PackedDevice {
       deviceEvent: opts.deviceEvent,
     };
     this.#mapper = new Mapper(mem, opts.translator, opts.ringTranslator);
+    this.#identity = this.#mapper.identity;
     const f = opts.features ?? 0n;
     this.#eventIdx = hasFeature(f, VIRTIO_F_EVENT_IDX);
     this.#indirect = hasFeature(f, VIRTIO_F_INDIRECT_DESC);
     this.#inOrder = hasFeature(f, VIRTIO_F_IN_ORDER);
-    this.#inUse = new Uint8Array(opts.size);
     this.#descs = new Uint16Array(opts.size);
     this.#order = new Uint16Array(opts.size);
+    this.#seq = new Float64Array(opts.size);
     this.#pendingIds = new Uint16Array(opts.size);
     this.#pendingLens = new Uint32Array(opts.size);
     this.chain = new Chain(mem, 8);
@@ -181,9 +209,9 @@ export class PackedDevice {
     d.#signalledValid = state.signalledUsedValid;
     d.#notify = state.notifications;
     for (const e of state.inFlight) {
-      d.#inUse[e.id] = 1;
       d.#descs[e.id] = e.descriptors;
       d.#order[(d.#orderHead + d.#inFlight) % d.size] = e.id;
+      d.#seq[e.id] = ++d.#pops;
       d.#inFlight++;
     }
     return ok(d);
@@ -198,9 +226,10 @@ export class PackedDevice {
     if ("kind" in drv) return drv;
     const dev = m.mapPart("deviceEvent", a.deviceEvent, PVIRTQ_EVENT_SIZE, true);
     if ("kind" in dev) return dev;
-    this.#desc = d;
-    this.#driverEvent = drv;
-    this.#deviceEvent = dev;
+    this.#desc = d.view;
+    this.#driverEvent = drv.view;
+    this.#deviceEvent = dev.view;
+    this.#gpas = { descRing: d.gpa, driverEvent: drv.gpa, deviceEvent: dev.gpa };
     this.#gen = this.#mem.layoutGeneration;
     return undefined;
   }
@@ -244,22 +273,18 @@ export class PackedDevice {
 
   /** Guest-physical addresses of the three parts. */
   ringGpas(): PackedRingAddrs {
-    return {
-      descRing: this.#desc.gpa,
-      driverEvent: this.#driverEvent.gpa,
-      deviceEvent: this.#deviceEvent.gpa,
-    };
+    return this.#gpas;
   }
 
   /** Records an available-buffer notification (a kick). */
   notified(): void {
-    this.counters.notifications++;
+    this.#c_notifications++;
   }
 
   #fail(f: QueueFault): number {
     if (this.#fault === undefined) {
       this.#fault = f;
-      this.counters.faults++;
+      this.#c_faults++;
       this.chain.clear();
       this.onFault?.(f);
     }
@@ -281,7 +306,7 @@ export class PackedDevice {
   hasAvail(): boolean {
     if (this.#fault !== undefined) return false;
     return isDescAvail(
-      this.#desc.u16(this.#nextAvail * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS),
+      this.#desc.getUint16(this.#nextAvail * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, true),
       this.#availWrap,
     );
   }
@@ -294,21 +319,24 @@ export class PackedDevice {
     if (this.#fault !== undefined) return POP_FAULT;
     const gate = this.gate;
     if (gate !== undefined && !gate.live) {
-      this.counters.notReady++;
+      this.#c_notReady++;
       return POP_EMPTY;
     }
     if (this.#gen !== this.#mem.layoutGeneration && this.remapRings()) return POP_FAULT;
     const first = this.#nextAvail;
     // virtio 1.2 §2.8.13.1: use a descriptor only once its AVAIL bit changed for this lap.
     if (
-      !isDescAvail(this.#desc.u16(first * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS), this.#availWrap)
+      !isDescAvail(
+        this.#desc.getUint16(first * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, true),
+        this.#availWrap,
+      )
     ) {
       return POP_EMPTY;
     }
     if (this.#inFlight >= this.size) {
       return this.#fail({ kind: "in-flight-overflow", size: this.size });
     }
-    const slots = this.#walk(first);
+    const slots = this.#walkOne(first) ? 1 : this.#walk(first);
     if (slots < 0) return POP_FAULT;
     const id = this.chain.head;
     let next = first + slots;
@@ -317,12 +345,33 @@ export class PackedDevice {
       this.#availWrap ^= 1;
     }
     this.#nextAvail = next;
-    this.#inUse[id] = 1;
     this.#descs[id] = slots;
-    this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
+    this.#seq[id] = ++this.#pops;
+    if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
     this.#inFlight++;
-    this.counters.popped++;
+    this.#c_popped++;
     return id;
+  }
+
+  /**
+   * The common case, checked inline: one direct descriptor (no NEXT, no INDIRECT) with a free,
+   * in-range id and a non-zero length in 32-bit identity-mapped memory. Returns false when the
+   * descriptor is anything else; the full walk then decides.
+   */
+  #walkOne(slot: number): boolean {
+    const desc = this.#desc;
+    const at = slot * VIRTQ_DESC_SIZE;
+    const flags = desc.getUint16(at + PACKED_DESC_FLAGS, true);
+    if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) !== 0) return false;
+    const len = desc.getUint32(at + 8, true);
+    const id = desc.getUint16(at + PACKED_DESC_ID, true);
+    if (len === 0 || id >= this.size || this.#seq[id] !== 0) return false;
+    if (desc.getUint32(at + 4, true) !== 0 || !this.#identity) return false;
+    const addr = desc.getUint32(at, true);
+    const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
+    if (!this.#mem.check(addr, len, write)) return false;
+    this.chain.setSingle(id, addr, len, write);
+    return true;
   }
 
   /** Walks the list starting at `first`; returns the slots it occupies, or -1 after a fault. */
@@ -338,7 +387,7 @@ export class PackedDevice {
     let sawWrite = false;
     for (;;) {
       const at = slot * VIRTQ_DESC_SIZE;
-      const flags = desc.u16(at + PACKED_DESC_FLAGS);
+      const flags = desc.getUint16(at + PACKED_DESC_FLAGS, true);
       // §2.8 "maximum number of descriptors in a list is the queue size": a list that never ends
       // comes back round to its own first slot.
       if (++count > size) {
@@ -348,10 +397,10 @@ export class PackedDevice {
         // §2.8.6: the whole list is available before its first descriptor is.
         return this.#badWalk({ kind: "packed-desc-not-available", slot, flags });
       }
-      const lo = desc.u32(at);
-      const hi = desc.u32(at + 4);
-      const len = desc.u32(at + 8);
-      const id = desc.u16(at + PACKED_DESC_ID);
+      const lo = desc.getUint32(at, true);
+      const hi = desc.getUint32(at + 4, true);
+      const len = desc.getUint32(at + 8, true);
+      const id = desc.getUint16(at + PACKED_DESC_ID, true);
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
         // §2.8.19: only when negotiated, never inside a NEXT list.
         if (!this.#indirect) {
@@ -401,7 +450,7 @@ export class PackedDevice {
     }
     const id = chain.head;
     if (id >= size) return this.#badWalk({ kind: "packed-id-out-of-range", id, size });
-    if (this.#inUse[id] === 1) return this.#badWalk({ kind: "packed-id-in-use", id });
+    if (this.#seq[id] !== 0) return this.#badWalk({ kind: "packed-id-in-use", id });
     chain.descriptors = count;
     return count;
   }
@@ -461,23 +510,16 @@ export class PackedDevice {
   }
 
   #release(id: number): void {
-    if (this.#inUse[id] !== 1) {
+    if (this.#seq[id] === 0) {
       throw new RangeError(`Cannot return buffer ${id}: it is not in flight`);
     }
-    if (this.#inOrder && this.#order[this.#orderHead] !== id) {
-      throw new RangeError(`Cannot return buffer ${id} out of order: IN_ORDER was negotiated`);
-    }
-    this.#inUse[id] = 0;
-    const size = this.size;
-    if (this.#order[this.#orderHead] === id) this.#orderHead = (this.#orderHead + 1) % size;
-    else {
-      let j = 0;
-      while (this.#order[(this.#orderHead + j) % size] !== id) j++;
-      for (; j + 1 < this.#inFlight; j++) {
-        this.#order[(this.#orderHead + j) % size] = this
-          .#order[(this.#orderHead + j + 1) % size] as number;
+    if (this.#inOrder) {
+      if (this.#order[this.#orderHead] !== id) {
+        throw new RangeError(`Cannot return buffer ${id} out of order: IN_ORDER was negotiated`);
       }
+      this.#orderHead = (this.#orderHead + 1) % this.size;
     }
+    this.#seq[id] = 0;
     this.#inFlight--;
   }
 
@@ -485,11 +527,15 @@ export class PackedDevice {
   #writeUsed(slot: number, wrap: number, id: number, len: number, flags: boolean): void {
     const at = slot * VIRTQ_DESC_SIZE;
     const d = this.#desc;
-    d.setU32(at + 8, len);
-    d.setU16(at + PACKED_DESC_ID, id);
+    d.setUint32(at + 8, len, true);
+    d.setUint16(at + PACKED_DESC_ID, id, true);
     // §2.8.2: WRITE in a used descriptor says data was written (len is reserved otherwise).
     if (flags) {
-      d.setU16(at + PACKED_DESC_FLAGS, packedUsedFlags(wrap) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0));
+      d.setUint16(
+        at + PACKED_DESC_FLAGS,
+        packedUsedFlags(wrap) | (len > 0 ? VIRTQ_DESC_F_WRITE : 0),
+        true,
+      );
     }
   }
 
@@ -527,19 +573,29 @@ export class PackedDevice {
       this.#advanceUsed(this.#descs[id] as number);
     }
     const len0 = this.#pendingLens[0] as number;
-    this.#desc.setU16(
+    this.#desc.setUint16(
       firstSlot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS,
       packedUsedFlags(firstWrap) | (len0 > 0 ? VIRTQ_DESC_F_WRITE : 0),
+      true,
     );
     this.#pending = 0;
-    this.counters.used += n;
-    this.counters.usedFlushes++;
+    this.#c_used += n;
+    this.#c_usedFlushes++;
   }
 
   /** Marks one buffer used (fill + flush). */
   addUsed(id: number, len: number): void {
-    this.fillUsed(id, len);
-    this.flushUsed();
+    if (this.#fault !== undefined) return;
+    if (this.#pending !== 0) {
+      this.fillUsed(id, len);
+      this.flushUsed();
+      return;
+    }
+    this.#release(id);
+    this.#writeUsed(this.#nextUsed, this.#usedWrap, id, len, true);
+    this.#advanceUsed(this.#descs[id] as number);
+    this.#c_used++;
+    this.#c_usedFlushes++;
   }
 
   /**
@@ -554,6 +610,7 @@ export class PackedDevice {
       throw new RangeError(`Cannot return ${count} buffers: ${this.#inFlight} are in flight`);
     }
     if (this.#fault !== undefined) return;
+    this.flushUsed(); // anything filled earlier goes first
     const slot = this.#nextUsed;
     const wrap = this.#usedWrap;
     let last = 0;
@@ -565,8 +622,8 @@ export class PackedDevice {
     }
     this.#writeUsed(slot, wrap, last, len, true);
     this.#advanceUsed(slots);
-    this.counters.used += count;
-    this.counters.usedFlushes++;
+    this.#c_used += count;
+    this.#c_usedFlushes++;
   }
 
   /**
@@ -576,7 +633,7 @@ export class PackedDevice {
    */
   needsInterrupt(): boolean {
     if (this.#fault !== undefined || (this.gate !== undefined && !this.gate.live)) return false;
-    const flags = this.#driverEvent.u16(EVENT_FLAGS);
+    const flags = this.#driverEvent.getUint16(EVENT_FLAGS, true);
     const valid = this.#signalledValid;
     const count = this.#usedSinceSignal;
     this.#signalledValid = true;
@@ -586,18 +643,20 @@ export class PackedDevice {
     if (flags === RING_EVENT_FLAGS_DISABLE) notify = false;
     else if (flags === RING_EVENT_FLAGS_ENABLE) notify = true;
     else {
-      const offWrap = this.#driverEvent.u16(EVENT_OFF_WRAP);
+      const offWrap = this.#driverEvent.getUint16(EVENT_OFF_WRAP, true);
       notify = !valid || packedNeedEvent(offWrap, this.#nextUsed, count, this.#usedWrap, this.size);
     }
-    if (notify) this.counters.interrupts++;
-    else this.counters.interruptsSuppressed++;
+    if (notify) this.#c_interrupts++;
+    else this.#c_interruptsSuppressed++;
     return notify;
   }
 
   /** Asks the driver not to kick (Device Event Suppression flags = DISABLE). */
   disableNotifications(): void {
     this.#notify = false;
-    if (this.#fault === undefined) this.#deviceEvent.setU16(EVENT_FLAGS, RING_EVENT_FLAGS_DISABLE);
+    if (this.#fault === undefined) {
+      this.#deviceEvent.setUint16(EVENT_FLAGS, RING_EVENT_FLAGS_DISABLE, true);
+    }
   }
 
   /**
@@ -609,9 +668,9 @@ export class PackedDevice {
     if (this.#fault !== undefined) return false;
     if (this.#eventIdx) {
       // QEMU: off_wrap first, then flags.
-      this.#deviceEvent.setU16(EVENT_OFF_WRAP, this.#nextAvail | (this.#availWrap << 15));
-      this.#deviceEvent.setU16(EVENT_FLAGS, RING_EVENT_FLAGS_DESC);
-    } else this.#deviceEvent.setU16(EVENT_FLAGS, RING_EVENT_FLAGS_ENABLE);
+      this.#deviceEvent.setUint16(EVENT_OFF_WRAP, this.#nextAvail | (this.#availWrap << 15), true);
+      this.#deviceEvent.setUint16(EVENT_FLAGS, RING_EVENT_FLAGS_DESC, true);
+    } else this.#deviceEvent.setUint16(EVENT_FLAGS, RING_EVENT_FLAGS_ENABLE, true);
     return this.hasAvail();
   }
 
@@ -626,7 +685,7 @@ export class PackedDevice {
     this.#signalledUsed = 0;
     this.#signalledValid = false;
     this.#notify = true;
-    this.#inUse.fill(0);
+    this.#seq.fill(0);
     this.#inFlight = 0;
     this.#orderHead = 0;
     this.#fault = undefined;
@@ -636,10 +695,10 @@ export class PackedDevice {
   /** The saved state (plain data). */
   toState(): PackedQueueState {
     const inFlight: { id: number; descriptors: number }[] = [];
-    for (let k = 0; k < this.#inFlight; k++) {
-      const id = this.#order[(this.#orderHead + k) % this.size] as number;
-      inFlight.push({ id, descriptors: this.#descs[id] as number });
-    }
+    const ids: number[] = [];
+    for (let id = 0; id < this.size; id++) if (this.#seq[id] !== 0) ids.push(id);
+    ids.sort((a, b) => (this.#seq[a] as number) - (this.#seq[b] as number));
+    for (const id of ids) inFlight.push({ id, descriptors: this.#descs[id] as number });
     return {
       layout: "packed",
       size: this.size,

@@ -24,8 +24,8 @@
 
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
-import { MemWindow } from "../memory/mem_window.ts";
-import { type DriverQueueCounters, newDriverQueueCounters } from "./counters.ts";
+import { type LeView, MemWindow } from "../memory/mem_window.ts";
+import type { DriverQueueCounters } from "./counters.ts";
 import {
   EVENT_FLAGS,
   EVENT_OFF_WRAP,
@@ -59,6 +59,7 @@ import { type IndirectPool, type Segment, USED_FAULT, USED_NONE } from "./split_
 
 /** How to build a driver-side packed queue. Addresses are guest-physical. */
 export interface PackedDriverOptions extends PackedRingAddrs {
+  /** Queue size, 1..32768. */
   readonly size: number;
   /** Negotiated features (RING_EVENT_IDX, RING_INDIRECT_DESC, IN_ORDER matter). */
   readonly features?: bigint;
@@ -77,17 +78,39 @@ export class PackedDriver {
   /** Queue size. */
   readonly size: number;
   /** What this queue did. */
-  readonly counters: DriverQueueCounters = newDriverQueueCounters();
+  #c_added = 0;
+  #c_indirect = 0;
+  #c_kicks = 0;
+  #c_kicksSuppressed = 0;
+  #c_reclaimed = 0;
+  #c_interrupts = 0;
+  #c_spuriousInterrupts = 0;
+  #c_full = 0;
+  #c_faults = 0;
+  /** What this queue did (a snapshot; the queue counts in plain fields on the hot path). */
+  get counters(): DriverQueueCounters {
+    return {
+      added: this.#c_added,
+      indirect: this.#c_indirect,
+      kicks: this.#c_kicks,
+      kicksSuppressed: this.#c_kicksSuppressed,
+      reclaimed: this.#c_reclaimed,
+      interrupts: this.#c_interrupts,
+      spuriousInterrupts: this.#c_spuriousInterrupts,
+      full: this.#c_full,
+      faults: this.#c_faults,
+    };
+  }
   /** Length reported for the buffer last returned by {@link getUsed}. */
   lastLen = 0;
   /** Buffer id last returned by {@link getUsed}. */
-  lastId = -1;
+  lastId: number = -1;
 
   #mem: GuestMemory;
   #addrs: PackedRingAddrs;
-  #desc!: MemWindow;
-  #driverEvent!: MemWindow;
-  #deviceEvent!: MemWindow;
+  #desc!: LeView;
+  #driverEvent!: LeView;
+  #deviceEvent!: LeView;
   #eventIdx: boolean;
   #inOrder: boolean;
   #pool: IndirectPool | undefined;
@@ -102,11 +125,11 @@ export class PackedDriver {
   /** Free buffer ids, chained. */
   #idNext: Uint16Array;
   #freeId = 0;
-  #tokens: Float64Array;
-  #isHead: Uint8Array;
-  /** Ring slots each id occupies. */
-  #num: Uint16Array;
-  #inLen: Float64Array;
+  /**
+   * Per buffer id, three numbers side by side: the caller's token, the ring slots the buffer
+   * occupies (0: not outstanding), and its device-writable bytes.
+   */
+  #meta: Float64Array;
   #fifo: Uint16Array;
   #fifoHead = 0;
   #fifoLen = 0;
@@ -132,10 +155,7 @@ export class PackedDriver {
     this.#numFree = n;
     this.#idNext = new Uint16Array(n);
     for (let i = 0; i < n - 1; i++) this.#idNext[i] = i + 1;
-    this.#tokens = new Float64Array(n);
-    this.#isHead = new Uint8Array(n);
-    this.#num = new Uint16Array(n);
-    this.#inLen = new Float64Array(n);
+    this.#meta = new Float64Array(3 * n);
     this.#fifo = new Uint16Array(n);
     if (opts.callbacks === false) this.#eventFlags = RING_EVENT_FLAGS_DISABLE;
   }
@@ -165,9 +185,13 @@ export class PackedDriver {
       mem.fill(addr, len, 0);
       windows.push(w.value);
     }
-    [q.#desc, q.#driverEvent, q.#deviceEvent] = windows as [MemWindow, MemWindow, MemWindow];
+    [q.#desc, q.#driverEvent, q.#deviceEvent] = windows.map((w) => w.view) as [
+      LeView,
+      LeView,
+      LeView,
+    ];
     if (q.#eventFlags !== RING_EVENT_FLAGS_ENABLE) {
-      q.#driverEvent.setU16(EVENT_FLAGS, q.#eventFlags);
+      q.#driverEvent.setUint16(EVENT_FLAGS, q.#eventFlags, true);
     }
     return ok(q);
   }
@@ -205,10 +229,10 @@ export class PackedDriver {
   #writeDesc(slot: number, addr: number, len: number, id: number): void {
     const d = this.#desc;
     const at = slot * VIRTQ_DESC_SIZE;
-    d.setU32(at, addr >>> 0);
-    d.setU32(at + 4, (addr - (addr >>> 0)) / TWO_32);
-    d.setU32(at + 8, len);
-    d.setU16(at + PACKED_DESC_ID, id);
+    d.setUint32(at, addr >>> 0, true);
+    d.setUint32(at + 4, addr < TWO_32 ? 0 : (addr - (addr >>> 0)) / TWO_32, true);
+    d.setUint32(at + 8, len, true);
+    d.setUint16(at + PACKED_DESC_ID, id, true);
   }
 
   /**
@@ -234,12 +258,12 @@ export class PackedDriver {
           `Cannot add ${n} segments to a queue of ${this.size} without an indirect table`,
         );
       }
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     const needed = useIndirect ? 1 : n;
     if (this.#numFree < needed || this.#outstanding === this.size) {
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     let inLen = 0;
@@ -276,7 +300,7 @@ export class PackedDriver {
       this.#writeDesc(head, tableAddr, n * VIRTQ_DESC_SIZE, id);
       headFlags = VIRTQ_DESC_F_INDIRECT | availFlags;
       this.#advanceAvail();
-      this.counters.indirect++;
+      this.#c_indirect++;
     } else {
       headFlags = 0;
       for (let k = 0; k < n; k++) {
@@ -287,24 +311,23 @@ export class PackedDriver {
         const flags = packedAvailFlags(this.#availWrap) | (s.write ? VIRTQ_DESC_F_WRITE : 0) |
           (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
         if (k === 0) headFlags = flags;
-        else this.#desc.setU16(slot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, flags);
+        else this.#desc.setUint16(slot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, flags, true);
         this.#advanceAvail();
       }
     }
     this.#numFree -= needed;
-    this.#num[id] = needed;
-    this.#tokens[id] = token ?? id;
-    this.#isHead[id] = 1;
-    this.#inLen[id] = inLen;
+    this.#meta[3 * id + 1] = needed;
+    this.#meta[3 * id] = token ?? id;
+    this.#meta[3 * id + 2] = inLen;
     this.#outstanding++;
     if (this.#inOrder) {
       this.#fifo[(this.#fifoHead + this.#fifoLen) % this.size] = id;
       this.#fifoLen++;
     }
     // §2.8.6: the first descriptor's flags go last, exposing the whole list at once.
-    this.#desc.setU16(head * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, headFlags);
+    this.#desc.setUint16(head * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, headFlags, true);
     this.#numAdded += needed;
-    this.counters.added++;
+    this.#c_added++;
     return id;
   }
 
@@ -317,12 +340,40 @@ export class PackedDriver {
 
   /** Adds one device-readable buffer. */
   addOutbuf(addr: number, len: number, token?: number): number {
-    return this.add([{ addr, len, write: false }], token);
+    return this.#addOne(addr, len, false, token);
   }
 
   /** Adds one device-writable buffer. */
   addInbuf(addr: number, len: number, token?: number): number {
-    return this.add([{ addr, len, write: true }], token);
+    return this.#addOne(addr, len, true, token);
+  }
+
+  /** The one-descriptor case of {@link add}, without building a segment list. */
+  #addOne(addr: number, len: number, write: boolean, token: number | undefined): number {
+    if (this.#numFree === 0) {
+      this.#c_full++;
+      return -1;
+    }
+    const id = this.#freeId;
+    this.#freeId = this.#idNext[id] as number;
+    const slot = this.#nextAvail;
+    const flags = packedAvailFlags(this.#availWrap) | (write ? VIRTQ_DESC_F_WRITE : 0);
+    this.#writeDesc(slot, addr, len, id);
+    this.#advanceAvail();
+    this.#numFree--;
+    this.#meta[3 * id + 1] = 1;
+    this.#meta[3 * id] = token ?? id;
+    this.#meta[3 * id + 2] = write ? len : 0;
+    this.#outstanding++;
+    if (this.#inOrder) {
+      this.#fifo[(this.#fifoHead + this.#fifoLen) % this.size] = id;
+      this.#fifoLen++;
+    }
+    // §2.8.6: flags last.
+    this.#desc.setUint16(slot * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, flags, true);
+    this.#numAdded++;
+    this.#c_added++;
+    return id;
   }
 
   /**
@@ -333,29 +384,29 @@ export class PackedDriver {
   kickPrepare(): boolean {
     const count = this.#numAdded;
     this.#numAdded = 0;
-    const flags = this.#deviceEvent.u16(EVENT_FLAGS);
+    const flags = this.#deviceEvent.getUint16(EVENT_FLAGS, true);
     let kick: boolean;
     if (flags !== RING_EVENT_FLAGS_DESC) kick = flags !== RING_EVENT_FLAGS_DISABLE;
     else {
-      const offWrap = this.#deviceEvent.u16(EVENT_OFF_WRAP);
+      const offWrap = this.#deviceEvent.getUint16(EVENT_OFF_WRAP, true);
       kick = packedNeedEvent(offWrap, this.#nextAvail, count, this.#availWrap, this.size);
     }
-    if (kick) this.counters.kicks++;
-    else this.counters.kicksSuppressed++;
+    if (kick) this.#c_kicks++;
+    else this.#c_kicksSuppressed++;
     return kick;
   }
 
   #badRing(f: QueueFault): number {
     if (this.#fault === undefined) {
       this.#fault = f;
-      this.counters.faults++;
+      this.#c_faults++;
     }
     return USED_FAULT;
   }
 
   #slotUsed(): boolean {
     return isDescUsed(
-      this.#desc.u16(this.#lastUsed * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS),
+      this.#desc.getUint16(this.#lastUsed * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, true),
       this.#usedWrap,
     );
   }
@@ -376,16 +427,21 @@ export class PackedDriver {
     if (this.#batchLeft === 0) {
       if (!this.#slotUsed()) return USED_NONE;
       const at = this.#lastUsed * VIRTQ_DESC_SIZE;
-      const flags = this.#desc.u16(at + PACKED_DESC_FLAGS);
-      id = this.#desc.u16(at + PACKED_DESC_ID);
+      const flags = this.#desc.getUint16(at + PACKED_DESC_FLAGS, true);
+      id = this.#desc.getUint16(at + PACKED_DESC_ID, true);
       // §2.8.4: len is reserved (0) in a used descriptor without WRITE.
-      len = (flags & VIRTQ_DESC_F_WRITE) !== 0 ? this.#desc.u32(at + 8) : 0;
+      len = (flags & VIRTQ_DESC_F_WRITE) !== 0 ? this.#desc.getUint32(at + 8, true) : 0;
       if (id >= this.size) {
         return this.#badRing({ kind: "used-id-out-of-range", id, size: this.size });
       }
-      if (this.#isHead[id] !== 1) return this.#badRing({ kind: "used-id-not-in-flight", id });
-      if (len > (this.#inLen[id] as number)) {
-        return this.#badRing({ kind: "used-len-too-big", id, len, max: this.#inLen[id] as number });
+      if (this.#meta[3 * id + 1] === 0) return this.#badRing({ kind: "used-id-not-in-flight", id });
+      if (len > (this.#meta[3 * id + 2] as number)) {
+        return this.#badRing({
+          kind: "used-len-too-big",
+          id,
+          len,
+          max: this.#meta[3 * id + 2] as number,
+        });
       }
       if (this.#inOrder) {
         let k = 0;
@@ -398,14 +454,14 @@ export class PackedDriver {
     if (this.#inOrder) {
       id = this.#fifo[this.#fifoHead] as number;
       // §2.8.20: skipped buffers were used completely.
-      len = this.#batchLeft === 1 ? this.#batchLen : this.#inLen[id] as number;
+      len = this.#batchLeft === 1 ? this.#batchLen : this.#meta[3 * id + 2] as number;
       this.#batchLeft--;
       this.#fifoHead = (this.#fifoHead + 1) % this.size;
       this.#fifoLen--;
     }
-    const token = this.#tokens[id] as number;
-    const slots = this.#num[id] as number;
-    this.#isHead[id] = 0;
+    const token = this.#meta[3 * id] as number;
+    const slots = this.#meta[3 * id + 1] as number;
+    this.#meta[3 * id + 1] = 0; // no longer outstanding
     this.#outstanding--;
     this.#numFree += slots;
     this.#idNext[id] = this.#freeId;
@@ -418,19 +474,19 @@ export class PackedDriver {
     this.#lastUsed = next;
     // Linux: with a DESC event, keep it at the next used position.
     if (this.#eventFlags === RING_EVENT_FLAGS_DESC) {
-      this.#driverEvent.setU16(EVENT_OFF_WRAP, this.#lastUsed | (this.#usedWrap << 15));
+      this.#driverEvent.setUint16(EVENT_OFF_WRAP, this.#lastUsed | (this.#usedWrap << 15), true);
     }
     this.lastLen = len;
     this.lastId = id;
-    this.counters.reclaimed++;
+    this.#c_reclaimed++;
     return token;
   }
 
   /** A used-buffer notification arrived; false when it found nothing (spurious). */
   interrupt(): boolean {
-    this.counters.interrupts++;
+    this.#c_interrupts++;
     if (!this.moreUsed()) {
-      this.counters.spuriousInterrupts++;
+      this.#c_spuriousInterrupts++;
       return false;
     }
     if (this.#eventIdx) this.#eventTriggered = true;
@@ -442,13 +498,13 @@ export class PackedDriver {
     if (this.#eventFlags === RING_EVENT_FLAGS_DISABLE) return;
     this.#eventFlags = RING_EVENT_FLAGS_DISABLE;
     if (this.#eventTriggered) return;
-    this.#driverEvent.setU16(EVENT_FLAGS, this.#eventFlags);
+    this.#driverEvent.setUint16(EVENT_FLAGS, this.#eventFlags, true);
   }
 
   #enableFlags(): void {
     if (this.#eventFlags === RING_EVENT_FLAGS_DISABLE) {
       this.#eventFlags = this.#eventIdx ? RING_EVENT_FLAGS_DESC : RING_EVENT_FLAGS_ENABLE;
-      this.#driverEvent.setU16(EVENT_FLAGS, this.#eventFlags);
+      this.#driverEvent.setUint16(EVENT_FLAGS, this.#eventFlags, true);
     }
   }
 
@@ -459,7 +515,7 @@ export class PackedDriver {
   enableCallbacks(): boolean {
     this.#eventTriggered = false;
     if (this.#eventIdx) {
-      this.#driverEvent.setU16(EVENT_OFF_WRAP, this.#lastUsed | (this.#usedWrap << 15));
+      this.#driverEvent.setUint16(EVENT_OFF_WRAP, this.#lastUsed | (this.#usedWrap << 15), true);
     }
     this.#enableFlags();
     return !this.moreUsed();
@@ -476,7 +532,7 @@ export class PackedDriver {
         pos -= this.size;
         wrap ^= 1;
       }
-      this.#driverEvent.setU16(EVENT_OFF_WRAP, pos | (wrap << 15));
+      this.#driverEvent.setUint16(EVENT_OFF_WRAP, pos | (wrap << 15), true);
     }
     this.#enableFlags();
     return !this.moreUsed();
@@ -500,10 +556,10 @@ export class PackedDriver {
       lastUsed: this.#lastUsed,
       usedWrap: this.#usedWrap,
       numFree: this.#numFree,
-      driverEventFlags: this.#driverEvent.u16(EVENT_FLAGS),
-      driverEventOffWrap: this.#driverEvent.u16(EVENT_OFF_WRAP),
-      deviceEventFlags: this.#deviceEvent.u16(EVENT_FLAGS),
-      deviceEventOffWrap: this.#deviceEvent.u16(EVENT_OFF_WRAP),
+      driverEventFlags: this.#driverEvent.getUint16(EVENT_FLAGS, true),
+      driverEventOffWrap: this.#driverEvent.getUint16(EVENT_OFF_WRAP, true),
+      deviceEventFlags: this.#deviceEvent.getUint16(EVENT_FLAGS, true),
+      deviceEventOffWrap: this.#deviceEvent.getUint16(EVENT_OFF_WRAP, true),
     };
   }
 }

@@ -22,10 +22,15 @@ import { PVIRTQ_MAX_SIZE } from "./defs.ts";
 
 /** Device-side state of a split queue. Addresses are device-visible (before translation). */
 export interface SplitQueueState {
+  /** Ring layout. */
   readonly layout: "split";
+  /** Queue size. */
   readonly size: number;
+  /** Descriptor table, device-visible address. */
   readonly descTable: number;
+  /** Driver Area (available ring), device-visible address. */
   readonly availRing: number;
+  /** Device Area (used ring), device-visible address. */
   readonly usedRing: number;
   /** vhost `last_avail_idx`: the next avail ring index to pop (u16, free-running). */
   readonly nextAvail: number;
@@ -33,6 +38,7 @@ export interface SplitQueueState {
   readonly nextUsed: number;
   /** Used index at the last interrupt decision (vhost `signalled_used`). */
   readonly signalledUsed: number;
+  /** Whether `signalledUsed` holds a decision (false after reset). */
   readonly signalledUsedValid: boolean;
   /** Whether the device currently wants kicks (NO_NOTIFY clear / avail_event maintained). */
   readonly notifications: boolean;
@@ -42,8 +48,11 @@ export interface SplitQueueState {
 
 /** Device-side state of a packed queue. */
 export interface PackedQueueState {
+  /** Ring layout. */
   readonly layout: "packed";
+  /** Queue size. */
   readonly size: number;
+  /** Descriptor ring, device-visible address. */
   readonly descRing: number;
   /** Driver Event Suppression structure (written by the driver). */
   readonly driverEvent: number;
@@ -59,7 +68,9 @@ export interface PackedQueueState {
   readonly usedWrap: number;
   /** Ring position (slot | wrap << 15) at the last interrupt decision. */
   readonly signalledUsed: number;
+  /** Whether `signalledUsed` holds a decision (false after reset). */
   readonly signalledUsedValid: boolean;
+  /** Whether the device currently wants kicks. */
   readonly notifications: boolean;
   /** Buffers popped and not yet used, oldest first, with the ring slots each occupies. */
   readonly inFlight: readonly { readonly id: number; readonly descriptors: number }[];
@@ -143,7 +154,9 @@ export function checkQueueState(s: QueueState): QueueFault | undefined {
 
 /** The ring positions carried by a vhost ring base. */
 export interface VringBase {
+  /** Ring layout. */
   readonly layout: "split" | "packed";
+  /** Next position to read from the ring. */
   readonly nextAvail: number;
   /** Packed only (0 for split). */
   readonly availWrap: number;

@@ -43,11 +43,11 @@
 
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
-import { MemWindow } from "../memory/mem_window.ts";
+import { type LeView, MemWindow } from "../memory/mem_window.ts";
 import type { Translator } from "../memory/translator.ts";
 import { Mapper } from "./_mapper.ts";
 import { Chain } from "./chain.ts";
-import { type DeviceQueueCounters, newDeviceQueueCounters } from "./counters.ts";
+import type { DeviceQueueCounters } from "./counters.ts";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
   VIRTQ_DESC_F_INDIRECT,
@@ -79,17 +79,19 @@ import {
 } from "./split_layout.ts";
 
 /** `pop()` found no new buffer. */
-export const POP_EMPTY = -1;
+export const POP_EMPTY: -1 = -1;
 /** `pop()` found a malformed ring; see `fault`. */
-export const POP_FAULT = -2;
+export const POP_FAULT: -2 = -2;
 
 /** Something that says whether the device may process buffers (DRIVER_OK, not broken). */
 export interface LiveGate {
+  /** True while buffers may be processed. */
   readonly live: boolean;
 }
 
 /** How to build a device-side split queue. Addresses are device-visible. */
 export interface SplitDeviceOptions extends SplitRingAddrs {
+  /** Queue size: a power of 2 in 1..32768. */
   readonly size: number;
   /** Negotiated features (RING_EVENT_IDX, RING_INDIRECT_DESC, IN_ORDER, NOTIFY_ON_EMPTY matter). */
   readonly features?: bigint;
@@ -112,7 +114,27 @@ export class SplitDevice {
   /** The chain of the last successful pop. */
   readonly chain: Chain;
   /** What this queue did. */
-  readonly counters: DeviceQueueCounters = newDeviceQueueCounters();
+  #c_notifications = 0;
+  #c_popped = 0;
+  #c_used = 0;
+  #c_usedFlushes = 0;
+  #c_interrupts = 0;
+  #c_interruptsSuppressed = 0;
+  #c_notReady = 0;
+  #c_faults = 0;
+  /** What this queue did (a snapshot; the queue counts in plain fields on the hot path). */
+  get counters(): DeviceQueueCounters {
+    return {
+      notifications: this.#c_notifications,
+      popped: this.#c_popped,
+      used: this.#c_used,
+      usedFlushes: this.#c_usedFlushes,
+      interrupts: this.#c_interrupts,
+      interruptsSuppressed: this.#c_interruptsSuppressed,
+      notReady: this.#c_notReady,
+      faults: this.#c_faults,
+    };
+  }
   /** Called once when the queue faults (the owner may set NEEDS_RESET). */
   onFault: ((f: QueueFault) => void) | undefined = undefined;
   /** When set, nothing is popped and no interrupt is requested unless `gate.live`. */
@@ -121,9 +143,12 @@ export class SplitDevice {
   #mem: GuestMemory;
   #addrs: SplitRingAddrs;
   #mapper: Mapper;
-  #desc!: MemWindow;
-  #avail!: MemWindow;
-  #used!: MemWindow;
+  /** No translation: descriptor addresses are guest-physical. */
+  #identity: boolean;
+  #desc!: LeView;
+  #avail!: LeView;
+  #used!: LeView;
+  #gpas!: SplitRingAddrs;
   #gen = -1;
   #mask: number;
   #eventIdx: boolean;
@@ -141,9 +166,9 @@ export class SplitDevice {
   #signalledValid = false;
   #notify = true;
   #usedFlags = 0;
-  #inUse: Uint8Array;
   #inFlight = 0;
-  /** Pop sequence number of each in-flight head (saved state lists them oldest first). */
+  /** Pop sequence number (from 1) of each in-flight head, 0 when not in flight: the in-use
+   * marker, and the order saved state lists them in. */
   #seq: Float64Array;
   #pops = 0;
   /** IN_ORDER only: in-flight heads in pop order (a ring of `size`). */
@@ -156,6 +181,7 @@ export class SplitDevice {
     this.#mem = mem;
     this.#addrs = { descTable: opts.descTable, availRing: opts.availRing, usedRing: opts.usedRing };
     this.#mapper = new Mapper(mem, opts.translator, opts.ringTranslator);
+    this.#identity = this.#mapper.identity;
     const f = opts.features ?? 0n;
     this.#eventIdx = hasFeature(f, VIRTIO_F_EVENT_IDX);
     this.#indirect = hasFeature(f, VIRTIO_F_INDIRECT_DESC);
@@ -164,7 +190,6 @@ export class SplitDevice {
     this.#mask = opts.size - 1;
     this.#usedEventOff = usedEventOffset(opts.size);
     this.#availEventOff = availEventOffset(opts.size);
-    this.#inUse = new Uint8Array(opts.size);
     this.#seq = new Float64Array(opts.size);
     this.#order = new Uint16Array(opts.size);
     this.chain = new Chain(mem, 8);
@@ -196,8 +221,7 @@ export class SplitDevice {
     d.#signalledValid = state.signalledUsedValid;
     d.#notify = state.notifications;
     for (const h of state.inFlight) {
-      d.#inUse[h] = 1;
-      d.#seq[h] = d.#pops++;
+      d.#seq[h] = ++d.#pops;
       d.#order[(d.#orderHead + d.#inFlight) & d.#mask] = h;
       d.#inFlight++;
     }
@@ -212,9 +236,10 @@ export class SplitDevice {
     if (!(av instanceof MemWindow)) return av;
     const u = this.#mapper.mapPart("usedRing", a.usedRing, usedRingSize(this.size), true);
     if (!(u instanceof MemWindow)) return u;
-    this.#desc = d;
-    this.#avail = av;
-    this.#used = u;
+    this.#desc = d.view;
+    this.#avail = av.view;
+    this.#used = u.view;
+    this.#gpas = { descTable: d.gpa, availRing: av.gpa, usedRing: u.gpa };
     this.#gen = this.#mem.layoutGeneration;
     return undefined;
   }
@@ -261,12 +286,12 @@ export class SplitDevice {
 
   /** Guest-physical addresses of the ring parts (after translation): where the bytes are. */
   ringGpas(): SplitRingAddrs {
-    return { descTable: this.#desc.gpa, availRing: this.#avail.gpa, usedRing: this.#used.gpa };
+    return this.#gpas;
   }
 
   /** Records an available-buffer notification (a kick). Processing is the caller's loop. */
   notified(): void {
-    this.counters.notifications++;
+    this.#c_notifications++;
   }
 
   #bad(f: QueueFault): false {
@@ -277,7 +302,7 @@ export class SplitDevice {
   #fail(f: QueueFault): number {
     if (this.#fault === undefined) {
       this.#fault = f;
-      this.counters.faults++;
+      this.#c_faults++;
       this.chain.clear();
       this.onFault?.(f);
     }
@@ -286,7 +311,7 @@ export class SplitDevice {
 
   /** Reads avail.idx, checking that it did not jump (vhost: "Guest moved avail index"). */
   #readAvailIdx(): number {
-    const idx = this.#avail.u16(2);
+    const idx = this.#avail.getUint16(2, true);
     // vhost_get_vq_desc / QEMU virtqueue_num_heads: more than `size` new entries is corrupt.
     if (((idx - this.#nextAvail) & 0xffff) > this.size) {
       this.#fail({
@@ -317,7 +342,7 @@ export class SplitDevice {
     const gate = this.gate;
     if (gate !== undefined && !gate.live) {
       // virtio 1.2 §3.1.1: no buffers are consumed before DRIVER_OK.
-      this.counters.notReady++;
+      this.#c_notReady++;
       return POP_EMPTY;
     }
     if (this.#gen !== this.#mem.layoutGeneration && this.remapRings()) return POP_FAULT;
@@ -330,19 +355,20 @@ export class SplitDevice {
     if (this.#inFlight >= this.size) {
       return this.#fail({ kind: "in-flight-overflow", size: this.size });
     }
-    const head = this.#avail.u16(availEntryOffset(last & this.#mask));
+    const head = this.#avail.getUint16(availEntryOffset(last & this.#mask), true);
     // virtio 1.2 §2.7.6 (QEMU virtqueue_get_head): a head must name a descriptor.
     if (head >= this.size) return this.#fail({ kind: "head-out-of-range", head, size: this.size });
-    if (this.#inUse[head] === 1) return this.#fail({ kind: "head-in-use", head });
+    if (this.#seq[head] !== 0) return this.#fail({ kind: "head-in-use", head });
     if (!this.#walkOne(head) && !this.#walk(head)) return POP_FAULT;
     this.#nextAvail = (last + 1) & 0xffff;
-    this.#inUse[head] = 1;
-    this.#seq[head] = this.#pops++;
+    this.#seq[head] = ++this.#pops;
     if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) & this.#mask] = head;
     this.#inFlight++;
-    this.counters.popped++;
+    this.#c_popped++;
     // QEMU virtqueue_split_pop: keep avail_event at the next index while kicks are wanted.
-    if (this.#eventIdx && this.#notify) this.#used.setU16(this.#availEventOff, this.#nextAvail);
+    if (this.#eventIdx && this.#notify) {
+      this.#used.setUint16(this.#availEventOff, this.#nextAvail, true);
+    }
     return head;
   }
 
@@ -354,18 +380,14 @@ export class SplitDevice {
   #walkOne(head: number): boolean {
     const desc = this.#desc;
     const at = head * VIRTQ_DESC_SIZE;
-    const flags = desc.u16(at + 12);
+    const flags = desc.getUint16(at + 12, true);
     if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) !== 0) return false;
-    const len = desc.u32(at + 8);
-    if (len === 0 || desc.u32(at + 4) !== 0 || !this.#mapper.identity) return false;
-    const addr = desc.u32(at);
+    const len = desc.getUint32(at + 8, true);
+    if (len === 0 || desc.getUint32(at + 4, true) !== 0 || !this.#identity) return false;
+    const addr = desc.getUint32(at, true);
     const write = (flags & VIRTQ_DESC_F_WRITE) !== 0;
     if (!this.#mem.check(addr, len, write)) return false;
-    const chain = this.chain;
-    chain.clear();
-    chain.head = head;
-    chain.descriptors = 1;
-    chain.push(addr, len, write);
+    this.chain.setSingle(head, addr, len, write);
     return true;
   }
 
@@ -389,11 +411,11 @@ export class SplitDevice {
       let lo: number, hi: number, len: number, flags: number, next: number;
       if (table < 0) {
         const at = i * VIRTQ_DESC_SIZE;
-        lo = desc.u32(at);
-        hi = desc.u32(at + 4);
-        len = desc.u32(at + 8);
-        flags = desc.u16(at + 12);
-        next = desc.u16(at + 14);
+        lo = desc.getUint32(at, true);
+        hi = desc.getUint32(at + 4, true);
+        len = desc.getUint32(at + 8, true);
+        flags = desc.getUint16(at + 12, true);
+        next = desc.getUint16(at + 14, true);
         chain.descriptors++;
       } else {
         const at = table + i * VIRTQ_DESC_SIZE;
@@ -475,7 +497,7 @@ export class SplitDevice {
   }
 
   #release(head: number): void {
-    if (this.#inUse[head] !== 1) {
+    if (this.#seq[head] === 0) {
       throw new RangeError(`Cannot return head ${head}: it is not in flight`);
     }
     if (this.#inOrder) {
@@ -484,7 +506,7 @@ export class SplitDevice {
       }
       this.#orderHead = (this.#orderHead + 1) & this.#mask;
     }
-    this.#inUse[head] = 0;
+    this.#seq[head] = 0;
     this.#inFlight--;
   }
 
@@ -497,8 +519,8 @@ export class SplitDevice {
     if (this.#fault !== undefined) return;
     this.#release(head);
     const at = usedEntryOffset((this.#nextUsed + this.#pending) & this.#mask);
-    this.#used.setU32(at, head);
-    this.#used.setU32(at + 4, len);
+    this.#used.setUint32(at, head, true);
+    this.#used.setUint32(at + 4, len, true);
     this.#pending++;
   }
 
@@ -513,10 +535,10 @@ export class SplitDevice {
     const old = this.#nextUsed;
     const next = (old + count) & 0xffff;
     // virtio 1.2 §2.7.8.1: the element is written before idx moves.
-    this.#used.setU16(2, next);
+    this.#used.setUint16(2, next, true);
     this.#nextUsed = next;
-    this.counters.used += count;
-    this.counters.usedFlushes++;
+    this.#c_used += count;
+    this.#c_usedFlushes++;
     // QEMU virtqueue_split_flush: if idx ran far past signalled_used, the old value is stale.
     if ((((next - this.#signalledUsed) << 16) >> 16) < ((next - old) & 0xffff)) {
       this.#signalledValid = false;
@@ -529,8 +551,8 @@ export class SplitDevice {
     this.#release(head);
     const at = usedEntryOffset((this.#nextUsed + this.#pending) & this.#mask);
     const used = this.#used;
-    used.setU32(at, head);
-    used.setU32(at + 4, len);
+    used.setUint32(at, head, true);
+    used.setUint32(at + 4, len, true);
     this.#publish(this.#pending + 1);
     this.#pending = 0;
   }
@@ -547,14 +569,15 @@ export class SplitDevice {
       throw new RangeError(`Cannot return ${count} buffers: ${this.#inFlight} are in flight`);
     }
     if (this.#fault !== undefined) return;
+    this.flushUsed(); // anything filled earlier goes first
     let last = 0;
     for (let k = 0; k < count; k++) {
       last = this.#order[this.#orderHead] as number;
       this.#release(last);
     }
     const at = usedEntryOffset(this.#nextUsed & this.#mask);
-    this.#used.setU32(at, last);
-    this.#used.setU32(at + 4, len);
+    this.#used.setUint32(at, last, true);
+    this.#used.setUint32(at + 4, len, true);
     this.#publish(count);
   }
 
@@ -566,12 +589,12 @@ export class SplitDevice {
   needsInterrupt(): boolean {
     if (this.#fault !== undefined || (this.gate !== undefined && !this.gate.live)) return false;
     let notify: boolean;
-    if (this.#notifyOnEmpty && this.#avail.u16(2) === this.#nextAvail) {
+    if (this.#notifyOnEmpty && this.#avail.getUint16(2, true) === this.#nextAvail) {
       // Legacy NOTIFY_ON_EMPTY: interrupt when the device runs out of buffers.
       notify = true;
     } else if (!this.#eventIdx) {
       // virtio 1.2 §2.7.7.1: flags 1 means SHOULD NOT notify.
-      notify = (this.#avail.u16(0) & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
+      notify = (this.#avail.getUint16(0, true) & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
     } else {
       const old = this.#signalledUsed;
       const valid = this.#signalledValid;
@@ -579,10 +602,10 @@ export class SplitDevice {
       this.#signalledUsed = now;
       this.#signalledValid = true;
       // virtio 1.2 §2.7.7.1: notify when the entry at used_event was published.
-      notify = !valid || vringNeedEvent(this.#avail.u16(this.#usedEventOff), now, old);
+      notify = !valid || vringNeedEvent(this.#avail.getUint16(this.#usedEventOff, true), now, old);
     }
-    if (notify) this.counters.interrupts++;
-    else this.counters.interruptsSuppressed++;
+    if (notify) this.#c_interrupts++;
+    else this.#c_interruptsSuppressed++;
     return notify;
   }
 
@@ -591,7 +614,7 @@ export class SplitDevice {
     this.#notify = false;
     if (!this.#eventIdx && this.#fault === undefined) {
       this.#usedFlags |= VIRTQ_USED_F_NO_NOTIFY;
-      this.#used.setU16(0, this.#usedFlags);
+      this.#used.setUint16(0, this.#usedFlags, true);
     }
   }
 
@@ -605,9 +628,9 @@ export class SplitDevice {
     if (this.#fault !== undefined) return false;
     if (!this.#eventIdx) {
       this.#usedFlags &= ~VIRTQ_USED_F_NO_NOTIFY;
-      this.#used.setU16(0, this.#usedFlags);
+      this.#used.setUint16(0, this.#usedFlags, true);
     } else {
-      this.#used.setU16(this.#availEventOff, this.#avail.u16(2));
+      this.#used.setUint16(this.#availEventOff, this.#avail.getUint16(2, true), true);
     }
     const n = this.availCount();
     return n > 0;
@@ -624,7 +647,7 @@ export class SplitDevice {
     this.#signalledValid = false;
     this.#notify = true;
     this.#usedFlags = 0;
-    this.#inUse.fill(0);
+    this.#seq.fill(0);
     this.#inFlight = 0;
     this.#orderHead = 0;
     this.#fault = undefined;
@@ -634,7 +657,7 @@ export class SplitDevice {
   /** The saved state (plain data). */
   toState(): SplitQueueState {
     const inFlight: number[] = [];
-    for (let h = 0; h < this.size; h++) if (this.#inUse[h] === 1) inFlight.push(h);
+    for (let h = 0; h < this.size; h++) if (this.#seq[h] !== 0) inFlight.push(h);
     inFlight.sort((a, b) => (this.#seq[a] as number) - (this.#seq[b] as number));
     return {
       layout: "split",

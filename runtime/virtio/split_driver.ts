@@ -31,8 +31,8 @@
 
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
-import { MemWindow } from "../memory/mem_window.ts";
-import { type DriverQueueCounters, newDriverQueueCounters } from "./counters.ts";
+import { type LeView, MemWindow } from "../memory/mem_window.ts";
+import type { DriverQueueCounters } from "./counters.ts";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
   VIRTQ_DESC_F_INDIRECT,
@@ -63,8 +63,11 @@ import {
 
 /** One element of a buffer: `len` bytes at `addr`, device-writable or device-readable. */
 export interface Segment {
+  /** Address written into the descriptor (GPA, or IOVA with ACCESS_PLATFORM). */
   readonly addr: number;
+  /** Length in bytes. */
   readonly len: number;
+  /** Device-writable (otherwise device-readable). */
   readonly write: boolean;
 }
 
@@ -74,13 +77,17 @@ export interface Segment {
  * ACCESS_PLATFORM is in use; default `gpa`).
  */
 export interface IndirectPool {
+  /** Guest-physical address of the pool (where the driver writes the tables). */
   readonly gpa: number;
+  /** Address written into the descriptor (GPA, or IOVA with ACCESS_PLATFORM). */
   readonly addr?: number;
+  /** Descriptors per table. */
   readonly entries: number;
 }
 
 /** How to build a driver-side split queue. Ring addresses are guest-physical. */
 export interface SplitDriverOptions extends SplitRingAddrs {
+  /** Queue size: a power of 2 in 1..32768. */
   readonly size: number;
   /** Negotiated features (RING_EVENT_IDX, RING_INDIRECT_DESC, IN_ORDER matter). */
   readonly features?: bigint;
@@ -93,9 +100,9 @@ export interface SplitDriverOptions extends SplitRingAddrs {
 }
 
 /** `getUsed()`: nothing new in the used ring. */
-export const USED_NONE = -1;
+export const USED_NONE: -1 = -1;
 /** `getUsed()`: the used ring is corrupt; see `fault`. */
-export const USED_FAULT = -2;
+export const USED_FAULT: -2 = -2;
 
 const TWO_32 = 2 ** 32;
 
@@ -106,17 +113,39 @@ export class SplitDriver {
   /** Queue size. */
   readonly size: number;
   /** What this queue did. */
-  readonly counters: DriverQueueCounters = newDriverQueueCounters();
+  #c_added = 0;
+  #c_indirect = 0;
+  #c_kicks = 0;
+  #c_kicksSuppressed = 0;
+  #c_reclaimed = 0;
+  #c_interrupts = 0;
+  #c_spuriousInterrupts = 0;
+  #c_full = 0;
+  #c_faults = 0;
+  /** What this queue did (a snapshot; the queue counts in plain fields on the hot path). */
+  get counters(): DriverQueueCounters {
+    return {
+      added: this.#c_added,
+      indirect: this.#c_indirect,
+      kicks: this.#c_kicks,
+      kicksSuppressed: this.#c_kicksSuppressed,
+      reclaimed: this.#c_reclaimed,
+      interrupts: this.#c_interrupts,
+      spuriousInterrupts: this.#c_spuriousInterrupts,
+      full: this.#c_full,
+      faults: this.#c_faults,
+    };
+  }
   /** Length reported by the device for the buffer last returned by {@link getUsed}. */
   lastLen = 0;
   /** Head of the buffer last returned by {@link getUsed}. */
-  lastHead = -1;
+  lastHead: number = -1;
 
   #mem: GuestMemory;
   #addrs: SplitRingAddrs;
-  #desc!: MemWindow;
-  #avail!: MemWindow;
-  #used!: MemWindow;
+  #desc!: LeView;
+  #avail!: LeView;
+  #used!: LeView;
   #mask: number;
   #eventIdx: boolean;
   #inOrder: boolean;
@@ -130,11 +159,12 @@ export class SplitDriver {
   #freeHead = 0;
   #numFree: number;
   #inOrderNext = 0;
-  #tokens: Float64Array;
-  #isHead: Uint8Array;
-  #chainLen: Uint16Array;
-  #inLen: Float64Array;
-  #indirectHead: Uint8Array;
+  /**
+   * Per head, three numbers side by side (one cache line for the hot path): the caller's token,
+   * the ring descriptors the head holds (1 for an indirect chain; 0: not an outstanding head),
+   * and the buffer's device-writable bytes.
+   */
+  #meta: Float64Array;
   /** IN_ORDER: heads in the order they were made available. */
   #fifo: Uint16Array;
   #fifoHead = 0;
@@ -166,11 +196,7 @@ export class SplitDriver {
     this.#next = new Uint16Array(n);
     for (let i = 0; i < n - 1; i++) this.#next[i] = i + 1;
     this.#numFree = n;
-    this.#tokens = new Float64Array(n);
-    this.#isHead = new Uint8Array(n);
-    this.#chainLen = new Uint16Array(n);
-    this.#inLen = new Float64Array(n);
-    this.#indirectHead = new Uint8Array(n);
+    this.#meta = new Float64Array(3 * n);
     this.#fifo = new Uint16Array(n);
     if (opts.callbacks === false) this.#availFlags = VIRTQ_AVAIL_F_NO_INTERRUPT;
   }
@@ -203,8 +229,8 @@ export class SplitDriver {
       mem.fill(addr, len, 0);
       windows.push(w.value);
     }
-    [q.#desc, q.#avail, q.#used] = windows as [MemWindow, MemWindow, MemWindow];
-    if (q.#availFlags !== 0 && !q.#eventIdx) q.#avail.setU16(0, q.#availFlags);
+    [q.#desc, q.#avail, q.#used] = windows.map((w) => w.view) as [LeView, LeView, LeView];
+    if (q.#availFlags !== 0 && !q.#eventIdx) q.#avail.setUint16(0, q.#availFlags, true);
     return ok(q);
   }
 
@@ -246,11 +272,11 @@ export class SplitDriver {
   #writeDesc(i: number, addr: number, len: number, flags: number, next: number): void {
     const d = this.#desc;
     const at = i * VIRTQ_DESC_SIZE;
-    d.setU32(at, addr >>> 0);
-    d.setU32(at + 4, (addr - (addr >>> 0)) / TWO_32);
-    d.setU32(at + 8, len);
-    d.setU16(at + 12, flags);
-    d.setU16(at + 14, next);
+    d.setUint32(at, addr >>> 0, true);
+    d.setUint32(at + 4, addr < TWO_32 ? 0 : (addr - (addr >>> 0)) / TWO_32, true);
+    d.setUint32(at + 8, len, true);
+    d.setUint16(at + 12, flags, true);
+    d.setUint16(at + 14, next, true);
   }
 
   #allocate(): number {
@@ -290,11 +316,11 @@ export class SplitDriver {
           `Cannot add ${n} segments to a queue of ${this.size} without an indirect table`,
         );
       }
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     if (this.#numFree < needed) {
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     let inLen = 0;
@@ -328,9 +354,8 @@ export class SplitDriver {
         mem.setU16(at + 14, k + 1 < n ? k + 1 : 0);
       }
       this.#writeDesc(head, tableAddr, n * VIRTQ_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, 0);
-      this.#chainLen[head] = 1;
-      this.#indirectHead[head] = 1;
-      this.counters.indirect++;
+      this.#meta[3 * head + 1] = 1;
+      this.#c_indirect++;
     } else {
       let i = head;
       for (let k = 0; k < n; k++) {
@@ -349,11 +374,10 @@ export class SplitDriver {
         if (!last) this.#next[i] = next;
         i = next;
       }
-      this.#chainLen[head] = n;
-      this.#indirectHead[head] = 0;
+      this.#meta[3 * head + 1] = n;
     }
     this.#numFree -= needed;
-    this.#inLen[head] = inLen;
+    this.#meta[3 * head + 2] = inLen;
     return this.#publish(head, token);
   }
 
@@ -370,22 +394,20 @@ export class SplitDriver {
   /** The one-descriptor case of {@link add}, without building a segment list. */
   #addOne(addr: number, len: number, write: boolean, token: number | undefined): number {
     if (this.#numFree === 0) {
-      this.counters.full++;
+      this.#c_full++;
       return -1;
     }
     const head = this.#allocate();
     this.#writeDesc(head, addr, len, write ? VIRTQ_DESC_F_WRITE : 0, 0);
-    this.#chainLen[head] = 1;
-    this.#indirectHead[head] = 0;
+    this.#meta[3 * head + 1] = 1;
     this.#numFree--;
-    this.#inLen[head] = write ? len : 0;
+    this.#meta[3 * head + 2] = write ? len : 0;
     return this.#publish(head, token);
   }
 
   /** Records `head` as outstanding and publishes it in the avail ring. */
   #publish(head: number, token: number | undefined): number {
-    this.#tokens[head] = token ?? head;
-    this.#isHead[head] = 1;
+    this.#meta[3 * head] = token ?? head;
     this.#outstanding++;
     if (this.#inOrder) {
       this.#fifo[(this.#fifoHead + this.#fifoLen) & this.#mask] = head;
@@ -393,11 +415,11 @@ export class SplitDriver {
     }
     // Publish: ring entry, then idx (virtio 1.2 §2.7.13.2 and .3; Linux updates idx per add).
     const avail = this.#avail;
-    avail.setU16(availEntryOffset(this.#availIdx & this.#mask), head);
+    avail.setUint16(availEntryOffset(this.#availIdx & this.#mask), head, true);
     this.#availIdx = (this.#availIdx + 1) & 0xffff;
-    avail.setU16(2, this.#availIdx);
+    avail.setUint16(2, this.#availIdx, true);
     this.#numAdded++;
-    this.counters.added++;
+    this.#c_added++;
     // Linux: kick on our own before num_added could alias the 16-bit index.
     if (this.#numAdded === 0xffff) {
       if (this.kickPrepare()) this.#notify?.();
@@ -417,19 +439,19 @@ export class SplitDriver {
     let kick: boolean;
     if (this.#eventIdx) {
       // virtio 1.2 §2.7.10: notify when the entry at avail_event was just published.
-      kick = vringNeedEvent(this.#used.u16(this.#availEventOff), now, old);
+      kick = vringNeedEvent(this.#used.getUint16(this.#availEventOff, true), now, old);
     } else {
-      kick = (this.#used.u16(0) & VIRTQ_USED_F_NO_NOTIFY) === 0;
+      kick = (this.#used.getUint16(0, true) & VIRTQ_USED_F_NO_NOTIFY) === 0;
     }
-    if (kick) this.counters.kicks++;
-    else this.counters.kicksSuppressed++;
+    if (kick) this.#c_kicks++;
+    else this.#c_kicksSuppressed++;
     return kick;
   }
 
   #badRing(f: QueueFault): number {
     if (this.#fault === undefined) {
       this.#fault = f;
-      this.counters.faults++;
+      this.#c_faults++;
     }
     return USED_FAULT;
   }
@@ -437,13 +459,13 @@ export class SplitDriver {
   /** True when the device has published used entries the driver has not read. */
   moreUsed(): boolean {
     return this.#fault === undefined &&
-      (this.#batchLeft > 0 || this.#used.u16(2) !== this.#lastUsed);
+      (this.#batchLeft > 0 || this.#used.getUint16(2, true) !== this.#lastUsed);
   }
 
   #detach(head: number): void {
-    this.#isHead[head] = 0;
     this.#outstanding--;
-    const n = this.#chainLen[head] as number;
+    const n = this.#meta[3 * head + 1] as number;
+    this.#meta[3 * head + 1] = 0; // no longer a head
     if (this.#inOrder) {
       this.#fifoHead = (this.#fifoHead + 1) & this.#mask;
       this.#fifoLen--;
@@ -455,7 +477,7 @@ export class SplitDriver {
       this.#next[i] = this.#freeHead;
       this.#freeHead = head;
     }
-    this.#numFree += this.#indirectHead[head] === 1 ? 1 : n;
+    this.#numFree += n; // 1 for an indirect chain
   }
 
   /**
@@ -468,14 +490,14 @@ export class SplitDriver {
     if (this.#inOrder) return this.#getUsedInOrder();
     const used = this.#used;
     const last = this.#lastUsed;
-    const published = (used.u16(2) - last) & 0xffff;
+    const published = (used.getUint16(2, true) - last) & 0xffff;
     if (published === 0) return USED_NONE;
     const at = usedEntryOffset(last & this.#mask);
-    const id = used.u32(at);
-    const len = used.u32(at + 4);
+    const id = used.getUint32(at, true);
+    const len = used.getUint32(at + 4, true);
     if (
-      published > this.size || id >= this.size || this.#isHead[id] !== 1 ||
-      len > (this.#inLen[id] as number)
+      published > this.size || id >= this.size || this.#meta[3 * id + 1] === 0 ||
+      len > (this.#meta[3 * id + 2] as number)
     ) {
       return this.#usedFault(published, id, len);
     }
@@ -496,8 +518,13 @@ export class SplitDriver {
     if (id >= this.size) {
       return this.#badRing({ kind: "used-id-out-of-range", id, size: this.size });
     }
-    if (this.#isHead[id] !== 1) return this.#badRing({ kind: "used-id-not-in-flight", id });
-    return this.#badRing({ kind: "used-len-too-big", id, len, max: this.#inLen[id] as number });
+    if (this.#meta[3 * id + 1] === 0) return this.#badRing({ kind: "used-id-not-in-flight", id });
+    return this.#badRing({
+      kind: "used-len-too-big",
+      id,
+      len,
+      max: this.#meta[3 * id + 2] as number,
+    });
   }
 
   /** IN_ORDER (§2.7.9): one used entry may stand for a batch of buffers ending with its id. */
@@ -505,14 +532,14 @@ export class SplitDriver {
     if (this.#batchLeft === 0) {
       const used = this.#used;
       const last = this.#lastUsed;
-      const published = (used.u16(2) - last) & 0xffff;
+      const published = (used.getUint16(2, true) - last) & 0xffff;
       if (published === 0) return USED_NONE;
       const at = usedEntryOffset(last & this.#mask);
-      const id = used.u32(at);
-      const len = used.u32(at + 4);
+      const id = used.getUint32(at, true);
+      const len = used.getUint32(at + 4, true);
       if (
-        published > this.size || id >= this.size || this.#isHead[id] !== 1 ||
-        len > (this.#inLen[id] as number)
+        published > this.size || id >= this.size || this.#meta[3 * id + 1] === 0 ||
+        len > (this.#meta[3 * id + 2] as number)
       ) {
         return this.#usedFault(published, id, len);
       }
@@ -527,23 +554,23 @@ export class SplitDriver {
     }
     const head = this.#fifo[this.#fifoHead] as number;
     // Buffers skipped by a batch count as fully written.
-    const len = this.#batchLeft === 1 ? this.#batchLen : this.#inLen[head] as number;
+    const len = this.#batchLeft === 1 ? this.#batchLen : this.#meta[3 * head + 2] as number;
     this.#batchLeft--;
     return this.#complete(head, len);
   }
 
   /** Returns `head` to the free list and hands its token back. */
   #complete(head: number, len: number): number {
-    const token = this.#tokens[head] as number;
+    const token = this.#meta[3 * head] as number;
     this.#detach(head);
     this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
     // Linux: while callbacks are on, keep used_event at the next entry.
     if ((this.#availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0) {
-      this.#avail.setU16(this.#usedEventOff, this.#lastUsed);
+      this.#avail.setUint16(this.#usedEventOff, this.#lastUsed, true);
     }
     this.lastLen = len;
     this.lastHead = head;
-    this.counters.reclaimed++;
+    this.#c_reclaimed++;
     return token;
   }
 
@@ -552,9 +579,9 @@ export class SplitDriver {
    * when nothing new is in the used ring.
    */
   interrupt(): boolean {
-    this.counters.interrupts++;
+    this.#c_interrupts++;
     if (!this.moreUsed()) {
-      this.counters.spuriousInterrupts++;
+      this.#c_spuriousInterrupts++;
       return false;
     }
     if (this.#eventIdx) this.#eventTriggered = true;
@@ -568,17 +595,17 @@ export class SplitDriver {
     // An interrupt already fired will not fire again: nothing to write.
     if (this.#eventTriggered) return;
     // Linux writes used_event = 0 here with EVENT_IDX ("a hack"), else the flag.
-    if (this.#eventIdx) this.#avail.setU16(this.#usedEventOff, 0);
-    else this.#avail.setU16(0, this.#availFlags);
+    if (this.#eventIdx) this.#avail.setUint16(this.#usedEventOff, 0, true);
+    else this.#avail.setUint16(0, this.#availFlags, true);
   }
 
   #enablePrepare(): void {
     this.#eventTriggered = false;
     if ((this.#availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0) {
       this.#availFlags &= ~VIRTQ_AVAIL_F_NO_INTERRUPT;
-      if (!this.#eventIdx) this.#avail.setU16(0, this.#availFlags);
+      if (!this.#eventIdx) this.#avail.setUint16(0, this.#availFlags, true);
     }
-    this.#avail.setU16(this.#usedEventOff, this.#lastUsed);
+    this.#avail.setUint16(this.#usedEventOff, this.#lastUsed, true);
   }
 
   /**
@@ -599,11 +626,11 @@ export class SplitDriver {
     this.#eventTriggered = false;
     if ((this.#availFlags & VIRTQ_AVAIL_F_NO_INTERRUPT) !== 0) {
       this.#availFlags &= ~VIRTQ_AVAIL_F_NO_INTERRUPT;
-      if (!this.#eventIdx) this.#avail.setU16(0, this.#availFlags);
+      if (!this.#eventIdx) this.#avail.setUint16(0, this.#availFlags, true);
     }
     const bufs = Math.floor((((this.#availIdx - this.#lastUsed) & 0xffff) * 3) / 4);
-    this.#avail.setU16(this.#usedEventOff, (this.#lastUsed + bufs) & 0xffff);
-    return ((this.#used.u16(2) - this.#lastUsed) & 0xffff) <= bufs;
+    this.#avail.setUint16(this.#usedEventOff, (this.#lastUsed + bufs) & 0xffff, true);
+    return ((this.#used.getUint16(2, true) - this.#lastUsed) & 0xffff) <= bufs;
   }
 
   /**
@@ -612,12 +639,12 @@ export class SplitDriver {
    */
   detachUnused(): number {
     for (let i = 0; i < this.size; i++) {
-      if (this.#isHead[i] === 1) {
-        const token = this.#tokens[i] as number;
+      if (this.#meta[3 * i + 1] !== 0) {
+        const token = this.#meta[3 * i] as number;
         if (this.#inOrder) {
-          this.#isHead[i] = 0;
           this.#outstanding--;
-          this.#numFree += this.#indirectHead[i] === 1 ? 1 : this.#chainLen[i] as number;
+          this.#numFree += this.#meta[3 * i + 1] as number;
+          this.#meta[3 * i + 1] = 0;
           if (this.#outstanding === 0) this.#fifoLen = this.#batchLeft = 0;
         } else this.#detach(i);
         this.#availIdx = (this.#availIdx - 1) & 0xffff; // Linux rewinds its shadow index
@@ -642,11 +669,11 @@ export class SplitDriver {
       availIdx: this.#availIdx,
       lastUsed: this.#lastUsed,
       numFree: this.#numFree,
-      availFlags: this.#avail.u16(0),
-      usedEvent: this.#avail.u16(this.#usedEventOff),
-      deviceUsedIdx: this.#used.u16(2),
-      deviceFlags: this.#used.u16(0),
-      availEvent: this.#used.u16(this.#availEventOff),
+      availFlags: this.#avail.getUint16(0, true),
+      usedEvent: this.#avail.getUint16(this.#usedEventOff, true),
+      deviceUsedIdx: this.#used.getUint16(2, true),
+      deviceFlags: this.#used.getUint16(0, true),
+      availEvent: this.#used.getUint16(this.#availEventOff, true),
     };
   }
 }

@@ -135,8 +135,11 @@ export function checkSplitLayout(size: number, addrs: SplitRingAddrs): QueueFaul
 
 /** A descriptor as plain data. `addr` may be a bigint to express addresses beyond 2^53. */
 export interface RawDesc {
+  /** Buffer address (a bigint reaches beyond 2^53). */
   readonly addr: number | bigint;
+  /** Buffer length. */
   readonly len: number;
+  /** Descriptor flags, written as given. */
   readonly flags: number;
   /** Split: next index. Packed: buffer id. */
   readonly next: number;

@@ -85,8 +85,11 @@ export function describeStatus(value: number): string {
 
 /** What the status machine needs from a queue it manages. */
 export interface AttachableQueue {
+  /** Set by {@link DeviceStatus.attachQueue}: the device's liveness. */
   gate: { readonly live: boolean } | undefined;
+  /** Set by {@link DeviceStatus.attachQueue}: called when the queue faults. */
   onFault: ((f: QueueFault) => void) | undefined;
+  /** Forgets every index and in-flight buffer. */
   reset(): void;
 }
 
@@ -116,6 +119,7 @@ export class DeviceStatus {
   /** Resets performed. */
   resets = 0;
 
+  /** A device in reset state (status 0) offering `opts.deviceFeatures`. */
   constructor(opts: DeviceStatusOptions) {
     this.#deviceFeatures = opts.deviceFeatures;
     this.#required = (opts.requiredFeatures ?? 0n) & opts.deviceFeatures;
