@@ -50,7 +50,13 @@ export interface MappedRegion extends VhostUserMemoryRegion {
   readonly fd: MemFd;
   /** Where the file bytes of this region start in the mapped pages (a guest-physical address). */
   readonly fileAddr: number;
+  /** The back-end's own virtual address of the region (rte_vhost `host_user_addr`). */
+  readonly hostUserAddr: number;
 }
+
+/** Where the lab's back-ends mmap guest memory (a typical x86-64 mmap area). */
+const BACKEND_MMAP_BASE = 0x7fa0_0000_0000;
+const HUGE = 2 * 1024 * 1024;
 
 /** Why SET_MEM_TABLE could not be applied. */
 export type BackendMemoryError =
@@ -125,7 +131,16 @@ export class BackendMemory {
           } is beyond the end of ${fd.name}`,
         });
       }
-      mapped.push({ ...r, fd, fileAddr: fd.region.gpa + r.mmapOffset });
+      // rte_vhost mmaps mmap_offset + size, aligned to the fd's block size.
+      const prev = mapped[mapped.length - 1];
+      const base = prev === undefined ? BACKEND_MMAP_BASE : prev.hostUserAddr - prev.mmapOffset +
+        Math.ceil((prev.mmapOffset + prev.memorySize) / HUGE) * HUGE;
+      mapped.push({
+        ...r,
+        fd,
+        fileAddr: fd.region.gpa + r.mmapOffset,
+        hostUserAddr: base + r.mmapOffset,
+      });
     }
     const views = new Set(mapped.map((m) => m.fd.mmap()));
     const shared = mapped.every((m) => m.fd.shared);
@@ -160,6 +175,26 @@ export class BackendMemory {
     );
     if (!byQva.ok) return err({ kind: "bad-table", why: byQva.error.kind });
     return ok(new BackendMemory(mapped, view, byQva.value.gpaToHva, byGpa.value.gpaToHva, shared));
+  }
+
+  /** The back-end virtual address of a mapped page address, or undefined. */
+  hostVa(pageAddr: number): number | undefined {
+    for (const m of this.regions) {
+      if (pageAddr >= m.fileAddr && pageAddr < m.fileAddr + m.memorySize) {
+        return m.hostUserAddr + (pageAddr - m.fileAddr);
+      }
+    }
+    return undefined;
+  }
+
+  /** The guest-physical address of a mapped page address (for traces), or undefined. */
+  guestPhys(pageAddr: number): number | undefined {
+    for (const m of this.regions) {
+      if (pageAddr >= m.fileAddr && pageAddr < m.fileAddr + m.memorySize) {
+        return m.guestPhysAddr + (pageAddr - m.fileAddr);
+      }
+    }
+    return undefined;
   }
 
   /** True when the table describes the same regions (rte_vhost `vhost_memory_changed`). */

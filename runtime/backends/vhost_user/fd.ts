@@ -26,6 +26,19 @@
  */
 
 import { GuestMemory, type MemRegion } from "../../memory/guest_memory.ts";
+import type { CpuContext } from "../../sim/cpu_context.ts";
+import type { PacketGroup } from "../../datapath/hop.ts";
+
+/**
+ * The simulation's view of an eventfd write: when (`t`), from which CPU context (undefined:
+ * from the guest through KVM) and for which packets (the burst a kick announces, the used
+ * buffers a call reports).
+ */
+export type TimedSignal = (
+  t: number,
+  ctx: CpuContext | undefined,
+  group: PacketGroup | undefined,
+) => void;
 
 /** An eventfd: a 64-bit counter; `write` adds one, `read` returns and clears it. */
 export class EventFd {
@@ -34,6 +47,13 @@ export class EventFd {
   readonly name: string;
   /** Called on every write (KVM's irqfd injects, a sleeping reader wakes). */
   onSignal: (() => void) | undefined = undefined;
+  /** Called on every {@link signal} with its time, context and packets. */
+  onTimed: TimedSignal | undefined = undefined;
+  /**
+   * Simulation only, not a write: the ring this kick fd belongs to got new buffers while the
+   * driver was asked not to kick. A polling reader notices them on its next poll iteration.
+   */
+  onHint: ((t: number, group: PacketGroup | undefined) => void) | undefined = undefined;
   #count = 0;
   #writes = 0;
   #closed = false;
@@ -48,6 +68,20 @@ export class EventFd {
     this.#count++;
     this.#writes++;
     this.onSignal?.();
+  }
+
+  /** A write at virtual time `t` from `ctx` for `group` (the timed form of {@link write}). */
+  signal(t: number, ctx?: CpuContext, group?: PacketGroup): void {
+    if (this.#closed) return;
+    this.#count++;
+    this.#writes++;
+    this.onSignal?.();
+    this.onTimed?.(t, ctx, group);
+  }
+
+  /** Passes a {@link onHint} (no write, no count). */
+  hint(t: number, group?: PacketGroup): void {
+    if (!this.#closed) this.onHint?.(t, group);
   }
 
   /** eventfd_read: the count since the last read; 0 when nothing was written. */
@@ -71,6 +105,8 @@ export class EventFd {
   close(): void {
     this.#closed = true;
     this.onSignal = undefined;
+    this.onTimed = undefined;
+    this.onHint = undefined;
   }
 }
 

@@ -1,0 +1,82 @@
+/**
+ * A poll-mode thread (a DPDK lcore running testpmd's forwarding loop, an OVS-DPDK PMD
+ * thread): it never sleeps and never waits for a notification — it polls its receive queues
+ * back to back. The lab runs it event by event without simulating every empty iteration:
+ *
+ * - while a pass over its queues finds packets, the next pass starts when that one ends
+ *   (bursts of 32 follow each other);
+ * - when a pass finds nothing, the thread keeps polling on its core (the context is a
+ *   *polling* CpuContext, so its idle time is reported as poll time and poll iterations)
+ *   but no event is scheduled;
+ * - when work appears at `t` (a guest published buffers, a frame reached a port), the thread
+ *   notices it at the end of the poll iteration in progress ({@link CpuContext.discover}):
+ *   no kick, no wake-up, no context switch.
+ *
+ * @module
+ */
+
+import type { CpuContext } from "../../sim/cpu_context.ts";
+import type { Lab } from "../../lab.ts";
+
+/** What one pass over the thread's queues did. */
+export interface PassResult {
+  /** Packets found on any queue. */
+  readonly found: number;
+  /** When the pass ended (ns). */
+  readonly end: number;
+}
+
+/** One poll-mode thread; see the module documentation. */
+export class PmdThread {
+  /** The polling context (`pmd:core3`). */
+  readonly ctx: CpuContext;
+  /** Passes that found packets. */
+  busyPasses = 0;
+  #lab: Lab;
+  #pass: (now: number) => PassResult;
+  #scheduled = false;
+  #stopped = false;
+
+  /** A thread on lcore `core` whose loop body is `pass`. */
+  constructor(lab: Lab, core: number, pass: (now: number) => PassResult) {
+    this.#lab = lab;
+    this.ctx = lab.context("pmd", `pmd:core${core}`, {
+      polling: true,
+      pollIterationNs: Math.max(1, lab.costs.ns.poll_iteration_empty),
+    });
+    this.#pass = pass;
+  }
+
+  /** True while a pass is scheduled (the thread is busy forwarding). */
+  get busy(): boolean {
+    return this.#scheduled;
+  }
+
+  /** Work became available at `t`: the thread finds it on its next poll iteration. */
+  notice(t: number): void {
+    if (this.#scheduled || this.#stopped) return;
+    this.#scheduled = true;
+    const at = Math.max(t, this.ctx.discover(t), this.#lab.now);
+    this.#lab.sched.at(at, (now) => this.#run(now));
+  }
+
+  #run(now: number): void {
+    this.#scheduled = false;
+    if (this.#stopped) return;
+    const r = this.#pass(now);
+    if (r.found === 0) return;
+    this.busyPasses++;
+    this.#scheduled = true;
+    this.#lab.sched.at(Math.max(r.end, now), (t) => this.#run(t));
+  }
+
+  /** Stops polling (`stop` in testpmd, the port or the thread goes away). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /** Polls again after {@link stop}. */
+  resume(): void {
+    this.#stopped = false;
+  }
+}
