@@ -51,6 +51,8 @@ import { type EndpointError, Endpoints } from "./datapath/endpoints.ts";
 import { FlowTable, type TrafficFlow } from "./datapath/flow_table.ts";
 import { Hops } from "./datapath/hop.ts";
 import { HostNetwork } from "./net/host_network.ts";
+import { formatIommuEvent } from "./iommu/event.ts";
+import { Iommu } from "./iommu/iommu.ts";
 import { startVm, type Vm } from "./qemu/vm.ts";
 import type { VmError, VmSpec } from "./qemu/vm_spec.ts";
 
@@ -174,6 +176,7 @@ export class Lab {
   #costs: Costs | undefined;
   #costsGhz = 0;
   #hops: Hops | undefined;
+  #iommu: Iommu | undefined;
   #pid = 4100;
   #vmIndex = 0;
   #macIndex = 0;
@@ -299,6 +302,24 @@ export class Lab {
       this.#ips.set(name, ip);
     }
     return ip;
+  }
+
+  /**
+   * The host IOMMU (VT-d / AMD-Vi), set up from the kernel command line the first time it
+   * is needed (`intel_iommu=on`, `iommu=pt`); its events are control-plane trace events.
+   */
+  get iommu(): Iommu {
+    if (this.#iommu === undefined) {
+      const st = this.host.iommu();
+      this.#iommu = new Iommu(
+        { enabled: st.enabled, passthrough: st.passthrough, addressWidth: 48, iotlbEntries: 64 },
+        {
+          sink: (e) =>
+            this.control({ comp: "iommu", action: "note", details: { name: formatIommuEvent(e) } }),
+        },
+      );
+    }
+    return this.#iommu;
   }
 
   // -- control plane --------------------------------------------------------------------------

@@ -213,7 +213,7 @@ export class QemuTapBackend implements NetBackend {
   }
 
   /** The tap's name. */
-  get ifname(): string {
+  get hostNetdev(): string {
     return this.#tap.ifname;
   }
 

@@ -254,6 +254,10 @@ export class VhostNetBackend implements NetBackend {
     return ok(new VhostNetBackend(lab, vm, nd, tap, devs));
   }
 
+  get hostNetdev(): string {
+    return this.#tap.ifname;
+  }
+
   /** The worker contexts, one per queue pair. */
   get workers(): readonly CpuContext[] {
     return this.#devs.map((d) => d.worker);

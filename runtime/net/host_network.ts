@@ -293,8 +293,13 @@ export class HostNetwork implements EndpointProvider {
           lab.hops.at(ctx, t);
           lab.hops.record(flow, skb.seq, dev, "xmit", { dev, bytes: skb.len, q: `q${q.index}` });
         }
-        // tun_net_xmit: a full socket queue drops (tx_dropped).
-        if (!q.push(skb, t)) this.drop(skb, t, ctx, dev, "queue_full", `${dev} queue ${q.index}`);
+        // tun_net_xmit at `t`: the frame reaches the socket queue then, not before (its
+        // reader must not see it early); a full queue drops it (tx_dropped).
+        this.#lab.sched.at(t, (now) => {
+          if (!q.push(skb, now)) {
+            this.drop(skb, now, ctx, dev, "queue_full", `${dev} queue ${q.index}`);
+          }
+        });
         return;
       }
       case "phys": {

@@ -144,6 +144,8 @@ export interface NetBackend {
   kick(index: number, t: number, group: PacketGroup): void;
   /** The guest's address when the backend assigns it (slirp's DHCP: 10.0.2.15). */
   readonly guestIp?: number;
+  /** The host netdev the backend moves frames through (`tap0`), if any. */
+  readonly hostNetdev?: string;
   /** An endpoint inside the backend (slirp's gateway `vm1.net0.host`), if any. */
   readonly peerEndpoint?: Endpoint;
   /** Lines for `show vhost` (the backend's live state). */

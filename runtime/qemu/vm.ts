@@ -22,6 +22,7 @@ import { err, ok, type Result } from "../result.ts";
 import { GuestMemory } from "../memory/guest_memory.ts";
 import type { CpuContext } from "../sim/cpu_context.ts";
 import type { Endpoint } from "../datapath/endpoint.ts";
+import type { Viommu } from "../iommu/viommu.ts";
 import type { Lab } from "../lab.ts";
 import { NET_BACKEND_FACTORIES, VM_DEVICE_FACTORIES } from "../backends/registry.ts";
 import { GuestAlloc } from "./guest/guest_alloc.ts";
@@ -97,6 +98,8 @@ export class Vm {
   readonly unmodelled: string[] = [];
   /** The guest's DMA mapping (identity unless a vIOMMU replaced it). */
   dma: GuestDma = IDENTITY_DMA;
+  /** The VM's vIOMMU (intel-iommu, virtio-iommu-pci), set by its device factory. */
+  viommu: Viommu | undefined = undefined;
   #ifIndex = 0;
 
   constructor(lab: Lab, name: string, spec: VmSpec) {

@@ -154,6 +154,8 @@ export class GuestVirtioNet implements Endpoint {
   up = false;
   /** Configuration interrupts received. */
   configInterrupts = 0;
+  /** Watchers of every frame the interface sends or receives (`capture vm1.eth0`). */
+  readonly captures: ((t: number, frame: Uint8Array, off: number, len: number) => void)[] = [];
   readonly #lab: Lab;
   readonly #vm: Vm;
   readonly #alloc: GuestAlloc;
@@ -620,6 +622,10 @@ export class GuestVirtioNet implements Endpoint {
         b.build(s, this.hdrLen, seq);
         mem.write(addr, s, 0, total);
       }
+      if (this.captures.length > 0) {
+        const f = mem.view(addr + this.hdrLen, len) ?? this.#scratch.subarray(this.hdrLen, total);
+        for (const c of this.captures) c(now, f, 0, len);
+      }
       q.slotFlow[slot] = flow;
       q.slotSeq[slot] = seq;
       const head = q.drv.addOutbuf(addr, total, slot);
@@ -815,6 +821,7 @@ export class GuestVirtioNet implements Endpoint {
         }
       }
       len = frameLen;
+      for (const c of this.captures) c(now, s, 0, len);
       const id = this.#id;
       lab.flows.identify(s, 0, id);
       const flow = id.flow;
