@@ -15,11 +15,13 @@ import type { NetBackendFactory } from "../qemu/net_backend.ts";
 import type { VmDeviceFactory } from "../qemu/vm.ts";
 import { TAP_BACKEND } from "./qemu_tap.ts";
 import { USER_BACKEND } from "./user.ts";
+import { VHOST_USER_BACKEND } from "./vhost_user/net_backend.ts";
 
 /** `-netdev` types with a runtime model. */
 export const NET_BACKEND_FACTORIES: readonly NetBackendFactory[] = [
   TAP_BACKEND,
   USER_BACKEND,
+  VHOST_USER_BACKEND,
 ];
 
 /** `-device` kinds (besides virtio-net-pci) with a runtime model. */

@@ -26,6 +26,7 @@ import { RUN_EXECUTORS } from "./run.ts";
 import { SET_EXECUTORS } from "./set.ts";
 import { SHOW_EXECUTORS } from "./show.ts";
 import { SYSFS_EXECUTORS } from "./sysfs.ts";
+import { TESTPMD_EXECUTORS } from "./testpmd.ts";
 import { TRACE_EXECUTORS } from "./trace.ts";
 import { TRAFFIC_EXECUTORS } from "./traffic.ts";
 import { USAGE_EXECUTORS } from "./usage.ts";
@@ -49,4 +50,5 @@ export const EXECUTORS: ExecutorTable = {
   ...CAPTURE_EXECUTORS,
   ...EXPORT_EXECUTORS,
   ...SET_EXECUTORS,
+  ...TESTPMD_EXECUTORS,
 };

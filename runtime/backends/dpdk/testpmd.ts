@@ -277,7 +277,7 @@ export class Testpmd {
     if (spec.interactive && !spec.autoStart) text += "testpmd> start\n";
     else if (spec.autoStart) text += "Start automatic packet forwarding\n";
     text += app.#startForwarding();
-    text += spec.interactive ? "testpmd> " : "Press enter to exit\n";
+    text += spec.interactive ? "testpmd> \n" : "Press enter to exit\n";
     (app as { output: string }).output = text;
     apps.push(app);
     APPS.set(lab, apps);
