@@ -21,6 +21,7 @@ import { HELP_EXECUTORS } from "./help.ts";
 import { HOST_EXECUTORS } from "./host.ts";
 import { IP_EXECUTORS } from "./ip.ts";
 import { MODPROBE_EXECUTORS } from "./modprobe.ts";
+import { OVS_EXECUTORS } from "./ovs.ts";
 import { QEMU_EXECUTORS } from "./qemu.ts";
 import { RUN_EXECUTORS } from "./run.ts";
 import { SET_EXECUTORS } from "./set.ts";
@@ -51,4 +52,5 @@ export const EXECUTORS: ExecutorTable = {
   ...EXPORT_EXECUTORS,
   ...SET_EXECUTORS,
   ...TESTPMD_EXECUTORS,
+  ...OVS_EXECUTORS,
 };

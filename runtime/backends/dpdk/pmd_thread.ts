@@ -37,10 +37,10 @@ export class PmdThread {
   #scheduled = false;
   #stopped = false;
 
-  /** A thread on lcore `core` whose loop body is `pass`. */
-  constructor(lab: Lab, core: number, pass: (now: number) => PassResult) {
+  /** A thread on lcore `core` whose loop body is `pass` (named `pmd:coreN` unless `name`). */
+  constructor(lab: Lab, core: number, pass: (now: number) => PassResult, name?: string) {
     this.#lab = lab;
-    this.ctx = lab.context("pmd", `pmd:core${core}`, {
+    this.ctx = lab.context("pmd", name ?? `pmd:core${core}`, {
       polling: true,
       pollIterationNs: Math.max(1, lab.costs.ns.poll_iteration_empty),
     });

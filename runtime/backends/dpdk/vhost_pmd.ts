@@ -76,6 +76,8 @@ export class VhostPmdPort implements EthPort {
       readonly owner: string;
       readonly rxq: number;
       readonly txq: number;
+      /** Features to turn off instead of the PMD's (OVS: `rte_vhost_driver_disable_features`). */
+      readonly disable?: bigint;
     },
   ) {
     this.#lab = lab;
@@ -88,7 +90,8 @@ export class VhostPmdPort implements EthPort {
     const f = rteVhostFeatures({
       iommuSupport: o.spec.iommuSupport,
       postcopySupport: o.spec.postcopySupport,
-      disable: o.spec.tso ? 0n : featureMask(VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6),
+      disable: o.disable ??
+        (o.spec.tso ? 0n : featureMask(VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6)),
     });
     this.#socket = new VhostUserBackendSocket(ns, {
       path: o.spec.iface,
