@@ -337,15 +337,17 @@ export class DpifNetdev {
   }
 }
 
-/** The EMC key of a packet: input port and the header fields the miniflow keeps. */
+/**
+ * The EMC key of a packet: the input port and the miniflow fields that stay the same for
+ * the packets of one flow — Ethernet, IPv4 version/TOS/TTL/protocol/addresses, L4 ports.
+ */
 function emcKey(inPort: number, frame: Uint8Array, len: number): string {
-  const n = Math.min(len, 42); // Ethernet + IPv4 + the L4 ports
   let s = `${inPort}:`;
-  for (let i = 0; i < n; i++) {
-    // Skip the IPv4 fields that change per packet (total length, id, checksum).
-    if (i >= 16 && i < 20) continue;
-    if (i >= 24 && i < 26) continue;
-    s += String.fromCharCode(frame[i] as number);
-  }
+  const take = (from: number, to: number) => {
+    for (let i = from; i < Math.min(to, len); i++) s += String.fromCharCode(frame[i] as number);
+  };
+  take(0, 16);
+  take(22, 24);
+  take(26, 38);
   return s;
 }

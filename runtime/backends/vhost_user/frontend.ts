@@ -410,6 +410,11 @@ export class VhostUserFrontend {
     this.#device?.setLink(true);
     this.#options.onConnected?.();
     if (this.#running && this.#device !== undefined) {
+      if (this.connects === 1) {
+        // QEMU blocked at start-up until this first connection; the guest booted after it
+        // and wrote its features (the SET_VRING_ENABLE round) before DRIVER_OK.
+        this.#setQueuePairs();
+      }
       // The guest is running: virtio_net_set_status restarts vhost from the saved bases.
       this.#startRings();
     }
