@@ -102,7 +102,9 @@ export interface PingSpec {
 export type TrafficError =
   | { readonly kind: "endpoint"; readonly which: "from" | "to"; readonly error: EndpointError }
   | { readonly kind: "spec"; readonly errors: readonly FlowSpecError[] }
-  | { readonly kind: "duplicate"; readonly name: string };
+  | { readonly kind: "duplicate"; readonly name: string }
+  /** A host netdev whose datapath no engine provides yet (a virtio_vdpa netdev, a VF). */
+  | { readonly kind: "no-datapath"; readonly which: "from" | "to"; readonly name: string };
 
 /** A traffic of the lab: the datapath's view plus its endpoints and source. */
 export interface LabFlow extends TrafficFlow {
@@ -116,6 +118,8 @@ export interface LabFlow extends TrafficFlow {
 export interface LabRunOptions {
   /** Run for this long (ns of virtual time); default: until every traffic is done. */
   readonly durationNs?: number;
+  /** Or run until this absolute virtual time (ns). */
+  readonly until?: number;
   /** Polled now and then; true stops the run (resumable by another `run`). */
   readonly shouldStop?: () => boolean;
   /** Called now and then with the clock and the events fired so far. */
@@ -417,6 +421,11 @@ export class Lab {
     if (!src.ok) return err({ kind: "endpoint", which: "from", error: src.error });
     const dst = this.endpoints.resolve(to);
     if (!dst.ok) return err({ kind: "endpoint", which: "to", error: dst.error });
+    for (const [which, e] of [["from", src.value], ["to", dst.value]] as const) {
+      if (e.kind === "host" && this.host.net.get(e.name) && !this.net.hasDatapath(e.name)) {
+        return err({ kind: "no-datapath", which, name: e.name });
+      }
+    }
     return ok([src.value, dst.value]);
   }
 
@@ -517,7 +526,8 @@ export class Lab {
     const startNs = this.sched.now;
     if (this.#unstarted.length > 0) this.hops; // a run with traffic needs the costs
     for (const f of this.#unstarted.splice(0)) f.source.start();
-    const until = options.durationNs !== undefined ? startNs + options.durationNs : undefined;
+    const until = options.until ??
+      (options.durationNs !== undefined ? startNs + options.durationNs : undefined);
     const progress = options.onProgress;
     const stopper = options.shouldStop;
     let events = 0;

@@ -15,6 +15,7 @@ import { Counter } from "../trace/metrics.ts";
 import type { PacketGroup } from "../datapath/hop.ts";
 import type { TrafficFlow } from "../datapath/flow_table.ts";
 import type { DatapathPath } from "../datapath/path_table.ts";
+import type { DeviceRing } from "../datapath/net_datapath.ts";
 import type { VirtioNetTx } from "../datapath/net_datapath.ts";
 import type { Lab } from "../lab.ts";
 import { Skb } from "../net/skb.ts";
@@ -239,6 +240,11 @@ export class QemuTapBackend implements NetBackend {
 
   kick(index: number, t: number, group: PacketGroup): void {
     this.#net.kick(index, t, group);
+  }
+
+  deviceRing(index: number): DeviceRing | undefined {
+    const k = index >> 1;
+    return index % 2 === 0 ? this.#net.rx(k)?.ring : this.#net.tx(k)?.ring;
   }
 
   describe(): readonly string[] {

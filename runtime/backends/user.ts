@@ -18,6 +18,7 @@ import type { Endpoint, FrameBuilder } from "../datapath/endpoint.ts";
 import type { PacketId, TrafficFlow } from "../datapath/flow_table.ts";
 import type { PacketGroup } from "../datapath/hop.ts";
 import type { DatapathPath } from "../datapath/path_table.ts";
+import type { DeviceRing } from "../datapath/net_datapath.ts";
 import type { VirtioNetTx } from "../datapath/net_datapath.ts";
 import type { Lab } from "../lab.ts";
 import { macKey, Skb } from "../net/skb.ts";
@@ -242,6 +243,11 @@ export class UserBackend implements NetBackend {
 
   kick(index: number, t: number, group: PacketGroup): void {
     this.#net.kick(index, t, group);
+  }
+
+  deviceRing(index: number): DeviceRing | undefined {
+    const k = index >> 1;
+    return index % 2 === 0 ? this.#net.rx(k)?.ring : this.#net.tx(k)?.ring;
   }
 
   describe(): readonly string[] {

@@ -33,6 +33,7 @@ import type { HopFlow, PacketGroup } from "../datapath/hop.ts";
 import type { DatapathPath } from "../datapath/path_table.ts";
 import {
   createDeviceRing,
+  type DeviceRing,
   NET_BAD_CHAIN,
   NET_EMPTY,
   NET_FAULT,
@@ -43,6 +44,7 @@ import {
 } from "../datapath/net_datapath.ts";
 import {
   featureMask,
+  hasFeature,
   VHOST_F_LOG_ALL,
   VIRTIO_F_ACCESS_PLATFORM,
   VIRTIO_F_ANY_LAYOUT,
@@ -71,6 +73,11 @@ import type { Vm } from "../qemu/vm.ts";
 export const VHOST_NET_WEIGHT = 0x80000;
 /** Packets a run may move before it requeues (drivers/vhost/net.c). */
 export const VHOST_NET_PKT_WEIGHT = 256;
+/**
+ * Where QEMU's guest RAM sits in its address space (a large anonymous mmap: glibc places it
+ * below the stack, in the 0x7f… range). Each QEMU is its own process, so VMs share it.
+ */
+export const QEMU_RAM_HVA = 0x7f4c00000000;
 /** Used elements batched before a flush and signal (drivers/vhost/net.c). */
 export const VHOST_NET_BATCH = 64;
 
@@ -149,6 +156,31 @@ export const VHOST_NET_PATH: DatapathPath = {
   ],
 };
 
+function newRun(lab: Lab): Run {
+  return {
+    active: false,
+    woke: false,
+    pkts: 0,
+    bytes: 0,
+    pending: 0,
+    served: lab.hops.group(),
+    irq: lab.hops.group(),
+  };
+}
+
+/** A handle_tx / handle_rx run in progress. */
+interface Run {
+  active: boolean;
+  woke: boolean;
+  pkts: number;
+  bytes: number;
+  pending: number;
+  /** Packets served by this run (the wake-up's batch). */
+  readonly served: PacketGroup;
+  /** Packets since the last signal (the interrupt's batch). */
+  readonly irq: PacketGroup;
+}
+
 /** One vhost device (one fd, one worker) per queue pair. */
 interface VhostDev {
   readonly fd: DevHandle;
@@ -158,8 +190,9 @@ interface VhostDev {
   rx: VirtioNetRx | undefined;
   txQueued: boolean;
   rxQueued: boolean;
-  readonly txGroup: PacketGroup;
-  readonly rxGroup: PacketGroup;
+  /** The run in progress of each direction (a run resumes itself packet by packet). */
+  readonly txRun: Run;
+  readonly rxRun: Run;
   /** Runs, requeues, packets, for `show vhost`. */
   runs: number;
   requeues: number;
@@ -185,6 +218,9 @@ export class VhostNetBackend implements NetBackend {
   #frontend: NetFrontend | undefined;
   #started = false;
   #features = 0n;
+  /** Per-packet continuations, bound once (scheduling one allocates no closure). */
+  readonly #txStepFn = (at: number, dev: VhostDev) => this.#txStep(dev, at);
+  readonly #rxStepFn = (at: number, dev: VhostDev) => this.#rxStep(dev, at);
   readonly #tr = newTranslateResult();
 
   private constructor(lab: Lab, vm: Vm, nd: TapNetdevSpec, tap: OpenTap, devs: VhostDev[]) {
@@ -243,8 +279,8 @@ export class VhostNetBackend implements NetBackend {
         rx: undefined,
         txQueued: false,
         rxQueued: false,
-        txGroup: lab.hops.group(),
-        rxGroup: lab.hops.group(),
+        txRun: newRun(lab),
+        rxRun: newRun(lab),
         runs: 0,
         requeues: 0,
         txPackets: 0,
@@ -283,7 +319,7 @@ export class VhostNetBackend implements NetBackend {
     const lab = this.#lab;
     this.#features = s.features;
     // QEMU sends the guest's RAM as the memory table (GPA, size, HVA).
-    const hvaBase = 0x7f0000000000 + (this.#vm.pid % 1024) * 0x4000000000;
+    const hvaBase = QEMU_RAM_HVA;
     const table = MemTable.fromGuestMemory(fe.mem, { hvaBase });
     if (!table.ok) return err(`VHOST_SET_MEM_TABLE: ${table.error.kind}`);
     this.#table = table.value;
@@ -325,14 +361,13 @@ export class VhostNetBackend implements NetBackend {
         const ring = createDeviceRing(fe.mem, {
           layout: q.layout,
           size: q.size,
-          desc: q.desc,
+          desc: hva(q.desc),
           driver: hva(q.driver),
           device: hva(q.device),
           features: s.features,
           translator: table.value.gpaToGuestMemory,
           ringTranslator: table.value.hvaToGpa,
         });
-        // The descriptor address is an HVA too (vhost_vring_addr.desc_user_addr).
         if (!ring.ok) return err(`${q.name}: ${describeQueueFault(ring.error)}`);
         fe.attachRing(ring.value, "stop-queue");
         if (which === "rx") {
@@ -387,44 +422,48 @@ export class VhostNetBackend implements NetBackend {
   kick(index: number, t: number, group: PacketGroup): void {
     const dev = this.#devs[index >> 1];
     if (dev === undefined || !this.#started) return;
+    this.deviceRing(index)?.notified();
     if (index % 2 === 1) this.#queueTx(dev, t, group.flow);
     else this.#queueRx(dev, t, group.flow);
   }
 
   /** vhost_poll_queue for handle_tx_kick. */
   #queueTx(dev: VhostDev, t: number, hint: HopFlow | undefined): void {
-    if (dev.txQueued) return;
+    // A run in progress re-checks the ring before it ends: nothing to queue.
+    if (dev.txQueued || dev.txRun.active) return;
     dev.txQueued = true;
     this.#lab.sched.at(t, (now) => this.#handleTx(dev, now, hint));
   }
 
   /** vhost_poll_queue for handle_rx (socket readable, or the guest's RX kick). */
   #queueRx(dev: VhostDev, t: number, hint: HopFlow | undefined): void {
-    if (dev.rxQueued || !this.#started) return;
+    if (dev.rxQueued || dev.rxRun.active || !this.#started) return;
     dev.rxQueued = true;
     this.#lab.sched.at(t, (now) => this.#handleRx(dev, now, hint));
   }
 
-  /** The worker picks up work at `t`: a wake-up if it slept. */
-  #wake(
-    dev: VhostDev,
-    t: number,
-    group: PacketGroup,
-    hint: HopFlow | undefined,
-  ): { now: number; woke: boolean } {
+  /** The worker picks up work at `t`: a wake-up if it slept. Starts the run's books. */
+  #begin(dev: VhostDev, run: Run, t: number, hint: HopFlow | undefined): number {
     const hops = this.#lab.hops;
-    group.reset();
+    run.active = true;
+    run.pkts = 0;
+    run.bytes = 0;
+    run.pending = 0;
+    run.served.reset();
+    run.irq.reset();
     dev.runs++;
-    if (dev.worker.isIdleAt(t)) {
-      const now = hops.charge(dev.worker, t, "thread_wakeup_remote", 0, hint);
-      group.mark();
-      return { now, woke: true };
-    }
-    return { now: t, woke: false };
+    run.woke = dev.worker.isIdleAt(t);
+    if (!run.woke) return t;
+    const now = hops.charge(dev.worker, t, "thread_wakeup_remote", 0, hint);
+    run.served.mark();
+    return now;
   }
 
-  #recordWake(dev: VhostDev, group: PacketGroup, woke: boolean): void {
-    if (!woke || group.size === 0) return;
+  /** The run ends: the wake-up's hop goes to the packets it served. */
+  #end(dev: VhostDev, run: Run): void {
+    run.active = false;
+    const group = run.served;
+    if (!run.woke || group.size === 0) return;
     group.count(Counter.wakeups);
     group.count(Counter.context_switches);
     if (group.sampled) {
@@ -465,23 +504,27 @@ export class VhostNetBackend implements NetBackend {
     return end;
   }
 
-  /** drivers/vhost/net.c handle_tx (the copy variant). */
+  /** drivers/vhost/net.c handle_tx (the copy variant): starts a run. */
   #handleTx(dev: VhostDev, t: number, hint: HopFlow | undefined): void {
     dev.txQueued = false;
+    if (dev.tx === undefined || !this.#started) return;
+    const now = this.#begin(dev, dev.txRun, t, hint);
+    dev.tx.ring.disableNotifications();
+    this.#txStep(dev, now);
+  }
+
+  /** handle_tx's loop, one packet per step at its own virtual time. */
+  #txStep(dev: VhostDev, t: number): void {
     const tx = dev.tx;
-    const fe = this.#frontend;
-    if (tx === undefined || fe === undefined || !this.#started) return;
+    const run = dev.txRun;
+    if (tx === undefined || !this.#started) {
+      run.active = false;
+      return;
+    }
     const lab = this.#lab;
     const hops = lab.hops;
     const w = dev.worker;
-    const group = dev.txGroup;
-    const wake = this.#wake(dev, t, group, hint);
-    let now = wake.now;
-    tx.ring.disableNotifications();
-    let pkts = 0;
-    let bytes = 0;
-    let pending = 0;
-    const irq = lab.hops.group();
+    let now = t;
     for (;;) {
       const r = tx.pop();
       if (r === NET_EMPTY) {
@@ -494,28 +537,30 @@ export class VhostNetBackend implements NetBackend {
       }
       if (r === NET_FAULT) {
         const f = tx.ring.fault;
+        const why = f ? describeQueueFault(f) : "";
         lab.control({
           comp: "vhost-net",
           action: "device-error",
-          details: { q: `tx${dev.pair}`, name: "vq_err", detail: f ? describeQueueFault(f) : "" },
+          details: { q: `tx${dev.pair}`, name: "vq_err", detail: why },
         });
+        this.#frontend?.queueError(2 * dev.pair + 1, `vq_err: ${why}`, now);
         break;
       }
       const flow = tx.id.flow;
       const seq = tx.id.seq;
       if (r === NET_BAD_CHAIN) {
-        pending++;
+        run.pending++;
         if (flow !== undefined) {
           hops.drop(flow, seq, w, now, "vhost-net", "bad_descriptor", tx.problem);
         }
         continue;
       }
-      pkts++;
-      bytes += tx.frameLen;
+      run.pkts++;
+      run.bytes += tx.frameLen;
       dev.txPackets++;
       if (flow !== undefined) {
-        group.add(flow, seq);
-        irq.add(flow, seq);
+        run.served.add(flow, seq);
+        run.irq.add(flow, seq);
         now = hops.charge(w, now, "vring_desc_fetch_and_used_update", 0, flow);
         flow.metrics.add(Counter.descriptors, tx.descs);
         if (hops.wants(flow, seq)) {
@@ -544,20 +589,25 @@ export class VhostNetBackend implements NetBackend {
         hops.record(flow, seq, "tun", "xmit", { dev: this.#tap.ifname, bytes: skb.len });
       }
       tx.complete();
-      pending++;
+      run.pending++;
       lab.net.netifReceive(this.#tap.ifname, skb, now, w);
-      if (pending >= VHOST_NET_BATCH) {
-        now = this.#signal(dev, tx, 2 * dev.pair + 1, now, irq);
-        pending = 0;
+      if (run.pending >= VHOST_NET_BATCH) {
+        this.#signal(dev, tx, 2 * dev.pair + 1, now, run);
       }
       // vhost_exceeds_weight: yield after 256 packets or 512 KiB, requeue the work.
-      if (pkts >= VHOST_NET_PKT_WEIGHT || bytes >= VHOST_NET_WEIGHT) {
-        now = this.#requeue(dev, now, flow, seq, pkts, bytes, "tx");
-        break;
+      if (run.pkts >= VHOST_NET_PKT_WEIGHT || run.bytes >= VHOST_NET_WEIGHT) {
+        if (run.pending > 0) this.#signal(dev, tx, 2 * dev.pair + 1, now, run);
+        this.#end(dev, run);
+        this.#requeue(dev, now, flow, seq, run, "tx");
+        return;
+      }
+      if (now > lab.sched.now) {
+        lab.sched.at(now, this.#txStepFn, 0, dev);
+        return;
       }
     }
-    if (pending > 0) this.#signal(dev, tx, 2 * dev.pair + 1, now, irq);
-    this.#recordWake(dev, group, wake.woke);
+    if (run.pending > 0) this.#signal(dev, tx, 2 * dev.pair + 1, now, run);
+    this.#end(dev, run);
   }
 
   #requeue(
@@ -565,70 +615,70 @@ export class VhostNetBackend implements NetBackend {
     now: number,
     flow: HopFlow | undefined,
     seq: number,
-    pkts: number,
-    bytes: number,
+    run: Run,
     dir: "tx" | "rx",
-  ): number {
+  ): void {
     const hops = this.#lab.hops;
     const end = hops.charge(dev.worker, now, "vhost_requeue_after_weight", 0, flow);
     dev.requeues++;
     if (flow !== undefined) {
       flow.metrics.add(Counter.requeues);
       if (hops.wants(flow, seq)) {
-        hops.record(flow, seq, "vhost-net", "requeue", { q: `${dir}${dev.pair}`, pkts, bytes });
+        hops.record(flow, seq, "vhost-net", "requeue", {
+          q: `${dir}${dev.pair}`,
+          pkts: run.pkts,
+          bytes: run.bytes,
+        });
       }
     }
     if (dir === "tx") this.#queueTx(dev, end, flow);
     else this.#queueRx(dev, end, flow);
-    return end;
   }
 
   /** vhost_net_signal_used: flush the used elements, signal when the guest wants it. */
-  #signal(
-    dev: VhostDev,
-    q: VirtioNetTx | VirtioNetRx,
-    index: number,
-    now: number,
-    irq: PacketGroup,
-  ): number {
+  #signal(dev: VhostDev, q: VirtioNetTx | VirtioNetRx, index: number, now: number, run: Run) {
     q.flush();
+    run.pending = 0;
+    const irq = run.irq;
     const fe = this.#frontend as NetFrontend;
     if (q.needsInterrupt()) {
       fe.interrupt(index, now, dev.worker, "irqfd", irq);
-      irq.reset();
-      return now;
-    }
-    irq.count(Counter.interrupts_suppressed);
-    if (irq.sampled) {
-      this.#lab.hops.at(dev.worker, now);
-      irq.record("vhost-net", "irq-suppressed", {
-        q: index % 2 === 0 ? `rx${dev.pair}` : `tx${dev.pair}`,
-        why: "used_event",
-      });
+    } else {
+      irq.count(Counter.interrupts_suppressed);
+      if (irq.sampled) {
+        this.#lab.hops.at(dev.worker, now);
+        irq.record("vhost-net", "irq-suppressed", {
+          q: index % 2 === 0 ? `rx${dev.pair}` : `tx${dev.pair}`,
+          why: hasFeature(this.#features, VIRTIO_F_EVENT_IDX) ? "used_event" : "NO_INTERRUPT",
+        });
+      }
     }
     irq.reset();
-    return now;
   }
 
-  /** drivers/vhost/net.c handle_rx. */
+  /** drivers/vhost/net.c handle_rx: starts a run. */
   #handleRx(dev: VhostDev, t: number, hint: HopFlow | undefined): void {
     dev.rxQueued = false;
-    const rx = dev.rx;
-    const fe = this.#frontend;
     const queue = this.#tap.queues[dev.pair];
-    if (rx === undefined || fe === undefined || queue === undefined || !this.#started) return;
+    if (dev.rx === undefined || queue === undefined || !this.#started) return;
+    const now = this.#begin(dev, dev.rxRun, t, queue.peek()?.flow ?? hint);
+    dev.rx.ring.disableNotifications();
+    this.#rxStep(dev, now);
+  }
+
+  /** handle_rx's loop, one frame per step at its own virtual time. */
+  #rxStep(dev: VhostDev, t: number): void {
+    const rx = dev.rx;
+    const run = dev.rxRun;
+    const queue = this.#tap.queues[dev.pair];
+    if (rx === undefined || queue === undefined || !this.#started) {
+      run.active = false;
+      return;
+    }
     const lab = this.#lab;
     const hops = lab.hops;
     const w = dev.worker;
-    const group = dev.rxGroup;
-    const first = queue.peek();
-    const wake = this.#wake(dev, t, group, first?.flow ?? hint);
-    let now = wake.now;
-    rx.ring.disableNotifications();
-    let pkts = 0;
-    let bytes = 0;
-    let pending = 0;
-    const irq = lab.hops.group();
+    let now = t;
     for (;;) {
       const skb = queue.peek();
       if (skb === undefined) break;
@@ -649,23 +699,25 @@ export class VhostNetBackend implements NetBackend {
         lab.net.drop(skb, now, w, "vhost-net", "needs_reset", "rx ring fault");
         break;
       }
-      if (r === NET_TOO_BIG) {
-        pending++;
-        lab.net.drop(skb, now, w, "vhost-net", "mtu_exceeded", "frame larger than the RX buffer");
+      if (r === NET_TOO_BIG || r === NET_NO_BUFFER) {
+        run.pending++;
+        lab.net.drop(
+          skb,
+          now,
+          w,
+          "vhost-net",
+          r === NET_TOO_BIG ? "mtu_exceeded" : "no_rx_buffer",
+          r === NET_TOO_BIG ? "frame larger than the RX buffer" : "RX ring ran out mid-frame",
+        );
         continue;
       }
-      if (r === NET_NO_BUFFER) {
-        pending++;
-        lab.net.drop(skb, now, w, "vhost-net", "no_rx_buffer", "RX ring ran out mid-frame");
-        continue;
-      }
-      pkts++;
-      bytes += skb.len;
+      run.pkts++;
+      run.bytes += skb.len;
+      run.pending++;
       dev.rxPackets++;
-      pending++;
       if (flow !== undefined) {
-        group.add(flow, seq);
-        irq.add(flow, seq);
+        run.served.add(flow, seq);
+        run.irq.add(flow, seq);
         flow.metrics.add(Counter.descriptors, rx.descs);
         if (hops.wants(flow, seq)) {
           hops.record(flow, seq, "vhost-net", "pop", {
@@ -701,17 +753,25 @@ export class VhostNetBackend implements NetBackend {
           });
         }
       }
-      if (pending >= VHOST_NET_BATCH) {
-        now = this.#signal(dev, rx, 2 * dev.pair, now, irq);
-        pending = 0;
+      if (run.pending >= VHOST_NET_BATCH) this.#signal(dev, rx, 2 * dev.pair, now, run);
+      if (run.pkts >= VHOST_NET_PKT_WEIGHT || run.bytes >= VHOST_NET_WEIGHT) {
+        if (run.pending > 0) this.#signal(dev, rx, 2 * dev.pair, now, run);
+        this.#end(dev, run);
+        this.#requeue(dev, now, flow, seq, run, "rx");
+        return;
       }
-      if (pkts >= VHOST_NET_PKT_WEIGHT || bytes >= VHOST_NET_WEIGHT) {
-        now = this.#requeue(dev, now, flow, seq, pkts, bytes, "rx");
-        break;
+      if (now > lab.sched.now) {
+        lab.sched.at(now, this.#rxStepFn, 0, dev);
+        return;
       }
     }
-    if (pending > 0) this.#signal(dev, rx, 2 * dev.pair, now, irq);
-    this.#recordWake(dev, group, wake.woke);
+    if (run.pending > 0) this.#signal(dev, rx, 2 * dev.pair, now, run);
+    this.#end(dev, run);
+  }
+
+  deviceRing(index: number): DeviceRing | undefined {
+    const dev = this.#devs[index >> 1];
+    return index % 2 === 0 ? dev?.rx?.ring : dev?.tx?.ring;
   }
 
   describe(): readonly string[] {

@@ -51,9 +51,13 @@ export class HostNetwork implements EndpointProvider {
   readonly #wires = new Map<string, Wire>();
   readonly #stacks = new Map<string, HostStackEndpoint>();
   readonly #drivers = new Map<string, HostNetdevDriver>();
+  /** Embedded-switch steering of physical ports (VFs: vDPA, VFIO), asked before the PF. */
+  readonly #steering = new Map<string, (skb: Skb, t: number) => boolean>();
   readonly #captures = new Map<string, FrameTap[]>();
   /** Running ports of each bridge, rebuilt after a link event. */
   readonly #ports = new Map<string, string[]>();
+  /** The MAC each netdev answers to (a bridge: its lowest port's), as FDB keys. */
+  readonly #macKeys = new Map<string, number>();
 
   constructor(lab: Lab) {
     this.#lab = lab;
@@ -66,11 +70,16 @@ export class HostNetwork implements EndpointProvider {
       case "link-down":
       case "carrier":
       case "master-change":
+        this.#macKeys.clear();
+        this.#ports.clear();
+        break;
       case "netdev-create":
         this.#ports.clear();
+        this.#macKeys.clear();
         break;
       case "netdev-remove":
         this.#ports.clear();
+        this.#macKeys.clear();
         this.#taps.delete(e.ifname);
         this.#fdbs.delete(e.ifname);
         this.#stacks.delete(e.ifname);
@@ -126,6 +135,26 @@ export class HostNetwork implements EndpointProvider {
   setDriver(name: string, driver: HostNetdevDriver | undefined): void {
     if (driver === undefined) this.#drivers.delete(name);
     else this.#drivers.set(name, driver);
+  }
+
+  /**
+   * Whether frames sent out of netdev `name` go somewhere: taps, bridges and physical ports
+   * have their data plane here; a virtio or VF netdev needs the driver its engine sets.
+   */
+  hasDatapath(name: string): boolean {
+    const d = this.#lab.host.net.get(name);
+    if (d === undefined) return false;
+    if (this.#drivers.has(name)) return true;
+    return d.kind === "tap" || d.kind === "tun" || d.kind === "bridge" || d.kind === "phys";
+  }
+
+  /**
+   * The NIC's embedded switch on physical port `port`: frames from the wire it claims (a VF's
+   * MAC: a vDPA device, a VF given to a guest) never reach the PF's netdev.
+   */
+  setSteering(port: string, steer: ((skb: Skb, t: number) => boolean) | undefined): void {
+    if (steer === undefined) this.#steering.delete(port);
+    else this.#steering.set(port, steer);
   }
 
   /** Watches every frame that passes netdev `name` (either direction). */
@@ -188,6 +217,16 @@ export class HostNetwork implements EndpointProvider {
     this.#lab.hops.drop(flow, skb.seq, ctx, t, comp, reason, detail);
   }
 
+  /** The FDB key of the MAC netdev `d` answers to. */
+  #macKey(d: Netdev): number {
+    let k = this.#macKeys.get(d.name);
+    if (k === undefined) {
+      k = macKey(new Uint8Array(this.#lab.host.net.mac(d)), 0);
+      this.#macKeys.set(d.name, k);
+    }
+    return k;
+  }
+
   #running(name: string): string[] {
     let ports = this.#ports.get(name);
     if (ports === undefined) {
@@ -215,7 +254,7 @@ export class HostNetwork implements EndpointProvider {
   /** A frame addressed to the host arrives on `d` (or is not for us and is dropped). */
   #local(d: Netdev, skb: Skb, t: number, ctx: CpuContext): void {
     const dst = skb.dstKey;
-    const own = macKey(new Uint8Array(this.#lab.host.net.mac(d)), 0);
+    const own = this.#macKey(d);
     if (dst !== own && !isGroupKey(dst)) {
       // eth_type_trans: PACKET_OTHERHOST, dropped by ip_rcv.
       return this.drop(skb, t, ctx, d.name, "no_route", `not addressed to ${d.name}`);
@@ -237,7 +276,7 @@ export class HostNetwork implements EndpointProvider {
     const ports = this.#running(name);
     const dst = skb.dstKey;
     const out = this.fdb(name).forward(skb.srcKey, dst, ingress, ports);
-    const own = macKey(new Uint8Array(net.mac(br)), 0);
+    const own = this.#macKey(br);
     if (flow !== undefined && lab.hops.wants(flow, skb.seq)) {
       lab.hops.record(flow, skb.seq, name, "forward", {
         from: ingress,
@@ -324,6 +363,7 @@ export class HostNetwork implements EndpointProvider {
 
   /** A physical port received `skb` from its wire at `t` (after DMA): the NIC's softirq. */
   nicReceive(port: string, skb: Skb, t: number): void {
+    if (this.#steering.get(port)?.(skb, t)) return;
     const ctx = this.#lab.context("softirq", "softirq:cpu0");
     this.netifReceive(port, skb, t, ctx);
   }

@@ -113,6 +113,11 @@ export interface NetFrontend {
    * DEVICE_NEEDS_RESET and raises a configuration interrupt.
    */
   deviceError(message: string, t: number): void;
+  /**
+   * Virtqueue `index` stopped on a guest fault without NEEDS_RESET (vhost's `vq_err`): what
+   * waits in it is lost.
+   */
+  queueError(index: number, message: string, t: number): void;
 }
 
 /** A running netdev backend. */
@@ -150,6 +155,8 @@ export interface NetBackend {
   readonly peerEndpoint?: Endpoint;
   /** Lines for `show vhost` (the backend's live state). */
   describe(): readonly string[];
+  /** The device side of virtqueue `index` as the backend sees it (for `show vq`). */
+  deviceRing?(index: number): DeviceRing | undefined;
   /** QEMU exits (or its start failed): close fds, detach queues. */
   destroy(t: number): void;
 }

@@ -31,7 +31,6 @@ import {
   NET_EMPTY,
   NET_FAULT,
   NET_NO_BUFFER,
-  NET_OK,
   NET_TOO_BIG,
   VirtioNetRx,
   VirtioNetTx,
@@ -84,9 +83,23 @@ interface Pair {
   readonly rxIndex: number;
   txPending: boolean;
   rxPending: boolean;
+  /** A flush / a tap_send in progress (each resumes itself packet by packet). */
+  txActive: boolean;
+  rxActive: boolean;
+  txWoke: boolean;
+  rxWoke: boolean;
+  txCount: number;
+  rxCount: number;
+  /** The traffic that woke the flush in progress (pays shared work). */
+  txHint: HopFlow | undefined;
+  /** Packets the TX flush served (its wake-up's batch). */
   readonly txGroup: PacketGroup;
+  /** Packets since the last RX interrupt. */
   readonly rxGroup: PacketGroup;
+  /** Packets the RX run served (its wake-up's batch). */
   readonly rxWake: PacketGroup;
+  /** Packets the TX interrupt reports. */
+  readonly irq: PacketGroup;
 }
 
 /** QEMU's userspace virtio-net device datapath over a {@link QemuNetPeer}. */
@@ -96,6 +109,9 @@ export class QemuUserspaceNet {
   #txBurst: number;
   #frontend: NetFrontend | undefined;
   #pairs: Pair[] = [];
+  /** Per-packet continuations, bound once (scheduling one allocates no closure). */
+  readonly #txStepFn = (at: number, p: Pair) => this.#txStep(p, at, p.txHint);
+  readonly #rxStepFn = (at: number, p: Pair) => this.#rxStep(p, at);
   #ctx: CpuContext | undefined;
 
   constructor(lab: Lab, peer: QemuNetPeer) {
@@ -151,6 +167,14 @@ export class QemuUserspaceNet {
         rxIndex: 2 * k,
         txPending: false,
         rxPending: false,
+        txActive: false,
+        rxActive: false,
+        txWoke: false,
+        rxWoke: false,
+        txCount: 0,
+        rxCount: 0,
+        txHint: undefined,
+        irq: this.#lab.hops.group(),
         txGroup: this.#lab.hops.group(),
         rxGroup: this.#lab.hops.group(),
         rxWake: this.#lab.hops.group(),
@@ -169,6 +193,7 @@ export class QemuUserspaceNet {
   kick(index: number, t: number, group: PacketGroup): void {
     const p = this.#pairs[index >> 1];
     if (p === undefined) return;
+    (index % 2 === 1 ? p.tx : p.rx).ring.notified();
     const hint = group.flow;
     if (index % 2 === 1) this.#scheduleTx(p, t, hint, true);
     else this.#scheduleRx(p, t, hint, true);
@@ -181,18 +206,22 @@ export class QemuUserspaceNet {
   }
 
   #scheduleTx(p: Pair, t: number, hint: HopFlow | undefined, eventfd: boolean): void {
-    if (p.txPending) return;
+    // A flush in progress re-checks the ring before it ends.
+    if (p.txPending || p.txActive) return;
     p.txPending = true;
     this.#lab.sched.at(t, (now) => this.#flushTx(p, now, hint, eventfd));
   }
 
   #scheduleRx(p: Pair, t: number, hint: HopFlow | undefined, eventfd: boolean): void {
-    if (p.rxPending) return;
+    if (p.rxPending || p.rxActive) return;
     p.rxPending = true;
     this.#lab.sched.at(t, (now) => this.#receive(p, now, hint, eventfd));
   }
 
-  /** The main loop wakes for a handler at `t`: wake-up when it slept, then the fd's read. */
+  /**
+   * The main loop runs a handler at `t`: a wake-up when it slept (marked on `group`, counted
+   * when the handler served a packet), then the eventfd's read.
+   */
   #wake(t: number, group: PacketGroup, hint: HopFlow | undefined, eventfd: boolean): number {
     const ctx = this.#ctx as CpuContext;
     const hops = this.#lab.hops;
@@ -200,11 +229,6 @@ export class QemuUserspaceNet {
     group.reset();
     if (ctx.isIdleAt(t)) {
       now = hops.charge(ctx, t, "thread_wakeup_remote", 0, hint);
-      group.mark();
-      hint?.metrics.add(Counter.wakeups);
-      hint?.metrics.add(Counter.context_switches);
-    } else {
-      hops.at(ctx, t);
       group.mark();
     }
     if (eventfd) {
@@ -216,23 +240,45 @@ export class QemuUserspaceNet {
     return now;
   }
 
-  /** virtio_net_flush_tx on the main loop. */
+  /** The wake-up's hop and counters go to the packets the handler served. */
+  #woke(group: PacketGroup): void {
+    if (group.size === 0) return;
+    group.count(Counter.wakeups);
+    group.count(Counter.context_switches);
+    if (group.sampled) {
+      group.recordMark("qemu", "wakeup", {
+        thread: (this.#ctx as CpuContext).name,
+        ...(group.size > 1 ? { batch: group.size } : {}),
+      });
+    }
+  }
+
+  /** virtio_net_flush_tx on the main loop: starts a flush. */
   #flushTx(p: Pair, t: number, hint: HopFlow | undefined, eventfd: boolean): void {
     p.txPending = false;
+    const ctx = this.#ctx as CpuContext;
+    p.txActive = true;
+    p.txWoke = ctx.isIdleAt(t);
+    p.txCount = 0;
+    p.irq.reset();
+    let now = this.#wake(t, p.txGroup, hint, eventfd);
+    now = this.#lab.hops.charge(ctx, now, "qemu_tx_flush", 0, hint);
+    p.tx.ring.disableNotifications();
+    this.#txStep(p, now, hint);
+  }
+
+  /** The flush's loop, one packet per step at its own virtual time. */
+  #txStep(p: Pair, t: number, hint: HopFlow | undefined): void {
     const lab = this.#lab;
     const hops = lab.hops;
     const ctx = this.#ctx as CpuContext;
     const fe = this.#frontend as NetFrontend;
     const tx = p.tx;
     const group = p.txGroup;
-    const woke = ctx.isIdleAt(t);
-    let now = this.#wake(t, group, hint, eventfd);
-    now = hops.charge(ctx, now, "qemu_tx_flush", 0, hint);
-    tx.ring.disableNotifications();
-    let n = 0;
+    let now = t;
     let more = false;
     for (;;) {
-      if (n >= this.#txBurst) {
+      if (p.txCount >= this.#txBurst) {
         more = true;
         break;
       }
@@ -252,16 +298,18 @@ export class QemuUserspaceNet {
       }
       const flow = tx.id.flow;
       const seq = tx.id.seq;
+      p.txCount++;
       if (r === NET_BAD_CHAIN) {
         tx.flush();
         if (flow !== undefined) {
           hops.drop(flow, seq, ctx, now, "qemu.virtio-net", "bad_descriptor", tx.problem);
         }
-        n++;
         continue;
       }
-      n++;
-      if (flow !== undefined) group.add(flow, seq);
+      if (flow !== undefined) {
+        group.add(flow, seq);
+        p.irq.add(flow, seq);
+      }
       now = hops.charge(ctx, now, "qemu_virtqueue_pop_push", 0, flow);
       if (flow !== undefined) {
         flow.metrics.add(Counter.descriptors, tx.descs);
@@ -278,39 +326,51 @@ export class QemuUserspaceNet {
       // virtqueue_push: one used element, published at once.
       tx.complete();
       tx.flush();
+      if (now > lab.sched.now) {
+        p.txHint = hint;
+        lab.sched.at(now, this.#txStepFn, 0, p);
+        return;
+      }
     }
-    if (group.sampled && woke) {
-      group.recordMark("qemu", "wakeup", {
-        thread: ctx.name,
-        ...(group.size > 1 ? { batch: group.size } : {}),
-      });
-    }
-    if (n > 0 && tx.needsInterrupt()) fe.interrupt(p.txIndex, now, ctx, "qemu", group);
+    if (p.txWoke) this.#woke(group);
+    // virtio_notify after the flush.
+    if (p.txCount > 0 && tx.needsInterrupt()) fe.interrupt(p.txIndex, now, ctx, "qemu", p.irq);
+    p.irq.reset();
+    p.txActive = false;
+    // A full burst reschedules the bottom half (notifications stay off).
     if (more) this.#scheduleTx(p, now, hint, false);
   }
 
-  /** tap_send → virtio_net_receive on the main loop. */
+  /** tap_send → virtio_net_receive on the main loop: starts reading. */
   #receive(p: Pair, t: number, hint: HopFlow | undefined, eventfd: boolean): void {
     p.rxPending = false;
+    const ctx = this.#ctx as CpuContext;
+    const k = p.rxIndex >> 1;
+    const first = this.#peer.peek(k);
+    if (first === undefined) {
+      // An RX kick with nothing queued: the handler runs and finds nothing.
+      if (eventfd) this.#wake(t, p.rxWake, hint, eventfd);
+      return;
+    }
+    p.rxActive = true;
+    p.rxWoke = ctx.isIdleAt(t);
+    p.rxCount = 0;
+    p.rxGroup.reset();
+    const now = this.#wake(t, p.rxWake, first.flow ?? hint, eventfd);
+    this.#rxStep(p, now);
+  }
+
+  /** tap_send's loop, one frame per step at its own virtual time. */
+  #rxStep(p: Pair, t: number): void {
     const lab = this.#lab;
     const hops = lab.hops;
     const ctx = this.#ctx as CpuContext;
     const fe = this.#frontend as NetFrontend;
     const rx = p.rx;
     const k = p.rxIndex >> 1;
-    if (this.#peer.peek(k) === undefined) {
-      // An RX kick with nothing queued: the handler runs and finds nothing.
-      if (eventfd) this.#wake(t, p.rxGroup, hint, eventfd);
-      return;
-    }
-    const first = this.#peer.peek(k) as Skb;
     const group = p.rxGroup;
-    const wakeGroup = p.rxWake;
-    const woke = ctx.isIdleAt(t);
-    let now = this.#wake(t, wakeGroup, first.flow ?? hint, eventfd);
-    let n = 0;
-    group.reset();
-    while (n < TAP_SEND_BATCH) {
+    let now = t;
+    while (p.rxCount < TAP_SEND_BATCH) {
       const skb = this.#peer.peek(k);
       if (skb === undefined) break;
       // virtio_net_can_receive: no buffer → stop reading; the RX kick resumes.
@@ -318,10 +378,10 @@ export class QemuUserspaceNet {
       const got = this.#peer.read(k, now, ctx);
       if (got === undefined) break;
       now = got.end;
-      n++;
+      p.rxCount++;
       const flow = skb.flow;
       const seq = skb.seq;
-      if (flow !== undefined) wakeGroup.add(flow, seq);
+      if (flow !== undefined) p.rxWake.add(flow, seq);
       now = hops.charge(ctx, now, "qemu_virtqueue_pop_push", 0, flow);
       const r = rx.deliver(skb.data, 0, skb.len);
       if (r === NET_FAULT) {
@@ -330,15 +390,10 @@ export class QemuUserspaceNet {
         this.#peer.drop(skb, now, ctx, "needs_reset");
         break;
       }
-      if (r === NET_TOO_BIG) {
+      if (r === NET_TOO_BIG || r === NET_NO_BUFFER) {
         rx.flush();
-        this.#peer.drop(skb, now, ctx, "mtu_exceeded");
+        this.#peer.drop(skb, now, ctx, r === NET_TOO_BIG ? "mtu_exceeded" : "no_rx_buffer");
         continue;
-      }
-      if (r === NET_NO_BUFFER) {
-        rx.flush();
-        this.#peer.drop(skb, now, ctx, "no_rx_buffer");
-        break;
       }
       if (flow !== undefined) {
         flow.metrics.add(Counter.descriptors, rx.descs);
@@ -369,20 +424,21 @@ export class QemuUserspaceNet {
         }
         group.add(flow, seq);
       }
+      // virtio_net_receive flushes and notifies per packet.
       rx.flush();
-      if (NET_OK === r && rx.needsInterrupt()) {
+      if (rx.needsInterrupt()) {
         fe.interrupt(p.rxIndex, now, ctx, "qemu", group);
         group.reset();
       }
+      if (now > lab.sched.now) {
+        lab.sched.at(now, this.#rxStepFn, 0, p);
+        return;
+      }
     }
-    if (wakeGroup.sampled && woke) {
-      wakeGroup.recordMark("qemu", "wakeup", {
-        thread: ctx.name,
-        ...(wakeGroup.size > 1 ? { batch: wakeGroup.size } : {}),
-      });
-    }
+    if (p.rxWoke) this.#woke(p.rxWake);
+    p.rxActive = false;
     // tap_send yields after 50 frames; the fd is still readable.
-    if (n >= TAP_SEND_BATCH && this.#peer.peek(k) !== undefined) {
+    if (p.rxCount >= TAP_SEND_BATCH && this.#peer.peek(k) !== undefined) {
       this.#scheduleRx(p, now, undefined, false);
     }
   }

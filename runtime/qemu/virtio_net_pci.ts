@@ -105,6 +105,8 @@ export interface GuestIrqHandler {
   irq(index: number, t: number, vcpu: CpuContext, group: PacketGroup): void;
   /** The configuration interrupt (NEEDS_RESET, link change). */
   configIrq(t: number): void;
+  /** Queue `index` stopped (the guest is not told; its packets there are lost). */
+  queueLost(index: number, why: string, t: number): void;
   /** The vCPU that handles virtqueue `index`'s vector. */
   vcpuFor(index: number): CpuContext;
 }
@@ -436,10 +438,13 @@ export class VirtioNetPci implements NetFrontend {
     this.startError = undefined;
     const backend = this.backend;
     if (backend !== undefined) {
+      // virtio_net_vhost_status: every queue pair when MQ was acked (the guest picks how many
+      // it uses over the control queue afterwards).
+      const mq = hasFeature(this.status.negotiated, VIRTIO_NET_F_MQ);
       const r = backend.start({
         t,
         features: this.status.negotiated,
-        pairs: this.pairs,
+        pairs: mq ? this.maxPairs : 1,
         queues: this.queueConfigs().filter((q) => q.name !== "ctrl"),
       });
       if (!r.ok) {
@@ -611,7 +616,7 @@ export class VirtioNetPci implements NetFrontend {
     if (source === "irqfd") {
       end = hops.charge(ctx, t, "ioeventfd_signal", 0, flow);
       if (group.sampled) {
-        group.record(ctx.name, "eventfd-signal", {
+        group.record("eventfd", "eventfd-signal", {
           fd: "call",
           q: q.name,
           ...(batch ? { batch } : {}),
@@ -658,6 +663,11 @@ export class VirtioNetPci implements NetFrontend {
     this.#trace("device-error", { name: message });
     this.status.needsReset();
     void t;
+  }
+
+  queueError(index: number, message: string, t: number): void {
+    this.#trace("device-error", { q: this.queueName(index), name: message });
+    this.guest?.queueLost(index, message, t);
   }
 
   #configInterrupt(): void {

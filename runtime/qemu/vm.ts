@@ -246,7 +246,8 @@ export function startVm(lab: Lab, name: string, spec: VmSpec): Result<Vm, VmErro
     }
     const factory = VM_DEVICE_FACTORIES.find((f) => f.kind === d.kind);
     if (factory === undefined) {
-      vm.unmodelled.push(d.kind === "other" ? d.type : d.kind);
+      if (d.kind !== "other") return fail({ kind: "device-unavailable", at: d.at, type: d.kind });
+      vm.unmodelled.push(d.type);
       continue;
     }
     const r = factory.create({ lab, vm, device: d, index: i });

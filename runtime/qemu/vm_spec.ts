@@ -277,6 +277,8 @@ export type VmError =
   }
   /** A netdev type without a runtime model (or whose engine is not loaded). */
   | { readonly kind: "backend-unavailable"; readonly at: SpecPath; readonly type: string }
+  /** A device kind the lab must model and whose engine is not there (vfio-pci, a vIOMMU). */
+  | { readonly kind: "device-unavailable"; readonly at: SpecPath; readonly type: string }
   /** Guest RAM cannot be laid out (sizes, overlaps). */
   | { readonly kind: "memory"; readonly at: SpecPath; readonly detail: string }
   /**
@@ -325,6 +327,11 @@ export function describeVmError(e: VmError): { message: string; qemu: string; he
       return {
         message: `netdev type \`${e.type}\` has no runtime model in this lab yet`,
         qemu: `qemu-system-x86_64: -netdev ${e.type}: (not simulated)`,
+      };
+    case "device-unavailable":
+      return {
+        message: `device \`${e.type}\` has no runtime model in this lab yet`,
+        qemu: `qemu-system-x86_64: -device ${e.type}: (not simulated)`,
       };
     case "memory":
       return {

@@ -12,11 +12,11 @@
  * const out: string[] = [];
  * const s = new Session({ mode: "check", stdout: (t) => out.push(t) });
  * const r = await s.runText(
- *   "qemu-system-x86_64 -netdev tap,id=n0,ifname=tap9,vhost=on -device virtio-net-pci,netdev=n0\n",
+ *   "qemu-system-x86_64 -name vm1 -m 256M\nqemu-system-x86_64 -name vm1 -m 256M\n",
  *   "lab.vdpa",
  * );
- * if (r.status !== "failed") throw new Error("vhost-net is not loaded: the start fails");
- * if (!s.diagnostics.items.some((d) => d.code === "E0403")) throw new Error("E0403");
+ * if (r.status !== "failed") throw new Error("a second vm1 cannot start");
+ * if (!s.diagnostics.items.some((d) => d.code === "E0401")) throw new Error("E0401");
  * ```
  *
  * @module
@@ -44,6 +44,7 @@ const CODES: { readonly [K in VmError["kind"]]: string } = {
   "vhost-open": "E0403",
   "queues-exceed": "E0404",
   "backend-unavailable": "E0405",
+  "device-unavailable": "E0405",
   memory: "E0406",
   backend: "E0410",
 };
@@ -54,6 +55,7 @@ const LABELS: { readonly [K in VmError["kind"]]: string } = {
   "vhost-open": "vhost-net cannot be opened",
   "queues-exceed": "more queue pairs than the backend has",
   "backend-unavailable": "no runtime model for this netdev type",
+  "device-unavailable": "no runtime model for this device",
   memory: "guest RAM cannot be laid out",
   backend: "the backend refuses this",
 };

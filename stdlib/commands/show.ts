@@ -227,6 +227,23 @@ function vqText(g: GuestVirtioNet, q: string): string | undefined {
     `full ${c.full} faults ${c.faults}`,
   ];
   if (drv.fault !== undefined) lines.push(`  broken: ${JSON.stringify(drv.fault)}`);
+  const m = /^(rx|tx)(\d+)$/.exec(q);
+  const index = m ? 2 * Number(m[2]) + (m[1] === "tx" ? 1 : 0) : -1;
+  const ring = index >= 0 ? g.dev.backend?.deviceRing?.(index) : undefined;
+  if (ring !== undefined) {
+    const d = ring.counters;
+    const pos = (x: number | { slot: number; wrap: number }) =>
+      typeof x === "number" ? `${x}` : `${x.slot} wrap ${x.wrap}`;
+    lines.push(
+      `  device (${g.dev.backend?.label}): next_avail ${pos(ring.nextAvail)} next_used ${
+        pos(ring.nextUsed)
+      } in flight ${ring.inFlight}`,
+      `  device counters: notifications ${d.notifications} popped ${d.popped} used ${d.used} ` +
+        `flushes ${d.usedFlushes} interrupts ${d.interrupts} suppressed ${d.interruptsSuppressed} ` +
+        `not_ready ${d.notReady} faults ${d.faults}`,
+    );
+    if (ring.fault !== undefined) lines.push(`  device stopped: ${JSON.stringify(ring.fault)}`);
+  }
   return lines.join("\n");
 }
 

@@ -50,6 +50,14 @@ function report(
       });
       break;
     }
+    case "no-datapath": {
+      const ep = e.which === "from" ? at.from : at.to;
+      d = error("E0405", `netdev \`${e.name}\` has no datapath model in this lab yet`, {
+        span: ep.span,
+        label: "nothing sends or receives frames here",
+      });
+      break;
+    }
     case "duplicate":
       d = error("E0504", `a traffic named \`${e.name}\` already exists`, {
         span: at.name ?? at.stmt,

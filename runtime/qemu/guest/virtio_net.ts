@@ -34,7 +34,7 @@ import { Counter } from "../../trace/metrics.ts";
 import type { Mac } from "../../traffic/address.ts";
 import type { Endpoint, FrameBuilder } from "../../datapath/endpoint.ts";
 import { newPacketId, type PacketId, type TrafficFlow } from "../../datapath/flow_table.ts";
-import type { PacketGroup } from "../../datapath/hop.ts";
+import type { HopFlow, PacketGroup } from "../../datapath/hop.ts";
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -68,6 +68,11 @@ import { NO_VECTOR, type VirtioNetPci } from "../virtio_net_pci.ts";
 import type { Vm } from "../vm.ts";
 import type { GuestAlloc } from "./guest_alloc.ts";
 
+/**
+ * KVM_HALT_POLL_NS_DEFAULT (arch/x86/include/asm/kvm_host.h): a vCPU idle for longer than
+ * this stopped polling and halted, and an interrupt must wake its thread.
+ */
+export const KVM_HALT_POLL_NS = 200_000;
 /** NAPI_POLL_WEIGHT (include/linux/netdevice.h). */
 export const NAPI_BUDGET = 64;
 /** GOOD_PACKET_LEN: ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN. */
@@ -98,6 +103,10 @@ interface TxQueue {
   /** Packets the app handed over that wait for a descriptor, as ranges. */
   readonly backlog: { flow: TrafficFlow; next: number; last: number; build: FrameBuilder }[];
   stopped: boolean;
+  /** The device stopped this queue (NEEDS_RESET, vq_err): why its packets are lost. */
+  lost: { reason: "needs_reset" | "device_not_ready"; detail: string } | undefined;
+  /** A start_xmit loop is in progress (it resumes itself). */
+  running: boolean;
   napi: boolean;
   readonly kick: PacketGroup;
   readonly done: PacketGroup;
@@ -117,6 +126,8 @@ interface RxQueue {
   /** "big" mode: one chain of pages per buffer. */
   readonly big: boolean;
   napi: boolean;
+  /** Packets taken by the poll in progress. */
+  work: number;
   readonly poll: PacketGroup;
   readonly refill: PacketGroup;
 }
@@ -166,6 +177,9 @@ export class GuestVirtioNet implements Endpoint {
   readonly #id: PacketId = newPacketId();
   #ctrl: DriverRing | undefined;
   #ctrlBuf = 0;
+  /** Per-packet continuations, bound once (scheduling one allocates no closure). */
+  readonly #xmitStepFn = (at: number, q: TxQueue) => this.#xmitStep(q, at);
+  readonly #rxStepFn = (at: number, q: RxQueue) => this.#rxStep(q, at);
 
   constructor(lab: Lab, vm: Vm, dev: VirtioNetPci, o: GuestVirtioNetOptions) {
     this.#lab = lab;
@@ -345,6 +359,8 @@ export class GuestVirtioNet implements Endpoint {
       slotSeq: new Float64Array(size),
       backlog: [],
       stopped: false,
+      lost: undefined,
+      running: false,
       napi: false,
       kick: this.#lab.hops.group(),
       done: this.#lab.hops.group(),
@@ -385,6 +401,7 @@ export class GuestVirtioNet implements Endpoint {
       stride,
       big,
       napi: false,
+      work: 0,
       poll: this.#lab.hops.group(),
       refill: this.#lab.hops.group(),
     });
@@ -537,47 +554,49 @@ export class GuestVirtioNet implements Endpoint {
     this.#xmit(q, t);
   }
 
-  /** start_xmit for everything waiting on `q`, from `t` on its vCPU; kicks at the end. */
+  /**
+   * start_xmit for everything waiting on `q`, from `t` on its vCPU. Each packet is one step at
+   * its own virtual time (what it publishes in the ring becomes visible then, not earlier);
+   * the end of a burst (`xmit_more` false) or a stopped queue decides the kick.
+   */
   #xmit(q: TxQueue, t: number): void {
+    if (q.running || q.stopped) return;
+    q.running = true;
+    q.kick.reset();
+    this.#xmitStep(q, t);
+  }
+
+  #xmitStep(q: TxQueue, t: number): void {
     const lab = this.#lab;
     const hops = lab.hops;
     const dev = this.dev;
     const mem = this.#vm.mem;
-    if (q.stopped) return;
-    if (!this.up || dev.needsReset) {
+    const kick = q.kick;
+    let now = t;
+    if (!this.up || dev.needsReset || q.lost !== undefined) {
+      const reason = dev.needsReset ? "needs_reset" : q.lost?.reason ?? "device_not_ready";
       for (const b of q.backlog.splice(0)) {
         for (let seq = b.next; seq <= b.last; seq++) {
-          hops.drop(
-            b.flow,
-            seq,
-            q.vcpu,
-            t,
-            "guest.virtio-net",
-            dev.needsReset ? "needs_reset" : "device_not_ready",
-          );
+          hops.drop(b.flow, seq, q.vcpu, now, "guest.virtio-net", reason, q.lost?.detail);
         }
       }
+      q.running = false;
       return;
     }
-    const kick = q.kick;
-    kick.reset();
-    let now = t;
-    let added = 0;
-    while (q.backlog.length > 0) {
-      const b = q.backlog[0] as (typeof q.backlog)[number];
+    for (;;) {
+      const b = q.backlog[0];
+      if (b === undefined) break;
       const flow = b.flow;
       const seq = b.next;
       // free_old_xmit before each packet (the queue may have completions).
       this.#reclaim(q);
       if (q.drv.numFree < 1 || q.free.length === 0) {
         // netif_stop_subqueue; with napi_tx, ask for an interrupt once ¾ are done.
-        q.stopped = true;
         if (!q.drv.enableCallbacksDelayed()) {
-          q.stopped = false;
           this.#reclaim(q);
           if (q.drv.numFree >= 1 && q.free.length > 0) continue;
-          q.stopped = true;
         }
+        q.stopped = true;
         break;
       }
       const len = flow.schedule.frameBytes - FCS;
@@ -589,7 +608,8 @@ export class GuestVirtioNet implements Endpoint {
           q: q.name,
         });
       }
-      if (b.next === b.last) q.backlog.shift();
+      const endOfBurst = b.next === b.last;
+      if (endOfBurst) q.backlog.shift();
       else b.next++;
       if (len - 14 > this.mtu) {
         hops.drop(
@@ -601,56 +621,81 @@ export class GuestVirtioNet implements Endpoint {
           "mtu_exceeded",
           `${len - 14} > mtu ${this.mtu}`,
         );
-        continue;
+      } else if (this.#post(q, b.build, flow, seq, len, now, mem)) {
+        kick.add(flow, seq);
       }
-      const slot = q.free.pop() as number;
-      const addr = this.#txSlotAddr(q, slot, len);
-      if (addr < 0) {
-        q.free.push(slot);
-        hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "queue_full", "guest out of memory");
-        continue;
+      if (endOfBurst && kick.size > 0) {
+        this.#kick(q, now);
+        kick.reset();
       }
-      // The header in the skb's headroom, the frame after it: one descriptor (can_push).
-      const total = this.hdrLen + len;
-      const view = mem.view(addr, total, true);
-      if (view !== undefined) {
-        view.fill(0, 0, this.hdrLen);
-        b.build(view, this.hdrLen, seq);
-      } else {
-        const s = this.#scratch;
-        s.fill(0, 0, this.hdrLen);
-        b.build(s, this.hdrLen, seq);
-        mem.write(addr, s, 0, total);
-      }
-      if (this.captures.length > 0) {
-        const f = mem.view(addr + this.hdrLen, len) ?? this.#scratch.subarray(this.hdrLen, total);
-        for (const c of this.captures) c(now, f, 0, len);
-      }
-      q.slotFlow[slot] = flow;
-      q.slotSeq[slot] = seq;
-      const head = q.drv.addOutbuf(addr, total, slot);
-      if (head < 0) {
-        q.free.push(slot);
-        hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "ring_full", q.name);
-        continue;
-      }
-      added++;
-      kick.add(flow, seq);
-      if (hops.wants(flow, seq)) {
-        hops.at(q.vcpu, now);
-        hops.record(flow, seq, "guest.virtio-net", "add-avail", {
-          q: q.name,
-          head,
-          descs: 1,
-          bytes: total,
-          avail: q.drv instanceof SplitDriver ? q.drv.availIdx : q.drv.nextAvail.slot,
-        });
+      // The next packet starts when this one is done: yield if that is in the future.
+      if (now > lab.sched.now && q.backlog.length > 0) {
+        lab.sched.at(now, this.#xmitStepFn, 0, q);
+        return;
       }
     }
-    if (added === 0) return;
-    this.#kick(q, now);
-    // start_xmit with napi_tx: completions will interrupt once ¾ of the batch is done.
+    if (kick.size > 0) {
+      this.#kick(q, now);
+      kick.reset();
+    }
+    // start_xmit with napi_tx: completions interrupt once ¾ of what is in flight is done.
     if (!q.stopped) q.drv.enableCallbacksDelayed();
+    q.running = false;
+  }
+
+  /** Builds the frame of `seq` in a TX buffer and adds it to the ring; false when dropped. */
+  #post(
+    q: TxQueue,
+    build: FrameBuilder,
+    flow: TrafficFlow,
+    seq: number,
+    len: number,
+    now: number,
+    mem: Vm["mem"],
+  ): boolean {
+    const hops = this.#lab.hops;
+    const slot = q.free.pop() as number;
+    const addr = this.#txSlotAddr(q, slot, len);
+    if (addr < 0) {
+      q.free.push(slot);
+      hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "queue_full", "guest out of memory");
+      return false;
+    }
+    // The header in the skb's headroom, the frame after it: one descriptor (can_push).
+    const total = this.hdrLen + len;
+    const view = mem.view(addr, total, true);
+    if (view !== undefined) {
+      view.fill(0, 0, this.hdrLen);
+      build(view, this.hdrLen, seq);
+    } else {
+      const s = this.#scratch;
+      s.fill(0, 0, this.hdrLen);
+      build(s, this.hdrLen, seq);
+      mem.write(addr, s, 0, total);
+    }
+    if (this.captures.length > 0) {
+      const f = mem.view(addr + this.hdrLen, len) ?? this.#scratch.subarray(this.hdrLen, total);
+      for (const c of this.captures) c(now, f, 0, len);
+    }
+    q.slotFlow[slot] = flow;
+    q.slotSeq[slot] = seq;
+    const head = q.drv.addOutbuf(addr, total, slot);
+    if (head < 0) {
+      q.free.push(slot);
+      hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "ring_full", q.name);
+      return false;
+    }
+    if (hops.wants(flow, seq)) {
+      hops.at(q.vcpu, now);
+      hops.record(flow, seq, "guest.virtio-net", "add-avail", {
+        q: q.name,
+        head,
+        descs: 1,
+        bytes: total,
+        avail: q.drv instanceof SplitDriver ? q.drv.availIdx : q.drv.nextAvail.slot,
+      });
+    }
+    return true;
   }
 
   #txSlotAddr(q: TxQueue, slot: number, len: number): number {
@@ -724,8 +769,36 @@ export class GuestVirtioNet implements Endpoint {
     return vcpus[(index >> 1) % vcpus.length] as CpuContext;
   }
 
+  queueLost(index: number, why: string, t: number): void {
+    const q = this.#tx[index >> 1];
+    if (index % 2 === 1 && q !== undefined) this.#lose(q, "device_not_ready", why, t);
+  }
+
+  /** The device gave up on `q`: its buffers will never complete, its backlog never leave. */
+  #lose(q: TxQueue, reason: "needs_reset" | "device_not_ready", why: string, t: number): void {
+    if (q.lost !== undefined) return;
+    q.lost = { reason, detail: why };
+    const hops = this.#lab.hops;
+    for (let slot = 0; slot < q.slotFlow.length; slot++) {
+      const flow = q.slotFlow[slot];
+      if (flow === undefined) continue;
+      hops.drop(flow, q.slotSeq[slot] as number, q.vcpu, t, "guest.virtio-net", reason, why);
+      q.slotFlow[slot] = undefined;
+    }
+    for (const b of q.backlog.splice(0)) {
+      for (let seq = b.next; seq <= b.last; seq++) {
+        hops.drop(b.flow, seq, q.vcpu, t, "guest.virtio-net", reason, why);
+      }
+    }
+  }
+
   configIrq(t: number): void {
     this.configInterrupts++;
+    if (this.dev.needsReset) {
+      // virtio_net has no reset path for NEEDS_RESET: what is in its TX rings is lost.
+      const why = this.dev.status.describe();
+      for (const q of this.#tx) this.#lose(q, "needs_reset", why, t);
+    }
     this.#lab.control({
       comp: this.name,
       action: "note",
@@ -736,7 +809,15 @@ export class GuestVirtioNet implements Endpoint {
 
   irq(index: number, t: number, vcpu: CpuContext, group: PacketGroup): void {
     const hops = this.#lab.hops;
-    const end = hops.charge(vcpu, t, "guest_irq_to_napi", 0, group.flow);
+    let start = t;
+    if (vcpu.isIdleAt(t) && t - vcpu.busyUntil > KVM_HALT_POLL_NS) {
+      // The vCPU halted (past halt-polling): KVM wakes its thread before the guest runs.
+      start = hops.charge(vcpu, t, "vcpu_wake_from_halt", 0, group.flow);
+      group.count(Counter.wakeups);
+      group.count(Counter.context_switches);
+      if (group.sampled) group.record("kvm", "wakeup", { thread: vcpu.name });
+    }
+    const end = hops.charge(vcpu, start, "guest_irq_to_napi", 0, group.flow);
     if (group.sampled) {
       group.record("guest.virtio-net", "irq", {
         q: this.dev.queueName(index),
@@ -750,7 +831,8 @@ export class GuestVirtioNet implements Endpoint {
       if (!q.drv.interrupt()) return;
       q.napi = true;
       q.drv.disableCallbacks();
-      this.#lab.sched.at(end, (now) => this.#txPoll(q, now));
+      const hint = group.flow;
+      this.#lab.sched.at(end, (now) => this.#txPoll(q, now, hint));
       return;
     }
     const q = this.#rx[index >> 1];
@@ -763,9 +845,9 @@ export class GuestVirtioNet implements Endpoint {
   }
 
   /** virtnet_poll_tx: reclaim, wake the queue, send what waited, re-enable callbacks. */
-  #txPoll(q: TxQueue, t: number): void {
+  #txPoll(q: TxQueue, t: number, hint: HopFlow | undefined): void {
     const hops = this.#lab.hops;
-    const end = hops.charge(q.vcpu, t, "napi_poll", 0, q.slotFlow.find((f) => f !== undefined));
+    const end = hops.charge(q.vcpu, t, "napi_poll", 0, hint);
     this.#reclaim(q);
     q.napi = false;
     const wasStopped = q.stopped;
@@ -777,67 +859,79 @@ export class GuestVirtioNet implements Endpoint {
       }
     } else {
       q.stopped = wasStopped;
-      if (!q.drv.enableCallbacksDelayed()) this.#lab.sched.at(end, (now) => this.#txPoll(q, now));
+      if (!q.drv.enableCallbacksDelayed()) {
+        this.#lab.sched.at(end, (now) => this.#txPoll(q, now, hint));
+      }
     }
   }
 
-  /** virtnet_poll: up to NAPI_BUDGET packets, refill, then complete or poll again. */
+  /**
+   * virtnet_poll: up to NAPI_BUDGET packets, refill, then complete or poll again. Each packet
+   * is a step at its own virtual time.
+   */
   #rxPoll(q: RxQueue, t: number): void {
+    const poll = q.poll;
+    poll.reset();
+    const now = this.#lab.hops.charge(q.vcpu, t, "napi_poll", 0, undefined);
+    poll.mark();
+    q.work = 0;
+    this.#rxStep(q, now);
+  }
+
+  #rxStep(q: RxQueue, t: number): void {
     const lab = this.#lab;
     const hops = lab.hops;
     const mem = this.#vm.mem;
     const poll = q.poll;
-    poll.reset();
-    let now = hops.charge(q.vcpu, t, "napi_poll", 0, undefined);
-    poll.mark();
-    let work = 0;
     const s = this.#scratch;
-    while (work < NAPI_BUDGET) {
+    let now = t;
+    while (q.work < NAPI_BUDGET) {
       const token = q.drv.getUsed();
       if (token === USED_NONE) break;
       if (token === USED_FAULT) {
         this.#broken(q.name, q.drv);
         break;
       }
-      let len = q.drv.lastLen;
+      const len = q.drv.lastLen;
       const addr = q.base + token * q.stride;
       this.#releaseRxSlot(q, token);
-      work++;
+      q.work++;
       if (len < this.hdrLen) continue; // a zero-length buffer: nothing to deliver
       // receive_mergeable: num_buffers in the header says how many buffers follow.
       let frameLen = len - this.hdrLen;
-      const readable = Math.min(frameLen, s.length);
-      mem.read(addr + this.hdrLen, s, 0, readable);
+      mem.read(addr + this.hdrLen, s, 0, Math.min(frameLen, s.length));
       if (this.mergeable) {
         const nb = mem.getU16(addr + 10);
         for (let k = 1; k < nb; k++) {
           const more = q.drv.getUsed();
           if (more < 0) break;
           const l = q.drv.lastLen;
-          const a2 = q.base + more * q.stride;
           this.#releaseRxSlot(q, more);
-          if (frameLen + l <= s.length) mem.read(a2, s, frameLen, l);
+          if (frameLen + l <= s.length) mem.read(q.base + more * q.stride, s, frameLen, l);
           frameLen += l;
         }
       }
-      len = frameLen;
-      for (const c of this.captures) c(now, s, 0, len);
+      for (const c of this.captures) c(now, s, 0, frameLen);
       const id = this.#id;
       lab.flows.identify(s, 0, id);
       const flow = id.flow;
       if (flow === undefined) continue;
-      poll.add(flow, id.seq);
+      const seq = id.seq;
+      poll.add(flow, seq);
       now = hops.charge(q.vcpu, now, "guest_rx_per_packet", 0, flow);
-      if (hops.wants(flow, id.seq)) {
-        hops.record(flow, id.seq, "guest.virtio-net", "receive", { dev: this.ifname, bytes: len });
+      if (hops.wants(flow, seq)) {
+        hops.record(flow, seq, "guest.virtio-net", "receive", {
+          dev: this.ifname,
+          bytes: frameLen,
+        });
       }
       // The guest's stack: eth_type_trans keeps frames for this MAC or a group address.
-      const dstOk = (s[0] as number) & 1 || this.#isOwnMac(s);
+      const dstOk = ((s[0] as number) & 1) === 1 || this.#isOwnMac(s);
       if (!dstOk) {
         if (flow.dst === this) {
           hops.drop(
             flow,
-            id.seq,
+            seq,
             q.vcpu,
             now,
             "guest.stack",
@@ -845,14 +939,29 @@ export class GuestVirtioNet implements Endpoint {
             "not addressed to this NIC",
           );
         }
-        continue;
+      } else {
+        now = hops.charge(q.vcpu, now, "host_stack_rx", 0, flow);
+        lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
       }
-      now = hops.charge(q.vcpu, now, "host_stack_rx", 0, flow);
-      lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, len);
+      if (now > lab.sched.now) {
+        lab.sched.at(now, this.#rxStepFn, 0, q);
+        return;
+      }
     }
+    this.#rxPollEnd(q, now);
+  }
+
+  #rxPollEnd(q: RxQueue, t: number): void {
+    const lab = this.#lab;
+    const poll = q.poll;
+    let now = t;
     poll.count(Counter.napi_polls);
     if (poll.sampled) {
-      poll.recordMark("guest.virtio-net", "napi-poll", { q: q.name, budget: NAPI_BUDGET, work });
+      poll.recordMark("guest.virtio-net", "napi-poll", {
+        q: q.name,
+        budget: NAPI_BUDGET,
+        work: q.work,
+      });
     }
     // try_fill_recv when more than min(budget, size)/2 descriptors are free.
     if (q.drv.numFree > Math.min(NAPI_BUDGET, q.drv.size) / 2) {
@@ -861,7 +970,7 @@ export class GuestVirtioNet implements Endpoint {
         if (q.drv.kickPrepare()) now = this.dev.notify(q.index, now, q.vcpu, q.refill);
       }
     }
-    if (work < NAPI_BUDGET) {
+    if (q.work < NAPI_BUDGET) {
       // napi_complete_done + virtqueue_enable_cb: re-check the ring to close the race.
       if (q.drv.enableCallbacks()) {
         q.napi = false;
