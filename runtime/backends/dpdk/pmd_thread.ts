@@ -18,6 +18,13 @@
 import type { CpuContext } from "../../sim/cpu_context.ts";
 import type { Lab } from "../../lab.ts";
 
+/**
+ * A pass at time `t` runs before the other events of `t`: it reads the rings as they are at
+ * `t`, not after what other contexts do at `t` (a guest step at `t` publishes its buffer at
+ * the end of that step, later than `t`).
+ */
+const BEFORE_OTHERS = -1;
+
 /** What one pass over the thread's queues did. */
 export interface PassResult {
   /** Packets found on any queue. */
@@ -57,7 +64,7 @@ export class PmdThread {
     if (this.#scheduled || this.#stopped) return;
     this.#scheduled = true;
     const at = Math.max(t, this.ctx.discover(t), this.#lab.now);
-    this.#lab.sched.at(at, (now) => this.#run(now));
+    this.#lab.sched.at(at, (now) => this.#run(now), BEFORE_OTHERS);
   }
 
   #run(now: number): void {
@@ -67,7 +74,7 @@ export class PmdThread {
     if (r.found === 0) return;
     this.busyPasses++;
     this.#scheduled = true;
-    this.#lab.sched.at(Math.max(r.end, now), (t) => this.#run(t));
+    this.#lab.sched.at(Math.max(r.end, now), (t) => this.#run(t), BEFORE_OTHERS);
   }
 
   /** Stops polling (`stop` in testpmd, the port or the thread goes away). */
