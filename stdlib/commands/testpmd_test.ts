@@ -3,6 +3,11 @@ import { Session } from "../session.ts";
 import { formatMessageLog } from "../../runtime/backends/vhost_user/message_log.ts";
 import type { VhostUserNetBackend } from "../../runtime/backends/vhost_user/net_backend.ts";
 import { testpmdsOf } from "../../runtime/backends/dpdk/testpmd.ts";
+import {
+  describeSocketFaultError,
+  injectDisconnect,
+  injectReconnect,
+} from "../../runtime/backends/vhost_user/socket_faults.ts";
 
 const printed: string[] = [];
 
@@ -246,4 +251,51 @@ Deno.test("warnings: -i alone, a client port with nobody listening, an unsimulat
   );
   for (const c of ["W0370", "W0372"]) assert.ok(r.codes.includes(c), `${c} in ${r.codes}`);
   assert.match(r.out, /testpmd> start/);
+});
+
+Deno.test("the back-end goes away and comes back: link down, then the handshake again from the saved bases", async () => {
+  const s = session();
+  await step(s, `${TESTPMD} -- -a`);
+  await step(s, qemu("path=/tmp/vu0,reconnect=1"));
+  await step(s, "traffic t1 from vm1.eth0 to vm1.eth0 size=64 count=2000 rate=400Kpps burst=32");
+  const lab = s.lab;
+  const b = backendOf(s);
+  const faults: string[] = [];
+  lab.sched.at(2_000_000, () => {
+    const r = injectDisconnect(lab, "/tmp/vu0");
+    faults.push(r.ok ? `closed ${r.value.closed}` : describeSocketFaultError(r.error));
+    faults.push(`link ${b.linkUp ? "up" : "down"}, ${b.frontend.state}`);
+  });
+  lab.sched.at(2_500_000, () => {
+    const r = injectReconnect(lab, "/tmp/vu0");
+    faults.push(r.ok ? "reconnected" : describeSocketFaultError(r.error));
+    faults.push(`link ${b.linkUp ? "up" : "down"}, ${b.frontend.state}`);
+  });
+  await step(s, "run");
+  assert.deepEqual(faults, [
+    "closed 1",
+    "link down, disconnected",
+    "reconnected",
+    "link up, started",
+  ]);
+  assert.equal(b.frontend.connects, 2);
+  assert.ok(b.frontend.log.includes("vhost VQ 1 ring restore failed: -22: Invalid argument (22)"));
+  // The second start resumes the TX vring where the back-end had got to (its used index).
+  const bases = b.messages.filter((m) =>
+    m.name === "VHOST_USER_SET_VRING_BASE" && m.dir === "request"
+  )
+    .map((m) => m.summary);
+  assert.equal(bases.length, 4);
+  assert.notEqual(bases[3], "idx=1 base=0");
+  const sum = lab.metrics.summaries().t1;
+  assert.ok(sum !== undefined);
+  assert.equal(sum.delivered + sum.dropped, sum.sent);
+  assert.equal(sum.in_flight, 0);
+  assert.ok(sum.delivered > 1000, `${sum.delivered} delivered`);
+  // Injections are refused when there is nothing to do.
+  const again = injectReconnect(lab, "/tmp/vu0");
+  assert.equal(
+    !again.ok && describeSocketFaultError(again.error),
+    "the back-end on /tmp/vu0 was not disconnected",
+  );
 });

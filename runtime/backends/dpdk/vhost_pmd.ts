@@ -27,6 +27,7 @@ import type { VhostUserBackendDevice } from "../vhost_user/backend_device.ts";
 import { VhostUserBackendSocket } from "../vhost_user/backend_socket.ts";
 import { EventFd } from "../vhost_user/fd.ts";
 import { rteVhostFeatures } from "../vhost_user/rte_vhost_features.ts";
+import { registerBackendSocket, unregisterBackendSocket } from "../vhost_user/socket_faults.ts";
 import { describeSocketError, type UnixSocketNamespace } from "../vhost_user/unix_socket.ts";
 import {
   rteVhostDequeueBurst,
@@ -128,6 +129,7 @@ export class VhostPmdPort implements EthPort {
 
   start(): Result<void, string> {
     const r = this.#socket.start();
+    if (r.ok) registerBackendSocket(this.#lab, this.#socket);
     if (!r.ok) {
       return err(
         `vhost-user server: failed to bind to ${this.spec.iface}: ${
@@ -252,6 +254,7 @@ export class VhostPmdPort implements EthPort {
   }
 
   close(): void {
+    unregisterBackendSocket(this.#lab, this.#socket);
     this.#socket.unregister();
     this.#dev = undefined;
   }

@@ -495,6 +495,7 @@ export class VhostUserNetBackend implements NetBackend {
   published(index: number, t: number, group: PacketGroup | undefined): void {
     if (!this.#started) return;
     this.kickFd(index).hint(t, group);
+    this.#watch();
   }
 
   /** Starts the stand-in publish watch (see publish_watch.ts) while the rings run. */
