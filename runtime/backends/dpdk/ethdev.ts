@@ -3,6 +3,20 @@
  * from a queue into mbufs, transmit a burst, per-port counters (`rte_eth_stats`), link
  * status. The vhost PMD (vhost_pmd.ts) is one; a physical NIC port would be another.
  *
+ * @example The vhost PMD's port is an ethdev
+ * ```ts
+ * import { Lab } from "../../lab.ts";
+ * import { socketsOf } from "../vhost_user/host_sockets.ts";
+ * import type { EthPort } from "./ethdev.ts";
+ * import { VhostPmdPort } from "./vhost_pmd.ts";
+ * const lab = new Lab({ hostCatalog: { modules: {}, nicModels: {} } });
+ * const port: EthPort = new VhostPmdPort(lab, socketsOf(lab), {
+ *   id: 0, owner: "testpmd-1", rxq: 1, txq: 1,
+ *   spec: { name: "net_vhost0", iface: "/tmp/vu0", queues: 1, client: false, iommuSupport: false, postcopySupport: false, tso: false },
+ * });
+ * if (port.rxQueueName(0) !== "tx0") throw new Error("the PMD receives from the guest's TX ring");
+ * ```
+ *
  * @module
  */
 

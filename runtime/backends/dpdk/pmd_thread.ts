@@ -12,6 +12,26 @@
  *   notices it at the end of the poll iteration in progress ({@link CpuContext.discover}):
  *   no kick, no wake-up, no context switch.
  *
+ * @example A thread drains 70 packets in bursts of 32, then polls on
+ * ```ts
+ * import { Lab } from "../../lab.ts";
+ * import { COST_KEYS, type CostEntry, type CostKey } from "../../sim/cost.ts";
+ * import { PmdThread } from "./pmd_thread.ts";
+ * const lab = new Lab({ hostCatalog: { modules: {}, nicModels: {} } });
+ * const entries = Object.fromEntries(COST_KEYS.map((k): [CostKey, CostEntry] =>
+ *   [k, { ns: 50, cycles: false, charge: "cpu", basis: "example" }])) as Record<CostKey, CostEntry>;
+ * lab.setCostProfile({ name: "example", referenceGhz: 3, entries });
+ * let left = 70;
+ * const pmd = new PmdThread(lab, 3, (now) => {
+ *   const n = Math.min(32, left);
+ *   left -= n;
+ *   return { found: n, end: now + n * 10 };
+ * });
+ * pmd.notice(0);
+ * lab.run();
+ * if (left !== 0 || pmd.busyPasses !== 3 || pmd.busy) throw new Error("32 + 32 + 6, then idle polling");
+ * ```
+ *
  * @module
  */
 

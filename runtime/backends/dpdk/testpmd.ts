@@ -10,6 +10,25 @@
  * for `start` at its prompt — the lab has no testpmd prompt, so it types `start` for the user
  * (the executor says so with a warning) and forwards too.
  *
+ * @example
+ * ```ts
+ * import { Lab } from "../../lab.ts";
+ * import { COST_KEYS, type CostEntry, type CostKey } from "../../sim/cost.ts";
+ * import { Testpmd } from "./testpmd.ts";
+ * const lab = new Lab({ hostCatalog: { modules: {}, nicModels: {} } });
+ * const entries = Object.fromEntries(COST_KEYS.map((k): [CostKey, CostEntry] =>
+ *   [k, { ns: 50, cycles: false, charge: "cpu", basis: "example" }])) as Record<CostKey, CostEntry>;
+ * lab.setCostProfile({ name: "example", referenceGhz: 3, entries });
+ * const r = Testpmd.start(lab, {
+ *   lcores: { kind: "corelist", text: "0-1" },
+ *   vhostPorts: [{ name: "net_vhost0", iface: "/tmp/vu0", queues: 1, client: false, iommuSupport: false, postcopySupport: false, tso: false }],
+ *   forwardMode: "io", rxq: 1, txq: 1, rxd: 0, txd: 0, burst: 32,
+ *   interactive: false, autoStart: false, topology: "paired", filePrefix: "rte",
+ * });
+ * if (!r.ok || !r.value.output.includes("Press enter to exit")) throw new Error("forwarding");
+ * if (r.value.ports[0]?.linkUp !== false) throw new Error("no guest yet");
+ * ```
+ *
  * @module
  */
 

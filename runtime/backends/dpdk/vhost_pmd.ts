@@ -13,6 +13,20 @@
  *
  * Its MAC is 56:48:4F:53:54:<port id> ("VHOST").
  *
+ * @example A server port listens; its link is down until a guest connects
+ * ```ts
+ * import { Lab } from "../../lab.ts";
+ * import { socketsOf } from "../vhost_user/host_sockets.ts";
+ * import { VhostPmdPort } from "./vhost_pmd.ts";
+ * const lab = new Lab({ hostCatalog: { modules: {}, nicModels: {} } });
+ * const port = new VhostPmdPort(lab, socketsOf(lab), {
+ *   id: 0, owner: "testpmd-1", rxq: 1, txq: 1,
+ *   spec: { name: "net_vhost0", iface: "/tmp/vu0", queues: 1, client: false, iommuSupport: false, postcopySupport: false, tso: false },
+ * });
+ * if (!port.start().ok || socketsOf(lab).listenerOf("/tmp/vu0") !== "testpmd-1") throw new Error("listening");
+ * if (port.linkUp) throw new Error("no guest yet");
+ * ```
+ *
  * @module
  */
 

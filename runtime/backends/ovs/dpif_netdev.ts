@@ -19,6 +19,16 @@
  *
  * VM to VM over one bridge: one copy out of the first guest, one into the second — 2.
  *
+ * @example
+ * ```ts
+ * import { Lab } from "../../lab.ts";
+ * import { DpifNetdev, OFPP_LOCAL } from "./dpif_netdev.ts";
+ * const lab = new Lab({ hostCatalog: { modules: {}, nicModels: {} } });
+ * const dp = new DpifNetdev(lab);
+ * dp.addPort({ name: "br0", bridge: "br0", ofport: OFPP_LOCAL, type: "internal", eth: undefined, txDropped: 0 });
+ * if (dp.ports.length !== 1 || dp.fdb("br0").size !== 0) throw new Error("a bridge with its own port");
+ * ```
+ *
  * @module
  */
 

@@ -14,6 +14,23 @@
  * `dpdk_vhost_dequeue` / `dpdk_vhost_enqueue`, `gpa_to_hva_translate` per descriptor,
  * `memcpy` of the frame.
  *
+ * @example Nothing moves before the guest started the device
+ * ```ts
+ * import { Lab } from "../../lab.ts";
+ * import { MbufPool } from "../dpdk/mbuf.ts";
+ * import { VhostUserBackendDevice } from "./backend_device.ts";
+ * import { rteVhostDequeueBurst } from "./vhost_datapath.ts";
+ * const lab = new Lab({ hostCatalog: { modules: {}, nicModels: {} } });
+ * const dev = new VhostUserBackendDevice({
+ *   path: "/tmp/vu0", features: 0n, protocolFeatures: 0n, maxQueuePairs: 1,
+ *   ops: { newDevice: () => true, destroyDevice: () => {}, vringStateChanged: () => {} },
+ * }, 0);
+ * const ctx = lab.context("pmd", "pmd:core1", { polling: true, pollIterationNs: 20 });
+ * const env = { lab, ctx, comp: "testpmd" };
+ * const r = rteVhostDequeueBurst(dev, 0, new MbufPool("mp", 64), [], 32, env, 0);
+ * if (r.n !== 0 || r.blocked !== "not-running") throw new Error("not running");
+ * ```
+ *
  * @module
  */
 
