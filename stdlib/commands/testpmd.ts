@@ -20,7 +20,12 @@
  * - E0375 a forwarding mode the lab does not model;
  * - W0370 `-i` without `--auto-start`: the lab starts forwarding for you;
  * - W0371 a vdev the lab's testpmd does not simulate (it gets no port);
- * - W0372 a vhost port whose socket nobody serves yet (client=1): it retries.
+ * - W0372 a vhost port whose socket nobody serves yet (client=1): it retries;
+ * - W0373 an `-a BDF` device the EAL cannot use (no such device; not on vfio-pci, or for
+ *   mlx5 not on mlx5_core): it gets no port.
+ *
+ * NIC ports (`-a BDF`) come first (port 0, 1 …), then the vhost ports, as the EAL probes the
+ * PCI bus before the vdevs.
  *
  * @example
  * ```ts
@@ -160,8 +165,10 @@ const testpmd: Executor<TestpmdCommand> = (cmd, cx) => {
   }
   ensureCostProfile(cx.lab);
   const prefix = option(cmd, "file-prefix")?.value?.value ?? "rte";
+  const allow = cmd.eal.filter((o) => o.name === "allow" && o.value !== undefined);
   const spec: TestpmdSpec = {
     lcores: lcoreSpec(cmd),
+    nicPorts: allow.map((o) => (o.value as { value: string }).value.split(",")[0] ?? ""),
     vhostPorts: vdevs.flatMap((v) => v.kind === "vhost" ? [vhostSpec(v)] : []),
     forwardMode: mode,
     ...(cmd.nbCores ? { nbCores: cmd.nbCores.value } : {}),
@@ -208,8 +215,26 @@ const testpmd: Executor<TestpmdCommand> = (cmd, cx) => {
       }),
     );
   }
+  for (const o of allow) {
+    const bdf = (o.value as { value: string }).value.split(",")[0] ?? "";
+    if (app.ports.some((p) => p.name === bdf)) continue;
+    const dev = cx.lab.host.pci.device(bdf);
+    cx.diagnostics.push(
+      warning("W0373", `the EAL cannot use \`${bdf}\`: it gets no port`, {
+        span: o.value?.span ?? o.span,
+        label: dev === undefined ? "no such PCI device" : `bound to ${dev.driver ?? "no driver"}`,
+        notes: [`testpmd says: EAL: Requested device ${bdf} cannot be used`],
+        help: dev === undefined ? [] : [
+          dev.model.vendorId === 0x15b3
+            ? "the mlx5 PMD works beside mlx5_core: bind the device back to mlx5_core"
+            : `bind it to vfio-pci first (echo vfio-pci > /sys/bus/pci/devices/${bdf}/driver_override)`,
+        ],
+      }),
+    );
+  }
+  const nics = app.ports.length - spec.vhostPorts.length;
   for (const [i, v] of spec.vhostPorts.entries()) {
-    const port = app.ports[i];
+    const port = app.ports[nics + i];
     if (!v.client || port === undefined || port.linkUp) continue;
     const cfg = vdevs.filter((x) => x.kind === "vhost")[i];
     cx.diagnostics.push(

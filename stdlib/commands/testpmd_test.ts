@@ -299,3 +299,37 @@ Deno.test("the back-end goes away and comes back: link down, then the handshake 
     "the back-end on /tmp/vu0 was not disconnected",
   );
 });
+
+Deno.test("a NIC port (-a BDF): io forwarding from the guest to the wire, one copy", async () => {
+  const s = session();
+  for (
+    const l of [
+      "host nic ens1f0 model=mlx5 pci=0000:3b:00.0 speed=100Gbps",
+      "modprobe mlx5_core",
+      "echo 2 > /sys/class/net/ens1f0/device/sriov_numvfs",
+      "ip link set dev ens1f0 up",
+    ]
+  ) assert.deepEqual(errorCodes((await step(s, l)).codes), [], l);
+  const r = await step(
+    s,
+    `dpdk-testpmd -l 2-3 -a 0000:3b:00.2 --vdev net_vhost0,iface=/tmp/vu0 -- -a`,
+  );
+  assert.deepEqual(r.codes.filter((c) => c.startsWith("E") || c === "W0373"), []);
+  assert.match(r.out, /EAL: Probe PCI driver: mlx5_pci \(15b3:101e\) device: 0000:3b:00.2/);
+  assert.match(r.out, /RX P=0\/Q=0 \(socket 0\) -> TX P=1\/Q=0/, "port 0 is the NIC, port 1 vhost");
+  await step(s, qemu("path=/tmp/vu0"));
+  await step(s, "traffic t1 from vm1.eth0 to wire size=64 count=1000 rate=1Mpps burst=32");
+  await step(s, "run");
+  const sum = s.lab.metrics.summaries().t1;
+  assert.ok(sum !== undefined);
+  assert.equal(sum.delivered, 1000);
+  assert.equal(sum.totals.copies, 1000, "the NIC DMAs the mbuf: the only copy is the dequeue");
+  // A device the EAL cannot use gets no port, with the EAL's words.
+  const s2 = session();
+  const w = await step(
+    s2,
+    "dpdk-testpmd -l 2-3 -a 0000:99:00.0 --vdev net_vhost0,iface=/tmp/vu0 -- -a",
+  );
+  assert.ok(w.codes.includes("W0373"), w.codes.join());
+  assert.match(w.out, /EAL: Requested device 0000:99:00.0 cannot be used/);
+});

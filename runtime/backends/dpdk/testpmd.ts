@@ -57,6 +57,7 @@ import {
   type PortStats,
   type StreamStats,
 } from "./testpmd_text.ts";
+import { NicPmdPort, nicProbeError } from "./nic_pmd.ts";
 import { VhostPmdPort, type VhostPmdSpec } from "./vhost_pmd.ts";
 
 /** A testpmd command line, checked (stdlib maps the parsed command onto it). */
@@ -64,6 +65,8 @@ export interface TestpmdSpec {
   readonly lcores: LcoreSpec;
   /** `--vdev net_vhostN,…` in command-line order. */
   readonly vhostPorts: readonly VhostPmdSpec[];
+  /** `-a BDF` PCI devices (NIC ports, probed before the vdevs). */
+  readonly nicPorts?: readonly string[];
   /** `--forward-mode` (default io). */
   readonly forwardMode: string;
   /** `--nb-cores` (default 1). */
@@ -230,7 +233,24 @@ export class Testpmd {
     ];
     const ns = socketsOf(lab);
     const ports: EthPort[] = [];
-    for (const [i, v] of spec.vhostPorts.entries()) {
+    // The PCI bus is probed first: NIC ports get the lowest port ids.
+    for (const bdf of spec.nicPorts ?? []) {
+      const dev = lab.host.pci.device(bdf);
+      const why = nicProbeError(dev, bdf);
+      if (why !== undefined || dev === undefined) {
+        out.push(why ?? `EAL: Requested device ${bdf} cannot be used`);
+        continue;
+      }
+      const nic = new NicPmdPort(lab, dev, { id: ports.length, rxq: spec.rxq, txq: spec.txq });
+      out.push(
+        `EAL: Probe PCI driver: ${nic.driver} (${dev.model.vendorId.toString(16)}:${
+          dev.pf !== undefined ? dev.model.vfDeviceId.toString(16) : dev.model.deviceId.toString(16)
+        }) device: ${bdf} (socket 0)`,
+      );
+      ports.push(nic);
+    }
+    for (const [k, v] of spec.vhostPorts.entries()) {
+      const i = ports.length;
       if (spec.rxq > v.queues || spec.txq > v.queues) {
         for (const p of ports) p.close();
         return err({ kind: "queues", port: i, asked: Math.max(spec.rxq, spec.txq), max: v.queues });
@@ -245,7 +265,7 @@ export class Testpmd {
       const r = port.start();
       if (!r.ok) {
         for (const p of ports) p.close();
-        return err({ kind: "port", port: i, message: `VHOST_CONFIG: (${v.iface}) ${r.error}` });
+        return err({ kind: "port", port: k, message: `VHOST_CONFIG: (${v.iface}) ${r.error}` });
       }
       out.push(
         `VHOST_CONFIG: (${v.iface}) vhost-user ${v.client ? "client" : "server"}: socket created`,
