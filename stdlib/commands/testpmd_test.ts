@@ -333,3 +333,13 @@ Deno.test("a NIC port (-a BDF): io forwarding from the guest to the wire, one co
   assert.ok(w.codes.includes("W0373"), w.codes.join());
   assert.match(w.out, /EAL: Requested device 0000:99:00.0 cannot be used/);
 });
+
+Deno.test("packed rings: SET_VRING_BASE carries the wrap counter; no kick at all", async () => {
+  const { s, sum } = await loop("macswap", ",packed=on");
+  assert.equal(sum.delivered, 2000);
+  assert.equal(sum.totals.kicks, 0, "the device event flags say DISABLE: the driver never kicks");
+  assert.equal(sum.totals.copies, 4000);
+  const bases = backendOf(s).messages.filter((m) => m.name === "VHOST_USER_SET_VRING_BASE")
+    .map((m) => m.summary);
+  assert.deepEqual(bases, ["idx=0 base=32768", "idx=1 base=32768"]);
+});

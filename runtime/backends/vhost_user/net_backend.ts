@@ -459,7 +459,10 @@ export class VhostUserNetBackend implements NetBackend {
     this.#queues.clear();
     this.#sections = undefined;
     for (const q of s.queues) {
-      this.#queues.set(q.index, { config: q, lastAvail: q.base });
+      // virtio_queue_get_last_avail_idx: a packed ring's base carries the avail wrap counter
+      // in bit 15, and a fresh ring starts with it at 1.
+      const base = q.layout === "packed" && q.base === 0 ? 0x8000 : q.base;
+      this.#queues.set(q.index, { config: q, lastAvail: base });
       // vhost_dev_enable_notifiers / set_guest_notifiers: ioeventfd and irqfd per queue.
       fe.ioeventfd(q.index);
       fe.irqfd(q.index);
