@@ -343,3 +343,29 @@ Deno.test("packed rings: SET_VRING_BASE carries the wrap counter; no kick at all
     .map((m) => m.summary);
   assert.deepEqual(bases, ["idx=0 base=32768", "idx=1 base=32768"]);
 });
+
+Deno.test("multiqueue: the guest's MQ_VQ_PAIRS_SET enables the second pair; each lcore polls one", async () => {
+  const s = session();
+  await step(
+    s,
+    "dpdk-testpmd -l 2-4 --no-pci --vdev net_vhost0,iface=/tmp/vu0,queues=2 -- --rxq=2 --txq=2 --nb-cores=2 -a",
+  );
+  await step(
+    s,
+    qemu("path=/tmp/vu0", ",mq=on,vectors=6").replace("chardev=char0 ", "chardev=char0,queues=2 "),
+  );
+  await step(
+    s,
+    "traffic t1 from vm1.eth0 to vm1.eth0 size=64 count=2000 rate=400Kpps burst=32 flows=4",
+  );
+  await step(s, "run");
+  const enables = backendOf(s).messages.filter((m) =>
+    m.name === "VHOST_USER_SET_VRING_ENABLE" && m.dir === "request" && /idx=[23]/.test(m.summary)
+  ).map((m) => m.summary);
+  assert.deepEqual(enables.slice(0, 2), ["idx=2 enable=0", "idx=3 enable=0"]);
+  assert.deepEqual(enables.slice(-2), ["idx=2 enable=1", "idx=3 enable=1"]);
+  const app = testpmdsOf(s.lab)[0];
+  assert.ok(app !== undefined);
+  assert.ok(app.streamStats.every((st) => st.rxPackets > 0), "both streams forward");
+  assert.equal(s.lab.metrics.summaries().t1?.delivered, 2000);
+});

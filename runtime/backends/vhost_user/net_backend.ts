@@ -486,6 +486,8 @@ export class VhostUserNetBackend implements NetBackend {
 
   kick(index: number, t: number, group: PacketGroup): void {
     if (!this.#started) return;
+    const pairs = (this.#fe as { readonly pairs?: unknown } | undefined)?.pairs;
+    if (typeof pairs === "number") this.queuePairsChanged(pairs);
     this.kickFd(index).signal(t, undefined, group);
     this.#seenAvail.delete(index);
     this.#watch();
@@ -509,10 +511,22 @@ export class VhostUserNetBackend implements NetBackend {
     w.arm();
   }
 
+  /**
+   * The guest's VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (QEMU virtio_net_set_queue_pairs →
+   * peer_attach → SET_VRING_ENABLE). The VM has no queue-pairs hook for backends yet; its
+   * device's `pairs` is read after each event instead.
+   */
+  queuePairsChanged(pairs: number): void {
+    if (pairs === this.frontend.activePairs) return;
+    this.frontend.setActivePairs(pairs);
+  }
+
   /** One stand-in check: each TX ring whose avail index moved gets a publish hint. */
   #check(now: number): void {
     const fe = this.#fe;
     if (fe === undefined || !this.frontend.started) return;
+    const pairs = (fe as { readonly pairs?: unknown }).pairs;
+    if (typeof pairs === "number") this.queuePairsChanged(pairs);
     const vcpus = this.#vm.vcpus;
     for (const [index, q] of this.#queues) {
       if (index % 2 === 0) continue;
