@@ -144,3 +144,32 @@ Deno.test("MAC learning: once vm2 has sent, frames to it go to its port only", a
   const trace = (await step(s, "trace t1 packet 1")).out;
   assert.match(trace, /to="vhc2 \(NORMAL: learned\)"/);
 });
+
+Deno.test("a type=dpdk port: the VM's frames flood out of the NIC onto the wire", async () => {
+  const s = session();
+  for (
+    const l of [
+      "host nic ens1f0 model=mlx5 pci=0000:3b:00.0 speed=100Gbps",
+      "modprobe mlx5_core",
+      "echo 2 > /sys/class/net/ens1f0/device/sriov_numvfs",
+      "ip link set dev ens1f0 up",
+      SETUP[0] as string,
+      SETUP[1] as string,
+      SETUP[2] as string,
+      "ovs-vsctl add-port br0 dpdk0 -- set Interface dpdk0 type=dpdk options:dpdk-devargs=0000:3b:00.2",
+      VM1,
+    ]
+  ) assert.deepEqual(errorCodes((await step(s, l)).codes), [], l);
+  await step(s, "traffic t1 from vm1.eth0 to wire size=64 count=1000 rate=1Mpps burst=32");
+  await step(s, "run");
+  const sum = s.lab.metrics.summaries().t1;
+  assert.equal(sum?.delivered, 1000);
+  assert.equal(sum?.totals.copies, 1000, "the dequeue copy; the NIC DMAs");
+  const bad = await step(
+    s,
+    "ovs-vsctl add-port br0 dpdk1 -- set Interface dpdk1 type=dpdk options:dpdk-devargs=0000:99:00.0",
+  );
+  assert.ok(bad.codes.includes("W0380"));
+  const d = s.diagnostics.items.findLast((d) => d.code === "W0380");
+  assert.match(d?.message ?? "", /Error attaching device '0000:99:00.0' to DPDK/);
+});

@@ -16,7 +16,9 @@
  * - what it cannot set up goes into the Interface's `error` column (what `ovs-vsctl show` and
  *   ovs-vsctl's "Error detected while setting up" print): a DPDK type without dpdk-init
  *   (`could not open network device X (Address family not supported by protocol)`), a DPDK
- *   type on a kernel bridge, a socket path already in use.
+ *   type on a kernel bridge, a socket path already in use, a `type=dpdk` port whose
+ *   `options:dpdk-devargs` device the PMD cannot use (`Error attaching device '…' to DPDK`).
+ *   A `type=dpdk` port that attaches sends out of its physical port onto the wire.
  *
  * @example
  * ```ts
@@ -48,8 +50,10 @@ import {
   VIRTIO_NET_F_HOST_ECN,
   VIRTIO_NET_F_HOST_UFO,
 } from "../../virtio/features.ts";
+import { NicPmdPort, nicProbeError } from "../dpdk/nic_pmd.ts";
 import { VhostPmdPort } from "../dpdk/vhost_pmd.ts";
 import { socketsOf } from "../vhost_user/host_sockets.ts";
+import type { EthPort } from "../dpdk/ethdev.ts";
 import { DpifNetdev, type DpPort, OFPP_LOCAL } from "./dpif_netdev.ts";
 import { OvsDb, type OvsdbError, type OvsInterface, type OvsTransaction } from "./ovsdb.ts";
 
@@ -310,12 +314,26 @@ export class OvsVswitchd {
       return;
     }
     if (i.type === "dpdk") {
-      this.#errors.set(
-        name,
-        i.options.has("dpdk-devargs")
-          ? `could not open network device ${name} (No such device)`
-          : `'${name}' is missing 'options:dpdk-devargs'. The old 'dpdk<port_id>' names are not supported`,
-      );
+      // netdev_dpdk_process_devargs: the PCI device behind options:dpdk-devargs.
+      const devargs = i.options.get("dpdk-devargs");
+      if (devargs === undefined) {
+        this.#errors.set(
+          name,
+          `'${name}' is missing 'options:dpdk-devargs'. The old 'dpdk<port_id>' names are not supported`,
+        );
+        return;
+      }
+      const bdf = devargs.split(",")[0] ?? devargs;
+      const dev = this.#lab.host.pci.device(bdf);
+      if (nicProbeError(dev, bdf) !== undefined || dev === undefined) {
+        this.#errors.set(name, `Error attaching device '${devargs}' to DPDK`);
+        return;
+      }
+      const nic = new NicPmdPort(this.#lab, dev, { id: ofport, rxq: 1, txq: 1 });
+      this.log.push(`netdev_dpdk|INFO|Device '${devargs}' attached to DPDK`);
+      const port = this.#dpPort(name, bridge, ofport, i.type, nic);
+      this.#netdevs.set(name, { key, port, vhost: undefined });
+      this.dp.addPort(port);
       return;
     }
     // internal (the bridge's tap, kept down) and system interfaces carry no simulated traffic.
@@ -329,9 +347,9 @@ export class OvsVswitchd {
     bridge: string,
     ofport: number,
     type: string,
-    vhost: VhostPmdPort | undefined,
+    eth: EthPort | undefined,
   ): DpPort {
-    return { name, bridge, ofport, type, eth: vhost, txDropped: 0 };
+    return { name, bridge, ofport, type, eth, txDropped: 0 };
   }
 
   #close(nd: OpenNetdev): void {
