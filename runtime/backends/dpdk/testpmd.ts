@@ -224,6 +224,15 @@ export class Testpmd {
     }
     const pid = lab.allocPid();
     const name = `testpmd-${pid}`;
+    lab.control({
+      comp: name,
+      action: "note",
+      details: {
+        name: "start",
+        value: `pid ${pid}`,
+        detail: `lcores ${lcores.main},${lcores.workers.join(",")}`,
+      },
+    });
     const out: string[] = [
       `EAL: Detected CPU lcores: ${detected}`,
       "EAL: Detected NUMA nodes: 1",

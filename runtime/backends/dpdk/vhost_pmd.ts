@@ -154,8 +154,18 @@ export class VhostPmdPort implements EthPort {
     return ok(undefined);
   }
 
+  #note(name: string, value: string): void {
+    this.#lab.control({
+      comp: this.#socket.owner,
+      action: "note",
+      details: { name, value, socket: this.spec.iface },
+    });
+  }
+
   #newDevice(dev: VhostUserBackendDevice): boolean {
     this.#dev = dev;
+    // VHOST_CONFIG: virtio is now ready for processing; the port's link comes up.
+    this.#note("new_device", `vid ${dev.vid}, port ${this.id} link up`);
     // eth_vhost new_device: the PMD polls, so the guest need not notify.
     for (const vq of dev.vrings) if (vq !== undefined) dev.enableGuestNotification(vq.index, false);
     for (const vq of dev.vrings) if (vq !== undefined) this.#hookKick(vq.index);
@@ -168,6 +178,7 @@ export class VhostPmdPort implements EthPort {
   #destroyDevice(dev: VhostUserBackendDevice): void {
     if (this.#dev !== dev) return;
     this.#dev = undefined;
+    this.#note("destroy_device", `vid ${dev.vid}, port ${this.id} link down`);
     this.events.push(`Port ${this.id}: link state change event`);
   }
 

@@ -308,6 +308,11 @@ export class OvsVswitchd {
           ? `netdev_dpdk|INFO|vHost User device '${name}' created in 'client' mode, using client socket '${path}'`
           : `netdev_dpdk|INFO|Socket ${path} created for vhost-user port ${name}`,
       );
+      this.#lab.control({
+        comp: this.name,
+        action: "note",
+        details: { name: i.type, value: `${name} ofport ${ofport}`, socket: path },
+      });
       const port = this.#dpPort(name, bridge, ofport, i.type, vhost);
       this.#netdevs.set(name, { key, port, vhost });
       this.dp.addPort(port);
