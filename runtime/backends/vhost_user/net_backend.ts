@@ -382,21 +382,25 @@ export class VhostUserNetBackend implements NetBackend {
     return fd;
   }
 
+  /** Queue `index` as the guest programmed it (guest-physical addresses). */
   ring(index: number): GuestRing | undefined {
     const q = this.#queues.get(index)?.config;
     if (q === undefined) return undefined;
     return { size: q.size, desc: q.desc, avail: q.driver, used: q.device };
   }
 
+  /** What SET_VRING_BASE sends for queue `index` (packed: index | wrap << 15). */
   lastAvailIdx(index: number): number {
     return this.#queues.get(index)?.lastAvail ?? 0;
   }
 
+  /** The base GET_VRING_BASE returned when the back-end stopped queue `index`. */
   setLastAvailIdx(index: number, value: number): void {
     const q = this.#queues.get(index);
     if (q !== undefined) q.lastAvail = value;
   }
 
+  /** The back-end is gone: resume queue `index` at the guest's used index. */
   restoreLastAvailIdx(index: number): void {
     const q = this.#queues.get(index);
     const fe = this.#fe;
