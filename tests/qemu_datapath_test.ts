@@ -404,3 +404,68 @@ Deno.test("a malformed TX ring under vhost-net stops that queue (vq_err), no NEE
   assert.equal(s.delivered, 0);
   assert.equal(s.dropped_by_reason.device_not_ready, 4);
 });
+
+for (const [backend, label] of [["vhost=on", "vhost-net"], ["vhost=off", "qemu-tap"]] as const) {
+  Deno.test(`the ${label} TX hops of a packet are its path table, step by step and cost by cost`, async () => {
+    const r = await run(
+      host(1) + qemu("vm1", `tap,id=n0,ifname=tap0,script=no,${backend}`) +
+        "traffic t1 from vm1.eth0 to wire size=64 count=4\nrun\n",
+    );
+    noErrors(r);
+    const b = r.lab.vm("vm1")?.guestNics[0]?.dev.backend;
+    assert.equal(b?.label, label);
+    const trace = r.lab.recorder.packetTrace("t1", 1);
+    assert.ok(trace.ok);
+    const hops = trace.value.hops;
+    const start = hops.findIndex((h) => h.action === "pop");
+    assert.ok(start >= 0);
+    const steps = b.path.tx;
+    const got = hops.slice(start, start + steps.length);
+    steps.forEach((step, i) => {
+      const h = got[i];
+      assert.ok(h !== undefined, `a hop for ${step.key}`);
+      const ctx = r.lab.metrics.context(h.ctx);
+      assert.equal(ctx?.kind, step.role, `${step.key} runs on a ${step.role} context`);
+      const bytes = h.action === "copy" ? h.details.bytes : 0;
+      assert.equal(
+        h.dur,
+        r.lab.hops.cost(step.key, bytes),
+        `${step.key} costs what the profile says`,
+      );
+    });
+  });
+}
+
+Deno.test("a port that is down drops with link_down; a frame over the MTU with mtu_exceeded", async () => {
+  const down = await run(
+    host(1) + qemu("vm1", "tap,id=n0,ifname=tap0,script=no,vhost=on") +
+      "ip link set dev ens1f0 down\ntraffic t1 from vm1.eth0 to wire size=64 count=10\nrun\n",
+  );
+  noErrors(down);
+  assert.equal(down.lab.metrics.summary("t1").dropped_by_reason.link_down, 10);
+  const big = await run(
+    host(1) + qemu("vm1", "tap,id=n0,ifname=tap0,script=no,vhost=on") +
+      "traffic t1 from vm1.eth0 to wire size=1600 count=10\nrun\n",
+  );
+  noErrors(big);
+  const s = big.lab.metrics.summary("t1");
+  assert.equal(s.dropped_by_reason.mtu_exceeded, 10, "the guest's MTU is 1500");
+});
+
+Deno.test("a flooded frame counts once: the copy towards the destination, the others are shadows", async () => {
+  const r = await run(
+    host(2) + qemu("vm1", "tap,id=n0,ifname=tap0,script=no,vhost=on") +
+      qemu("vm2", "tap,id=n0,ifname=tap1,script=no,vhost=on") +
+      "traffic t1 from vm1.eth0 to wire size=64 count=50 rate=100Kpps\n",
+  );
+  noErrors(r);
+  // Forget everything the bridge learned: the first frames are flooded to tap1 as well.
+  for (const p of ["tap0", "tap1", "ens1f0"]) r.lab.net.fdb("br0").flushPort(p);
+  await r.session.runText("run\n", "more.vdpa");
+  const s = r.lab.metrics.summary("t1");
+  assert.equal(s.delivered, 50);
+  assert.equal(s.dropped, 0);
+  assert.ok(r.lab.net.fdb("br0").flooded > 0, "the bridge flooded");
+  const vm2rx = r.lab.vm("vm2")?.guestNics[0]?.queue("rx0")?.counters.reclaimed ?? 0;
+  assert.ok(vm2rx > 0, "vm2 received flooded copies (its stack drops them: not its MAC)");
+});

@@ -39,6 +39,11 @@ export interface Endpoint {
   /** The context the endpoint's own software runs on (guest vCPU, host softirq, wire). */
   readonly ctx: CpuContext;
   /**
+   * The host netdev the endpoint is reached through (a guest's tap, a wire's port, a host
+   * stack's own netdev), if any: a bridge flooding a frame sends the copy that counts there.
+   */
+  readonly attachment?: string | undefined;
+  /**
    * Sends packets `first…last` of `flow` handed over at `now` (one burst). Each frame is
    * built by `build`; a packet the endpoint cannot send is counted as dropped here.
    */

@@ -119,6 +119,8 @@ export class HostNetwork implements EndpointProvider {
     const mac = new Uint8Array([0x02, own[1], own[2], own[3], own[4], own[5] ^ 0x80]);
     w = new Wire(this.#lab, port, { mac, ip: this.#lab.ipFor(name), name });
     this.#wires.set(port, w);
+    // The peer is a live network: its traffic taught the bridge where it is.
+    this.learn(port, mac);
     return w;
   }
 
@@ -210,10 +212,22 @@ export class HostNetwork implements EndpointProvider {
 
   // -- frames ---------------------------------------------------------------------------------
 
+  /**
+   * An address was seen on netdev `dev` (a guest came up behind a tap, a wire's peer talked):
+   * the bridge `dev` is a port of learns it there.
+   */
+  learn(dev: string, mac: Readonly<Uint8Array>): void {
+    const master = this.#lab.host.net.get(dev)?.master;
+    if (master === undefined) return;
+    const key = macKey(mac as Uint8Array, 0);
+    this.fdb(master).forward(key, 0xffffffffffff, dev, []);
+  }
+
   /** Drops `skb` at `t` on `ctx` (counted once, with a hop when sampled). */
   drop(skb: Skb, t: number, ctx: CpuContext, comp: string, reason: DropReason, detail?: string) {
     const flow = skb.flow;
-    if (flow === undefined) return;
+    // A flooded shadow copy dying is not the packet dying.
+    if (flow === undefined || skb.shadow) return;
     this.#lab.hops.drop(flow, skb.seq, ctx, t, comp, reason, detail);
   }
 
@@ -290,10 +304,21 @@ export class HostNetwork implements EndpointProvider {
       return;
     }
     if (out.length === 0) {
+      // Nothing forwards it: because the other ports are down, or because there are none.
+      const down = net.ports(name).filter((p) => p.name !== ingress && !net.isRunning(p));
+      if (down.length > 0) {
+        const names = down.map((p) => p.name).join(", ");
+        return this.drop(skb, end, ctx, name, "link_down", `${name} ports down: ${names}`);
+      }
       return this.drop(skb, end, ctx, name, "no_route", `no port of ${name} leads there`);
     }
+    // Flooding: the copy that counts goes towards the traffic's destination; the others
+    // are shadows (they cost what they cost, their loss is not the packet's).
+    const target = flow?.dst?.attachment;
+    let primary = out.length - 1;
+    for (let i = 0; i < out.length; i++) if (out[i] === target) primary = i;
     for (let i = 0; i < out.length; i++) {
-      this.devXmit(out[i] as string, i === out.length - 1 ? skb : skb.clone(), end, ctx);
+      this.devXmit(out[i] as string, i === primary ? skb : skb.clone(), end, ctx);
     }
   }
 

@@ -37,6 +37,11 @@ export class HostStackEndpoint implements Endpoint {
     this.app = lab.context("process", `app:${dev}`);
   }
 
+  /** Reached through its own netdev. */
+  get attachment(): string {
+    return this.name;
+  }
+
   get mac(): Readonly<Mac> {
     const dev = this.#lab.host.net.get(this.name);
     return new Uint8Array(dev === undefined ? [0, 0, 0, 0, 0, 0] : this.#lab.host.net.mac(dev));

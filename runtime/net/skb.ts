@@ -25,6 +25,11 @@ export class Skb {
   readonly seq: number;
   /** Receive-side steering hash (multi-queue tap, RSS). */
   hash = 0;
+  /**
+   * A copy a bridge flooded besides the one that counts: it costs what it costs wherever it
+   * goes, but its loss is not the packet's loss.
+   */
+  shadow = false;
 
   constructor(data: Uint8Array, flow: TrafficFlow | undefined, seq: number) {
     this.data = data;
@@ -48,10 +53,11 @@ export class Skb {
     return new Skb(src.slice(off, off + len), flow, seq);
   }
 
-  /** A copy of this skb (a bridge flooding to several ports). */
+  /** A shadow copy of this skb (a bridge flooding to several ports). */
   clone(): Skb {
     const c = new Skb(this.data.slice(), this.flow, this.seq);
     c.hash = this.hash;
+    c.shadow = true;
     return c;
   }
 

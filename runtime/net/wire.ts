@@ -34,6 +34,10 @@ export class Wire implements Endpoint {
   readonly rx: CpuContext;
   /** The port netdev. */
   readonly port: string;
+  /** Reached through its port. */
+  get attachment(): string {
+    return this.port;
+  }
   readonly #lab: Lab;
   readonly #buf = new Uint8Array(65536);
 

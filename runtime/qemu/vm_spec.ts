@@ -294,7 +294,9 @@ export type VmError =
   };
 
 /** The lab's message and QEMU's own text for a {@link VmError} (its only formatter). */
-export function describeVmError(e: VmError): { message: string; qemu: string; help?: string } {
+export function describeVmError(
+  e: VmError,
+): { message: string; qemu: string; help?: string; option?: string } {
   switch (e.kind) {
     case "name-in-use":
       return {
@@ -302,20 +304,29 @@ export function describeVmError(e: VmError): { message: string; qemu: string; he
         qemu: `qemu-system-x86_64: -name ${e.name}: the lab already runs a VM of that name`,
         help: "give each VM its own `-name`",
       };
-    case "tap-open":
+    case "tap-open": {
+      // net/tap-linux.c tap_open: error_setg_errno(…, "could not configure %s (%s)", …).
+      const option = `-netdev tap,id=${e.netdev},ifname=${e.ifname}`;
       return {
         message: `cannot attach to tap \`${e.ifname}\`: ${strerror(e.errno)}`,
-        qemu: `qemu-system-x86_64: -netdev tap,id=${e.netdev},ifname=${e.ifname}: ` +
+        qemu: `qemu-system-x86_64: ${option}: ` +
           `could not configure /dev/net/tun (${e.ifname}): ${strerror(e.errno)}`,
+        option,
         ...(e.hint ? { help: e.hint } : {}),
       };
-    case "vhost-open":
+    }
+    case "vhost-open": {
+      // net/tap.c net_init_tap_one: error_setg_errno(…, "tap: open vhost char device failed").
+      const option = `-netdev tap,id=${e.netdev},vhost=on`;
       return {
         message: `cannot open ${e.path}: ${strerror(e.errno)}`,
-        qemu: `qemu-system-x86_64: -netdev tap,id=${e.netdev},vhost=on: ` +
-          `vhost-net requested but could not be initialized`,
-        help: "load the vhost_net module (`modprobe vhost_net`)",
+        qemu: `qemu-system-x86_64: ${option}: tap: open vhost char device failed: ${
+          strerror(e.errno)
+        }`,
+        option,
+        help: "check /dev/vhost-net (the vhost_net module, the node's permissions)",
       };
+    }
     case "queues-exceed":
       return {
         message: `netdev \`${e.netdev}\` asks for ${e.requested} queue pairs, ` +

@@ -71,11 +71,22 @@ const qemu: Executor<QemuCommand> = (cmd, cx) => {
     const prior = r.error.kind === "name-in-use"
       ? cx.provenance.get(`vm:${r.error.name}`)
       : undefined;
+    // QEMU names the option as it was written: put the script's text in its message.
+    let qemuText = d.qemu;
+    const at = r.error.at;
+    if (d.option !== undefined && "netdev" in at) {
+      const span = map.locate({ netdev: at.netdev });
+      const text = cx.sources.get(span.source)?.text.slice(span.start, span.end)
+        .replace(/\\\n\s*/g, "").trim();
+      if (text !== undefined && text.startsWith("-netdev")) {
+        qemuText = qemuText.replace(d.option, text);
+      }
+    }
     cx.diagnostics.push(error(CODES[r.error.kind], d.message, {
       span: map.locate(r.error.at),
       label: LABELS[r.error.kind],
       ...(prior ? { secondary: [{ span: prior.span, message: prior.message }] } : {}),
-      notes: [`QEMU says: ${d.qemu}`],
+      notes: [`QEMU says: ${qemuText}`],
       ...(d.help ? { help: [d.help] } : {}),
     }));
     return;

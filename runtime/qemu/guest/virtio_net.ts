@@ -197,6 +197,11 @@ export class GuestVirtioNet implements Endpoint {
     return this.#vm.vcpus[0] as CpuContext;
   }
 
+  /** Reached through its backend's host netdev (a tap), if it has one. */
+  get attachment(): string | undefined {
+    return this.dev.backend?.hostNetdev;
+  }
+
   // -- probe ----------------------------------------------------------------------------------
 
   /** Binds the driver to the device at `t` (virtio 1.2 §3.1.1, then `ndo_open`). */
@@ -410,6 +415,10 @@ export class GuestVirtioNet implements Endpoint {
   /** `ndo_open`: fill every receive ring in use and kick. */
   #open(t: number): void {
     this.up = true;
+    // The guest's link-up traffic (IPv6 DAD and router solicitations) teaches the bridge
+    // its address on the tap's port.
+    const tap = this.attachment;
+    if (tap !== undefined) this.#lab.net.learn(tap, this.mac);
     for (let k = 0; k < this.pairs; k++) {
       const q = this.#rx[k];
       if (q === undefined) continue;
