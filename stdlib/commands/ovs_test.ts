@@ -173,3 +173,31 @@ Deno.test("a type=dpdk port: the VM's frames flood out of the NIC onto the wire"
   const d = s.diagnostics.items.findLast((d) => d.code === "W0380");
   assert.match(d?.message ?? "", /Error attaching device '0000:99:00.0' to DPDK/);
 });
+
+Deno.test("a flood to two guests: the copy towards the destination is the packet, the other a shadow", async () => {
+  const s = session();
+  for (const l of [SETUP[0] as string, SETUP[1] as string, SETUP[2] as string]) await step(s, l);
+  await step(s, "ovs-vsctl add-port br0 vhu3 -- set Interface vhu3 type=dpdkvhostuser");
+  await step(s, VM1);
+  await step(s, vm("vm3", 3, "path=/var/run/openvswitch/vhu3"));
+  await step(
+    s,
+    VM2.replace("path=/tmp/vhc2,server=on,wait=off", "path=/tmp/vhc2,server=on,wait=off"),
+  );
+  await step(
+    s,
+    "ovs-vsctl add-port br0 vhc2 -- set Interface vhc2 type=dpdkvhostuserclient options:vhost-server-path=/tmp/vhc2",
+  );
+  for (const dst of ["vm2", "vm3"]) {
+    await step(
+      s,
+      `traffic to_${dst} from vm1.eth0 to ${dst}.eth0 size=64 count=256 rate=500Kpps burst=32`,
+    );
+  }
+  await step(s, "run");
+  const all = s.lab.metrics.summaries();
+  for (const name of ["to_vm2", "to_vm3"]) {
+    assert.equal(all[name]?.delivered, 256, name);
+    assert.equal(all[name]?.dropped, 0, name);
+  }
+});

@@ -37,6 +37,8 @@ import type { PacketGroup } from "../../datapath/hop.ts";
 import type { EthPort } from "../dpdk/ethdev.ts";
 import { type Mbuf, MbufPool } from "../dpdk/mbuf.ts";
 import { PmdThread } from "../dpdk/pmd_thread.ts";
+import { VhostPmdPort } from "../dpdk/vhost_pmd.ts";
+import { vhostUserSocketOf } from "../vhost_user/net_backend.ts";
 import type { VhostIoEnv } from "../vhost_user/vhost_datapath.ts";
 import { MacLearning } from "./mac_learning.ts";
 
@@ -248,16 +250,20 @@ export class DpifNetdev {
           to: dest,
         });
       }
+      // A flood: the copy towards the traffic's destination is the packet; the others are
+      // shadows (dp_packet_clone: a copy each, and their fate is not the packet's).
+      const live = outs.filter((o) => o.eth !== undefined && o.eth.linkUp);
+      for (const o of outs) if (!live.includes(o)) o.txDropped++;
+      const dst = vhostUserSocketOf(flow?.dst);
+      let primary = live.findIndex((o) =>
+        o.eth instanceof VhostPmdPort && o.eth.spec.iface === dst
+      );
+      if (primary < 0) primary = 0;
       let taken = false;
-      for (const out of outs) {
-        if (out.eth === undefined || !out.eth.linkUp) {
-          // A down internal tap or a port without its guest: tx_dropped, no syscall.
-          out.txDropped++;
-          continue;
-        }
+      for (let k = 0; k < live.length; k++) {
+        const out = live[k] as DpPort;
         let pkt = m;
-        if (taken) {
-          // dp_packet_clone for a second output: a copy.
+        if (k !== primary) {
           const c = this.#pool.alloc();
           if (c === undefined) {
             out.txDropped++;
@@ -268,8 +274,9 @@ export class DpifNetdev {
           c.port = m.port;
           t = hops.charge(ctx, t, "memcpy", m.len, undefined);
           pkt = c;
+        } else {
+          taken = true;
         }
-        taken = true;
         let batch = this.#out.get(out);
         if (batch === undefined) {
           batch = [];

@@ -50,6 +50,7 @@ import type { Lab } from "../../lab.ts";
 import type { CpuContext } from "../../sim/cpu_context.ts";
 import type { PacketGroup } from "../../datapath/hop.ts";
 import type { DatapathPath } from "../../datapath/path_table.ts";
+import type { Endpoint } from "../../datapath/endpoint.ts";
 import type { MemRegion } from "../../memory/guest_memory.ts";
 import { MemTable } from "../../memory/mem_table.ts";
 import type {
@@ -616,6 +617,15 @@ export class VhostUserNetBackend implements NetBackend {
     for (const fd of this.#kick.values()) fd.close();
     for (const fd of this.#call.values()) fd.close();
   }
+}
+
+/**
+ * The vhost-user socket a guest interface is reached through (simulation bookkeeping, like
+ * an endpoint's attachment: a back-end that floods sends the copy that counts that way).
+ */
+export function vhostUserSocketOf(e: Endpoint | undefined): string | undefined {
+  const b = (e as { readonly dev?: { readonly backend?: unknown } } | undefined)?.dev?.backend;
+  return b instanceof VhostUserNetBackend ? b.frontend.chardev.path : undefined;
 }
 
 /** The factory registered for `-netdev vhost-user`. */
