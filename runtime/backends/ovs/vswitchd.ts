@@ -52,6 +52,7 @@ import {
 } from "../../virtio/features.ts";
 import { NicPmdPort, nicProbeError } from "../dpdk/nic_pmd.ts";
 import { VhostPmdPort } from "../dpdk/vhost_pmd.ts";
+import { onGuestAnnounce } from "../vhost_user/guest_announce.ts";
 import { socketsOf } from "../vhost_user/host_sockets.ts";
 import type { EthPort } from "../dpdk/ethdev.ts";
 import { DpifNetdev, type DpPort, OFPP_LOCAL } from "./dpif_netdev.ts";
@@ -78,6 +79,8 @@ interface OpenNetdev {
   readonly key: string;
   readonly port: DpPort;
   readonly vhost: VhostPmdPort | undefined;
+  /** Stops hearing the guest's announcements on the port's socket. */
+  readonly unlisten?: () => void;
 }
 
 const DAEMONS = new WeakMap<object, OvsVswitchd>();
@@ -298,8 +301,14 @@ export class OvsVswitchd {
           ? featureMask(VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_UFO)
           : featureMask(VIRTIO_NET_F_CSUM),
       });
+      // The guest's link-up traffic through this port teaches the bridge its address (a
+      // client port may connect, and the guest come up, as soon as it starts).
+      const unlisten = onGuestAnnounce(this.#lab, path, (mac) => {
+        this.dp.fdb(bridge).learn(mac as Uint8Array, 0, ofport);
+      });
       const r = vhost.start();
       if (!r.ok) {
+        unlisten();
         this.#errors.set(name, `could not open network device ${name} (Address already in use)`);
         return;
       }
@@ -314,7 +323,7 @@ export class OvsVswitchd {
         details: { name: i.type, value: `${name} ofport ${ofport}`, socket: path },
       });
       const port = this.#dpPort(name, bridge, ofport, i.type, vhost);
-      this.#netdevs.set(name, { key, port, vhost });
+      this.#netdevs.set(name, { key, port, vhost, unlisten });
       this.dp.addPort(port);
       return;
     }
@@ -358,6 +367,7 @@ export class OvsVswitchd {
   }
 
   #close(nd: OpenNetdev): void {
+    nd.unlisten?.();
     this.dp.delPort(nd.port.name);
     nd.vhost?.close();
   }

@@ -189,7 +189,7 @@ export interface VhostUserFrontendOptions {
   readonly clock?: () => number;
   /** Called for every message as it goes by. */
   readonly onMessage?: (r: MessageRecord) => void;
-  /** Called when the handshake completes (first connect and every reconnect). */
+  /** Called when the handshake (and, with the guest running, the restart) completed. */
   readonly onConnected?: () => void;
   /** Called when the connection is lost. */
   readonly onDisconnected?: () => void;
@@ -408,7 +408,6 @@ export class VhostUserFrontend {
     this.connects++;
     this.#state = "connected";
     this.#device?.setLink(true);
-    this.#options.onConnected?.();
     if (this.#running && this.#device !== undefined) {
       if (this.connects === 1) {
         // QEMU blocked at start-up until this first connection; the guest booted after it
@@ -418,6 +417,7 @@ export class VhostUserFrontend {
       // The guest is running: virtio_net_set_status restarts vhost from the saved bases.
       this.#startRings();
     }
+    this.#options.onConnected?.();
   }
 
   /** CHR_EVENT_CLOSED: link down, rings stopped, wait for the back-end again. */

@@ -82,6 +82,7 @@ import {
   VhostUserFrontend,
 } from "./frontend.ts";
 import { describeFrontendError, type FrontendError } from "./frontend_error.ts";
+import { announceGuest } from "./guest_announce.ts";
 import { socketsOf } from "./host_sockets.ts";
 import { formatMessageRecord, messageControlEvent, type MessageRecord } from "./message_log.ts";
 import { protocolFeatureNames } from "./protocol.ts";
@@ -250,7 +251,10 @@ export class VhostUserNetBackend implements NetBackend {
         const e = messageControlEvent(r, where);
         lab.control({ comp: e.comp, action: e.action, details: e.details, ctx: e.ctx });
       },
-      onConnected: () => this.#watch(),
+      onConnected: () => {
+        this.#watch();
+        this.#announce();
+      },
     });
     const side: VhostUserDeviceSide = {
       ramSections: () => this.ramSections(),
@@ -478,7 +482,15 @@ export class VhostUserNetBackend implements NetBackend {
     const r = this.frontend.start(s.features);
     if (!r.ok) return err(describeFrontendError(r.error).join("; "));
     this.#watch();
+    this.#announce();
     return ok(undefined);
+  }
+
+  /** The guest's link-up traffic went out through the back-end (see guest_announce.ts). */
+  #announce(): void {
+    const fe = this.#fe;
+    if (fe === undefined || !this.frontend.started) return;
+    announceGuest(this.#lab, this.frontend.chardev.path, fe.mac);
   }
 
   stop(_t: number): void {
