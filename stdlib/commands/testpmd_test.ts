@@ -369,3 +369,19 @@ Deno.test("multiqueue: the guest's MQ_VQ_PAIRS_SET enables the second pair; each
   assert.ok(app.streamStats.every((st) => st.rxPackets > 0), "both streams forward");
   assert.equal(s.lab.metrics.summaries().t1?.delivered, 2000);
 });
+
+Deno.test("a later run on the same guest queue is forwarded too (the parked PMD gets one kick)", async () => {
+  const s = session();
+  await step(s, `${TESTPMD} -- -a`);
+  await step(s, qemu("path=/tmp/vu0", ",event_idx=off"));
+  for (const name of ["t1", "t2", "t3"]) {
+    await step(
+      s,
+      `traffic ${name} from vm1.eth0 to vm1.eth0 size=64 count=200 rate=400Kpps burst=32`,
+    );
+    await step(s, "run");
+    const sum = s.lab.metrics.summaries()[name];
+    assert.equal(sum?.delivered, 200, name);
+    assert.equal(sum?.totals.kicks, name === "t1" ? 0 : 1, name);
+  }
+});

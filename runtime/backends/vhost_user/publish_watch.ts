@@ -12,9 +12,11 @@
  * and passes a hint to the poller. The watch goes quiet when nothing else is scheduled (then
  * nothing can change) and is re-armed by the backend on its next start or kick.
  *
- * Known limit of the stand-in: a later `run` whose guest never kicks (EVENT_IDX with
- * rte_vhost's avail_event parked at 0) starts with the watch quiet; the VM's publish hook
- * removes the limit.
+ * When the watch goes quiet it tells its {@link PublishWatch.onQuiet} listeners: a polling
+ * back-end then *parks* — it enables guest notifications on its receive rings, so that the
+ * guest's next publication (a later `run`, which the quiet watch would not see) kicks once and
+ * wakes it; it disables them again at that kick. A parked back-end costs a later run one kick,
+ * like the first burst of the first run; the VM's publish hook makes parking unnecessary.
  *
  * @example
  * ```ts
@@ -46,6 +48,7 @@ const AFTER_OTHERS = 1;
 export class PublishWatch {
   #sched: Scheduler;
   #checks = new Set<PublishCheck>();
+  #quiet = new Set<() => void>();
   #pending: EventHandle | undefined = undefined;
 
   constructor(sched: Scheduler) {
@@ -69,6 +72,12 @@ export class PublishWatch {
     };
   }
 
+  /** Calls `fn` whenever the watch goes quiet, until the returned function is called. */
+  onQuiet(fn: () => void): () => void {
+    this.#quiet.add(fn);
+    return () => this.#quiet.delete(fn);
+  }
+
   /** Schedules a check after the next event, if none is scheduled. */
   arm(): void {
     if (this.#pending !== undefined || this.#checks.size === 0) return;
@@ -81,6 +90,7 @@ export class PublishWatch {
     this.#pending = undefined;
     for (const c of [...this.#checks]) c(now);
     this.arm();
+    if (this.#pending === undefined) { for (const q of [...this.#quiet]) q(); }
   }
 }
 

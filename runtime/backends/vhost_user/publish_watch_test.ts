@@ -24,3 +24,20 @@ Deno.test("PublishWatch checks after every other event, at its time, and goes qu
   stop();
   assert.equal(w.armed, false, "the last watcher gone: the pending check is cancelled");
 });
+
+Deno.test("PublishWatch tells its quiet listeners when nothing else is left to run", () => {
+  const sched = new Scheduler();
+  const w = new PublishWatch(sched);
+  let quiet = 0;
+  w.add(() => {});
+  const off = w.onQuiet(() => quiet++);
+  sched.at(1, () => sched.at(2, () => {}));
+  w.arm();
+  sched.run();
+  assert.equal(quiet, 1, "once, after the last event");
+  off();
+  sched.at(3, () => {});
+  w.arm();
+  sched.run();
+  assert.equal(quiet, 1);
+});
