@@ -15,6 +15,7 @@ import type { NetBackendFactory } from "../qemu/net_backend.ts";
 import type { VmDeviceFactory } from "../qemu/vm.ts";
 import { TAP_BACKEND } from "./qemu_tap.ts";
 import { USER_BACKEND } from "./user.ts";
+import { VHOST_USER_BACKEND } from "./vhost_user/net_backend.ts";
 import { VHOST_VDPA_BACKEND } from "./vhost_vdpa.ts";
 import { VFIO_PCI_DEVICE } from "./vfio.ts";
 import { type HostEngine, VIRTIO_VDPA_ENGINE } from "./virtio_vdpa.ts";
@@ -23,6 +24,7 @@ import { type HostEngine, VIRTIO_VDPA_ENGINE } from "./virtio_vdpa.ts";
 export const NET_BACKEND_FACTORIES: readonly NetBackendFactory[] = [
   TAP_BACKEND,
   USER_BACKEND,
+  VHOST_USER_BACKEND,
   VHOST_VDPA_BACKEND,
 ];
 
