@@ -60,7 +60,7 @@ Deno.test("golden: virtio-vdpa, the host's virtio core and virtio_vdpa's find_vq
     )
     .map(describeHostEvent)
     .join("\n");
-  await t.assertSnapshot(text, { serializer: String });
+  await t.assertSnapshot(`${text}\n${control(s, ["virtio0"])}`, { serializer: String });
 });
 
 Deno.test("golden: VFIO passthrough of an SR-IOV VF", async (t) => {

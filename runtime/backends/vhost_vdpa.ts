@@ -65,6 +65,8 @@ import {
   type VdpaQueueStart,
 } from "./vhost_vdpa/qemu_vhost_vdpa.ts";
 import { IovaTree, shadowRingBytes, ShadowVirtqueue, type SvqRamMap } from "./vhost_vdpa/svq.ts";
+import { relayViommu } from "./vhost_vdpa/viommu_glue.ts";
+import { GUEST_IOMMU_PT, guestRid } from "./viommu.ts";
 import { eswitchFor, labControlTrace, labIommu, portOf, uplinkOf } from "./vhost_vdpa/lab_glue.ts";
 import { HwVdpaNet } from "../devices/hw_vdpa_net.ts";
 import { HwVdpaNetDatapath } from "../devices/hw_vdpa_net_datapath.ts";
@@ -360,6 +362,8 @@ export class VhostVdpaBackend implements NetBackend {
   #queues: readonly number[] = [];
   /** `x-svq=on`: QEMU's IOVA tree and where guest RAM sits in it. */
   readonly #svq: { readonly tree: IovaTree; readonly ram: readonly SvqRamMap[] } | undefined;
+  /** Unregisters the vIOMMU notifier (translated guests only). */
+  #unrelay: (() => void) | undefined;
   /** The shadow virtqueues, by queue index, while started with SVQ. */
   readonly svqs = new Map<number, ShadowVirtqueue>();
 
@@ -450,7 +454,8 @@ export class VhostVdpaBackend implements NetBackend {
     const viommu = vm.spec.devices.some((d) =>
       d.kind === "intel-iommu" || d.kind === "virtio-iommu-pci"
     );
-    const behindViommu = viommu &&
+    // …unless the guest keeps its devices in pass-through domains (iommu=pt: the lab's guest)
+    const behindViommu = viommu && !GUEST_IOMMU_PT &&
       vm.spec.devices.some((d) =>
         d.kind === "virtio-net-pci" && d.netdev === nd.index && d.iommuPlatform
       );
@@ -529,6 +534,8 @@ export class VhostVdpaBackend implements NetBackend {
     if (dp instanceof HwVdpaNetDatapath) dp.setMemory(fe.mem);
     this.#hostNotifiers = started.value.hostNotifiers;
     this.#queues = queues.map((q) => q.index);
+    const relay = this.#relayViommu(fe);
+    if (relay !== undefined) return err(relay);
     this.dev.onCall = (vq, at) => this.#call(vq, at);
     this.#started = true;
     // vhost_svq_start: what the guest already made available is relayed at once
@@ -610,6 +617,32 @@ export class VhostVdpaBackend implements NetBackend {
     return out;
   }
 
+  /**
+   * A device behind a vIOMMU whose guest translates: QEMU's IOMMU notifier turns the guest's
+   * maps into IOTLB updates (the listener premapped nothing). Returns QEMU's error, if any.
+   */
+  #relayViommu(fe: NetFrontend): string | undefined {
+    const vm = this.#vm;
+    const viommu = vm.viommu;
+    if (viommu === undefined || viommu.config.guestPassthrough) return undefined;
+    const nic = vm.nics.findIndex((n) => n === fe);
+    const rid = guestRid(nic < 0 ? vm.nics.length : nic);
+    if (!viommu.devices().includes(rid)) return undefined;
+    const sections = guestRamSections(this.#lab, vm);
+    const r = relayViommu({
+      writeIotlb: (msg, asid) => this.dev.writeIotlb(msg, asid),
+      viommu,
+      rid,
+      gpaToHva: (gpa) => {
+        const s = sections.find((x) => gpa >= x.gpa && gpa < x.gpa + x.size);
+        return s === undefined ? undefined : s.hva + (gpa - s.gpa);
+      },
+    });
+    if (!r.ok) return r.error.qemu;
+    this.#unrelay = r.value;
+    return undefined;
+  }
+
   /** SVQ wrote the device's kick eventfd: kick_vq runs in QEMU's write (a syscall). */
   #svqKickDevice(index: number, t: number, ctx: CpuContext, group: PacketGroup): void {
     const end = this.#lab.hops.charge(ctx, t, "syscall", 0, group.flow);
@@ -645,6 +678,8 @@ export class VhostVdpaBackend implements NetBackend {
     this.#started = false;
     this.dev.onCall = undefined;
     this.svqs.clear();
+    this.#unrelay?.();
+    this.#unrelay = undefined;
     qemuVdpaStop(this.dev, this.#queues);
   }
 

@@ -589,6 +589,21 @@ function bind(lab: Lab, deviceName: string): void {
   const ifname = v?.netdev;
   // only vdpa_sim_net parents have a host data plane in the lab
   if (v === undefined || ifname === undefined || !(v.device instanceof VdpaSimNet)) return;
+  // what virtio_vdpa's find_vqs set up before DRIVER_OK (rings in the kernel's DMA memory)
+  for (const q of v.vqs) {
+    lab.control({
+      comp: v.name,
+      action: "vring",
+      details: {
+        q: q.index === v.vqs.length - 1 && v.vqs.length % 2 === 1
+          ? "ctrl"
+          : `${q.index % 2 === 0 ? "rx" : "tx"}${q.index >> 1}`,
+        name: "find_vqs",
+        addr: q.desc,
+        len: q.num,
+      },
+    });
+  }
   const port = new VirtioVdpaPort(lab, v, ifname);
   engines(lab).set(ifname, port);
   lab.net.setDriver(ifname, port);

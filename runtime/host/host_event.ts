@@ -121,19 +121,6 @@ export type HostEvent =
   | { readonly kind: "virtio-status"; readonly device: string; readonly status: number }
   /** Driver features accepted by a host virtio driver. */
   | { readonly kind: "virtio-features"; readonly device: string; readonly features: bigint }
-  /**
-   * A virtqueue set up by virtio_vdpa's find_vqs (set_vq_num, set_vq_address, set_vq_cb,
-   * set_vq_ready): its size and the DMA addresses of its three areas.
-   */
-  | {
-    readonly kind: "virtio-vq";
-    readonly device: string;
-    readonly index: number;
-    readonly num: number;
-    readonly desc: number;
-    readonly driver: number;
-    readonly used: number;
-  }
   | {
     readonly kind: "vdpa-attr-set";
     readonly device: string;
@@ -215,9 +202,6 @@ export function describeHostEvent(e: HostEvent): string {
       return `virtio-status ${e.device} 0x${e.status.toString(16).padStart(2, "0")}`;
     case "virtio-features":
       return `virtio-features ${e.device} 0x${e.features.toString(16)}`;
-    case "virtio-vq":
-      return `virtio-vq ${e.device} ${e.index} num ${e.num} desc 0x${e.desc.toString(16)} ` +
-        `driver 0x${e.driver.toString(16)} used 0x${e.used.toString(16)}`;
     case "vdpa-attr-set":
       return `vdpa-attr-set ${e.device} ${e.attr} ${e.value}`;
     case "cmdline":

@@ -252,15 +252,6 @@ export class VirtioBus {
       ];
       if (steps.some((r) => !r.ok)) return false;
       v.vqs.push(vq);
-      k.emit({
-        kind: "virtio-vq",
-        device: v.name,
-        index: i,
-        num,
-        desc: vq.desc,
-        driver: vq.driver,
-        used: vq.device,
-      });
     }
     return true;
   }
