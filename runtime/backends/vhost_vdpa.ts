@@ -61,53 +61,18 @@ import {
   qemuVdpaStart,
   qemuVdpaStop,
   type RamSection,
+  VDPA_FEATURE_BITS,
   type VdpaProbe,
   type VdpaQueueStart,
 } from "./vhost_vdpa/qemu_vhost_vdpa.ts";
+
+export { VDPA_FEATURE_BITS };
 import { IovaTree, shadowRingBytes, ShadowVirtqueue, type SvqRamMap } from "./vhost_vdpa/svq.ts";
 import { relayViommu } from "./vhost_vdpa/viommu_glue.ts";
 import { GUEST_IOMMU_PT, guestRid } from "./viommu.ts";
 import { eswitchFor, labControlTrace, labIommu, portOf, uplinkOf } from "./vhost_vdpa/lab_glue.ts";
 import { HwVdpaNet } from "../devices/hw_vdpa_net.ts";
 import { HwVdpaNetDatapath } from "../devices/hw_vdpa_net_datapath.ts";
-
-/**
- * net/vhost-vdpa.c `vdpa_feature_bits`: the bits QEMU takes from the vDPA device; a bit in
- * this list the device does not offer is not offered to the guest either. Bits outside it
- * (MAC, GUEST_ANNOUNCE …) are QEMU's own.
- */
-export const VDPA_FEATURE_BITS: readonly number[] = [
-  24, // NOTIFY_ON_EMPTY
-  28, // INDIRECT_DESC
-  29, // EVENT_IDX
-  27, // ANY_LAYOUT
-  32, // VERSION_1
-  0, // CSUM
-  1, // GUEST_CSUM
-  6, // GSO
-  7, // GUEST_TSO4
-  8, // GUEST_TSO6
-  9, // GUEST_ECN
-  10, // GUEST_UFO
-  11, // HOST_TSO4
-  12, // HOST_TSO6
-  13, // HOST_ECN
-  14, // HOST_UFO
-  15, // MRG_RXBUF
-  3, // MTU
-  18, // CTRL_RX
-  20, // CTRL_RX_EXTRA
-  19, // CTRL_VLAN
-  23, // CTRL_MAC_ADDR
-  60, // RSS
-  22, // MQ
-  17, // CTRL_VQ
-  33, // IOMMU_PLATFORM
-  34, // RING_PACKED
-  40, // RING_RESET
-  57, // HASH_REPORT
-  16, // STATUS
-];
 
 /** The guest-visible feature mask a vDPA device with `features` allows (vhost_get_features). */
 export function vdpaFeatureMask(features: bigint): bigint {

@@ -164,6 +164,58 @@ export function qemuVdpaProbe(
   });
 }
 
+/**
+ * net/vhost-vdpa.c `vdpa_feature_bits`: the bits QEMU takes from the vDPA device; a bit in
+ * this list the device does not offer is not offered to the guest either. Bits outside it
+ * (MAC, GUEST_ANNOUNCE …) are QEMU's own.
+ */
+export const VDPA_FEATURE_BITS: readonly number[] = [
+  27, // ANY_LAYOUT
+  33, // IOMMU_PLATFORM
+  24, // NOTIFY_ON_EMPTY
+  34, // RING_PACKED
+  40, // RING_RESET
+  32, // VERSION_1
+  35, // IN_ORDER
+  38, // NOTIFICATION_DATA
+  0, // CSUM
+  2, // CTRL_GUEST_OFFLOADS
+  23, // CTRL_MAC_ADDR
+  18, // CTRL_RX
+  20, // CTRL_RX_EXTRA
+  19, // CTRL_VLAN
+  17, // CTRL_VQ
+  6, // GSO
+  1, // GUEST_CSUM
+  9, // GUEST_ECN
+  7, // GUEST_TSO4
+  8, // GUEST_TSO6
+  10, // GUEST_UFO
+  54, // GUEST_USO4
+  55, // GUEST_USO6
+  57, // HASH_REPORT
+  13, // HOST_ECN
+  11, // HOST_TSO4
+  12, // HOST_TSO6
+  14, // HOST_UFO
+  56, // HOST_USO
+  22, // MQ
+  15, // MRG_RXBUF
+  3, // MTU
+  61, // RSC_EXT
+  60, // RSS
+  16, // STATUS
+  29, // EVENT_IDX
+  28, // INDIRECT_DESC
+];
+
+/** The guest's features as vhost_net_ack_features passes them on: only the listed bits. */
+export function vdpaAckedFeatures(features: bigint): bigint {
+  let acked = 0n;
+  for (const b of VDPA_FEATURE_BITS) acked |= features & (1n << BigInt(b));
+  return acked;
+}
+
 /** A guest RAM block as QEMU's memory listener sees it. */
 export interface RamSection {
   /** Guest-physical address (the IOVA without a vIOMMU). */
@@ -312,8 +364,9 @@ export function qemuVdpaStart(
   dev: VhostVdpaDev,
   o: QemuVdpaStartOptions,
 ): Result<VdpaStarted, QemuVdpaError> {
-  // vhost_dev_set_features: vhost_vdpa_force_iommu() is true
-  const features = o.features | (1n << BigInt(VIRTIO_F_ACCESS_PLATFORM));
+  // vhost_net_ack_features keeps the bits vdpa_feature_bits lists (MAC, GUEST_ANNOUNCE … are
+  // QEMU's own); vhost_dev_set_features adds ACCESS_PLATFORM: vhost_vdpa_force_iommu()
+  const features = vdpaAckedFeatures(o.features) | (1n << BigInt(VIRTIO_F_ACCESS_PLATFORM));
   const sf = dev.setFeatures(features);
   if (!sf.ok) {
     return err({
