@@ -187,6 +187,14 @@ class VfBackend implements NetBackend {
     if (fe instanceof VirtioNetPci) postedInterrupt(this.#lab, fe, index, t, ctx, group);
   }
 
+  /**
+   * The VF hit a DMA fault (an IOVA the container does not map, or read-only): the function
+   * stops its queue and the guest driver's TX queue never completes again.
+   */
+  broken(index: number, why: string, t: number): void {
+    if (index % 2 === 1) this.#frontend?.queueError(index, `VF DMA fault: ${why}`, t);
+  }
+
   describe(): readonly string[] {
     const e = this.engine;
     return [
@@ -443,6 +451,7 @@ function createVfio(env: VmDeviceEnv): Result<VmDevice, VmError> {
     msi: (i, at) => {
       if (at.group !== undefined) engineHolder.backend?.msi(i, at.t, at.ctx, at.group);
     },
+    broken: (i, why, t) => engineHolder.backend?.broken(i, why, t),
   });
   const counter = new DmaCounter({ lastOutcome: "identity", translate: () => false });
   const backend = new VfBackend(lab, dev, engine, counter);

@@ -51,7 +51,12 @@ import type { Vm } from "../qemu/vm.ts";
 import { hasFeature, VIRTIO_F_VERSION_1 } from "../virtio/features.ts";
 import { VdpaSimNet } from "../devices/vdpa_sim_net.ts";
 import { VdpaSimNetWorker } from "../devices/vdpa_sim_net_worker.ts";
-import type { MemoryView, NotifyAt, VdpaDevice } from "../devices/vdpa_device.ts";
+import {
+  type MemoryView,
+  type NotifyAt,
+  type VdpaDevice,
+  VIRTIO_CONFIG_S_NEEDS_RESET,
+} from "../devices/vdpa_device.ts";
 import { VhostVdpaDev } from "./vhost_vdpa/vhost_vdpa_dev.ts";
 import {
   describeQemuVdpaError,
@@ -164,6 +169,8 @@ export const VHOST_VDPA_SVQ_PATH: DatapathPath = {
 export const SVQ_REGION_GPA = 0x100_0000_0000;
 /** …and in QEMU's address space, from the base of its guest RAM mapping. */
 export const SVQ_REGION_HVA_OFFSET = 0x3f_0000_0000;
+/** The eventfd of the virtio device's config notifier that QEMU hands vhost-vdpa. */
+export const QEMU_CONFIG_NOTIFIER_FD = 199;
 /** QEMU's eventfds for the shadow rings' kick and call (2 per queue from here). */
 export const SVQ_FD_BASE = 200;
 
@@ -488,7 +495,8 @@ export class VhostVdpaBackend implements NetBackend {
     const started = qemuVdpaStart(this.dev, {
       features: s.features,
       queues: shadow ?? queues,
-      configCallFd: -1,
+      // vhost_start_config_intr: the virtio device's config notifier
+      configCallFd: QEMU_CONFIG_NOTIFIER_FD,
       // virtio_pci_set_host_notifier_mr: a modern device whose notify multiplier is a page;
       // with shadow virtqueues the guest's notifies must reach QEMU
       hostNotifierAllowed: shadow === undefined && spec !== undefined && spec.pagePerVq &&
@@ -502,6 +510,7 @@ export class VhostVdpaBackend implements NetBackend {
     const relay = this.#relayViommu(fe);
     if (relay !== undefined) return err(relay);
     this.dev.onCall = (vq, at) => this.#call(vq, at);
+    this.dev.onConfigCall = (t) => this.#configChanged(t);
     this.#started = true;
     // vhost_svq_start: what the guest already made available is relayed at once
     for (const q of this.svqs.values()) {
@@ -606,6 +615,23 @@ export class VhostVdpaBackend implements NetBackend {
     if (!r.ok) return r.error.qemu;
     this.#unrelay = r.value;
     return undefined;
+  }
+
+  /**
+   * The device's config interrupt. A device that set DEVICE_NEEDS_RESET (a DMA fault) stops
+   * using its queues; QEMU does not mirror the vDPA device's status into the guest's, so the
+   * guest's TX queues simply never complete again — the lab counts what waits in them as
+   * lost (`device_not_ready`), as the TX watchdog would find it.
+   */
+  #configChanged(t: number | undefined): void {
+    const fe = this.#frontend;
+    if (fe === undefined) return;
+    if ((this.device.getStatus() & VIRTIO_CONFIG_S_NEEDS_RESET) === 0) return;
+    const now = t ?? this.#lab.now;
+    const dp = this.device.datapath;
+    const fault = dp instanceof HwVdpaNetDatapath ? dp.engine.lastFault : undefined;
+    const why = `${this.device.name} set DEVICE_NEEDS_RESET${fault ? ` (${fault})` : ""}`;
+    for (const i of this.#queues) if (i % 2 === 1) fe.queueError(i, why, now);
   }
 
   /** SVQ wrote the device's kick eventfd: kick_vq runs in QEMU's write (a syscall). */

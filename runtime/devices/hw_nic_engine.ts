@@ -40,9 +40,15 @@ import {
   VirtioNetTx,
 } from "../datapath/net_datapath.ts";
 import type { HopFlow, PacketGroup } from "../datapath/hop.ts";
-import type { TrafficFlow } from "../datapath/flow_table.ts";
+import {
+  newPacketId,
+  type PacketId,
+  PAYLOAD_HEADER_OFFSET,
+  type TrafficFlow,
+} from "../datapath/flow_table.ts";
 import { Counter } from "../trace/metrics.ts";
-import { describeQueueFault } from "../virtio/queue_fault.ts";
+import { hasFeature, VIRTIO_F_VERSION_1 } from "../virtio/features.ts";
+import { describeQueueFault, type QueueFault } from "../virtio/queue_fault.ts";
 import type { DeviceEnv } from "./device_env.ts";
 import type { DmaCounter } from "./dma_counter.ts";
 import type { NotifyAt } from "./vdpa_device.ts";
@@ -88,7 +94,7 @@ export interface HwNicEngineOptions {
   /** The queue's MSI fired (the used buffers of `at.group`). */
   readonly msi: (index: number, at: NotifyAt) => void;
   /** A DMA fault broke the function (set NEEDS_RESET on its device). */
-  readonly broken?: (index: number, why: string) => void;
+  readonly broken?: (index: number, why: string, t: number) => void;
 }
 
 interface QueuePair {
@@ -417,10 +423,36 @@ export class HwNicEngine {
     this.stats.faults++;
     const f = ring.fault;
     const why = f === undefined ? "DMA fault" : describeQueueFault(f);
+    this.lastFault = why;
+    const hops = this.#env.hops;
     if (flow !== undefined) {
-      this.#env.hops.drop(flow, seq, this.ctx, t, "iommu", "iommu_fault", why);
+      // a frame from the wire the NIC could not write into the guest's buffer
+      hops.drop(flow, seq, this.ctx, t, "iommu", "iommu_fault", why);
+    } else {
+      // a TX buffer the NIC could not read: the packet stays in the guest's ring (the
+      // driver loses the queue); the fault hop names it, from the guest's view of it
+      const id = this.#lostId;
+      if (this.#identifyLost(f, id) && id.flow !== undefined) {
+        if (hops.wants(id.flow, id.seq)) {
+          hops.at(this.ctx, t);
+          hops.record(id.flow, id.seq, "iommu", "fault", { what: why, q: queueName(index) });
+        }
+      }
     }
-    this.#o.broken?.(index, why);
+    this.#o.broken?.(index, `${why}`, t);
+  }
+
+  /** What the last DMA fault was, for the driver's messages. */
+  lastFault: string | undefined;
+  readonly #lostId: PacketId = newPacketId();
+  readonly #lostHdr = new Uint8Array(16);
+
+  #identifyLost(f: QueueFault | undefined, out: PacketId): boolean {
+    const dma = this.#dma;
+    if (dma === undefined || f === undefined || f.kind !== "buffer-unmapped") return false;
+    const hdr = hasFeature(this.#features, VIRTIO_F_VERSION_1) ? 12 : 10;
+    if (!dma.mem.read(f.addr + hdr + PAYLOAD_HEADER_OFFSET, this.#lostHdr, 0, 16)) return false;
+    return this.#env.flows.identifyHeader(this.#lostHdr, 0, out);
   }
 
   /** Negotiated features the rings run with. */

@@ -61,7 +61,7 @@ export class HwVdpaNetDatapath implements VdpaDatapath {
       comp: "mlx5_vdpa",
       uplink: o.uplink,
       msi: (index, at) => dev.vqCallback(index)?.(at),
-      broken: () => dev.raiseNeedsReset(),
+      broken: (_index, _why, t) => dev.raiseNeedsReset(t),
     });
     dev.attachDatapath(this);
   }

@@ -213,6 +213,7 @@ export class VdpaDevice {
   readonly #vqs: VqConfig[];
   readonly #groupAsid: number[];
   readonly #maps: (Translator | undefined)[];
+  #configCb: ((t?: number) => void) | undefined;
   readonly #callbacks: (VqCallback | undefined)[];
   #datapath: VdpaDatapath | undefined;
   #mm: MemoryView | undefined;
@@ -295,10 +296,18 @@ export class VdpaDevice {
    * Sets DEVICE_NEEDS_RESET on behalf of the device itself (virtio 1.2 §2.1.2: a device that
    * hit an unrecoverable error); the driver learns it on its next status read.
    */
-  raiseNeedsReset(): void {
+  raiseNeedsReset(t?: number): void {
     const old = this.#status;
     this.#status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-    if (old !== this.#status) this.#datapath?.statusChanged(old, this.#status);
+    if (old === this.#status) return;
+    this.#datapath?.statusChanged(old, this.#status);
+    // a device that needs a reset says so with a configuration change
+    this.#configCb?.(t);
+  }
+
+  /** set_config_cb: the bus driver's config-change callback (vhost-vdpa: the config eventfd). */
+  setConfigCb(cb: ((t?: number) => void) | undefined): void {
+    this.#configCb = cb;
   }
 
   /** reset: status, features, queues and address-space bindings back to creation state. */

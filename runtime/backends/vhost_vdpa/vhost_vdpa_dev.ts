@@ -187,8 +187,8 @@ export class VhostVdpaDev {
   readonly iotlb: VhostVdpaIotlb;
   /** The call eventfd of a queue was signalled (KVM irqfd takes it from here). */
   onCall: ((vq: number, at: NotifyAt | undefined) => void) | undefined = undefined;
-  /** The config eventfd was signalled. */
-  onConfigCall: (() => void) | undefined = undefined;
+  /** The config eventfd was signalled (at `t`, when the parent knows it). */
+  onConfigCall: ((t?: number) => void) | undefined = undefined;
 
   readonly #trace: ControlTrace;
   readonly #ctx: string;
@@ -543,6 +543,10 @@ export class VhostVdpaDev {
       return this.#fail(op, "EBADF", `fd ${fd} is not an eventfd`, { fd });
     }
     this.#configCallFd = fd === VHOST_FILE_UNBIND ? undefined : fd;
+    // vhost_vdpa_set_config_call: the parent's config callback signals the eventfd
+    this.device.setConfigCb(
+      this.#configCallFd === undefined ? undefined : (t) => this.onConfigCall?.(t),
+    );
     return this.#done(op, undefined, { eventfd: fd });
   }
 
@@ -882,6 +886,7 @@ export class VhostVdpaDev {
     this.iotlb.release();
     this.device.bindMm(undefined);
     for (let i = 0; i < this.#vqs.length; i++) this.device.setVqCb(i, undefined);
+    this.device.setConfigCb(undefined);
     this.#closed = true;
     this.#trace.emit({
       type: "control",
