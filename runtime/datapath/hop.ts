@@ -202,6 +202,10 @@ export class Hops {
   }
 }
 
+// Shared by every group until it samples a packet (never written: #push replaces them).
+const NO_FLOWS: HopFlow[] = [];
+const NO_SEQS: number[] = [];
+
 /**
  * The packets a batched hop is for (the burst a kick announces, the used buffers an
  * interrupt reports): how many, the first one (whose traffic the shared cost is charged to),
@@ -216,9 +220,12 @@ export class PacketGroup {
   /** Packets in the group. */
   size = 0;
   readonly #hops: Hops;
-  readonly #flows: HopFlow[] = [];
-  readonly #seqs: number[] = [];
-  readonly #counted: HopFlow[] = [];
+  // The sampled packets are the first #sampled entries; the arrays are never truncated, so a
+  // reset costs a few stores (the stale tail is overwritten by later adds). They are shared
+  // empty arrays until a packet is sampled: a group made per interrupt allocates nothing else.
+  #flows: HopFlow[] = NO_FLOWS;
+  #seqs: number[] = NO_SEQS;
+  #sampled = 0;
   #mt = 0;
   #md = 0;
   #mc: CpuContext | undefined = undefined;
@@ -237,7 +244,7 @@ export class PacketGroup {
   /** Records the {@link mark}ed hop for every sampled packet of the group. */
   recordMark<A extends HopAction>(comp: string, action: A, details: HopDetailsMap[A]): void {
     const h = this.#hops;
-    for (let i = 0; i < this.#flows.length; i++) {
+    for (let i = 0; i < this.#sampled; i++) {
       h.recorder.hop({
         type: "hop",
         t: this.#mt,
@@ -257,9 +264,7 @@ export class PacketGroup {
     this.flow = undefined;
     this.seq = 0;
     this.size = 0;
-    this.#flows.length = 0;
-    this.#seqs.length = 0;
-    this.#counted.length = 0;
+    this.#sampled = 0;
   }
 
   /** Adds packet `seq` of `flow`. */
@@ -269,10 +274,17 @@ export class PacketGroup {
       this.seq = seq;
     }
     this.size++;
-    if (this.#hops.wants(flow, seq)) {
-      this.#flows.push(flow);
-      this.#seqs.push(seq);
+    if (this.#hops.recorder.wants(flow.name, seq)) this.#push(flow, seq);
+  }
+
+  #push(flow: HopFlow, seq: number): void {
+    if (this.#flows === NO_FLOWS) {
+      this.#flows = [];
+      this.#seqs = [];
     }
+    const n = this.#sampled++;
+    this.#flows[n] = flow;
+    this.#seqs[n] = seq;
   }
 
   /** Adds every packet of `other`. */
@@ -283,15 +295,14 @@ export class PacketGroup {
       this.seq = other.seq;
     }
     this.size += other.size;
-    for (let i = 0; i < other.#flows.length; i++) {
-      this.#flows.push(other.#flows[i] as HopFlow);
-      this.#seqs.push(other.#seqs[i] as number);
+    for (let i = 0; i < other.#sampled; i++) {
+      this.#push(other.#flows[i] as HopFlow, other.#seqs[i] as number);
     }
   }
 
   /** True when some packet of the group is sampled (then build details and {@link record}). */
   get sampled(): boolean {
-    return this.#flows.length > 0;
+    return this.#sampled > 0;
   }
 
   /** Adds `counter` once to each distinct traffic of the group. */
@@ -299,12 +310,12 @@ export class PacketGroup {
     if (this.size === 0) return;
     const first = this.flow as HopFlow;
     first.metrics.add(counter, n);
-    if (this.#flows.length === 0) return;
-    this.#counted.length = 0;
-    this.#counted.push(first);
-    for (const f of this.#flows) {
-      if (!this.#counted.includes(f)) {
-        this.#counted.push(f);
+    if (this.#sampled === 0) return;
+    const counted = [first];
+    for (let i = 0; i < this.#sampled; i++) {
+      const f = this.#flows[i] as HopFlow;
+      if (!counted.includes(f)) {
+        counted.push(f);
         f.metrics.add(counter, n);
       }
     }
@@ -313,7 +324,7 @@ export class PacketGroup {
   /** Records the last charged hop for every sampled packet of the group. */
   record<A extends HopAction>(comp: string, action: A, details: HopDetailsMap[A]): void {
     const h = this.#hops;
-    for (let i = 0; i < this.#flows.length; i++) {
+    for (let i = 0; i < this.#sampled; i++) {
       h.record(this.#flows[i] as HopFlow, this.#seqs[i] as number, comp, action, details);
     }
   }

@@ -145,6 +145,20 @@ export class VdpaSimNetWorker implements VdpaDatapath {
   #scheduled = false;
   #requeued = false;
   #pendingKick = false;
+  /**
+   * The work item's event: a run, then — when it requeued itself and nothing else is due
+   * first (`continueAt`) — the next run right away, as the scheduler would have fired it.
+   */
+  readonly #work = (at: number): void => {
+    const sched = this.#env.sched;
+    let now = at;
+    for (;;) {
+      const again = this.#run(now);
+      if (again < 0) return;
+      if (!sched.continueAt(again)) return sched.post(again, this.#work);
+      now = again;
+    }
+  };
 
   /** The engine it runs on. */
   get env(): DeviceEnv {
@@ -216,7 +230,7 @@ export class VdpaSimNetWorker implements VdpaDatapath {
   #schedule(t: number): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    this.#env.sched.at(t, (now) => this.#run(now));
+    this.#env.sched.post(t, this.#work);
   }
 
   #note(what: string, details: Readonly<Record<string, DetailValue | undefined>> = {}): void {
@@ -293,7 +307,8 @@ export class VdpaSimNetWorker implements VdpaDatapath {
     return true;
   }
 
-  #run(now: number): void {
+  /** One work run at `now`; returns when it requeued itself (its next run), else -1. */
+  #run(now: number): number {
     this.#scheduled = false;
     this.workRuns++;
     const env = this.#env;
@@ -315,28 +330,29 @@ export class VdpaSimNetWorker implements VdpaDatapath {
     if ((dev.getStatus() & VIRTIO_CONFIG_S_DRIVER_OK) === 0) {
       this.#note("work: DRIVER_OK not set, nothing done");
       this.#closeWake(0);
-      return;
+      return -1;
     }
     if (dev.suspended) {
       this.#closeWake(0);
-      return;
+      return -1;
     }
     if (!this.#ensureRings()) {
       this.#note("work: no memory bound to the device");
       this.#closeWake(0);
-      return;
+      return -1;
     }
     t = this.#serveCvq(t);
     const tx = this.#tx;
     const rx = this.#rx;
     if (tx === undefined || rx === undefined) {
       this.#closeWake(0);
-      return;
+      return -1;
     }
     let txPkts = 0;
     let txBytes = 0;
     let rxPkts = 0;
     let rxBytes = 0;
+    let requeueAt = -1;
     const bounce = this.#bounce;
     const mac = dev.mac;
     // the run's costs, read once: vringh walk + IOTLB + filter, and memcpy = a + b·n
@@ -466,9 +482,9 @@ export class VdpaSimNetWorker implements VdpaDatapath {
       }
       t = this.#complete(RX, rx.needsInterrupt(), t, flow, seq);
       if (txPkts > VDPASIM_NET_BATCH) {
-        // fairness: hand the CPU back and come round again
+        // fairness: hand the CPU back and come round again (queued once the run is over)
         this.#requeued = true;
-        this.#schedule(t);
+        requeueAt = t;
         break;
       }
     }
@@ -478,6 +494,10 @@ export class VdpaSimNetWorker implements VdpaDatapath {
     stats.rx.packets += BigInt(rxPkts);
     stats.rx.bytes += BigInt(rxBytes);
     this.#closeWake(txPkts);
+    // A kick during the run may have queued the work already.
+    if (requeueAt < 0 || this.#scheduled) return -1;
+    this.#scheduled = true;
+    return requeueAt;
   }
 
   #closeWake(n: number): void {

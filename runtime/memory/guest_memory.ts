@@ -87,15 +87,19 @@ interface Chunk {
 }
 
 /**
- * Copies up to this many bytes (headers, status bytes) go word by word through DataViews,
+ * Copies up to this many bytes (headers, status bytes, a payload header) go byte by byte,
  * cheaper than creating the subarray `Uint8Array.set` needs; longer ones use `set`.
  */
-const WORD_COPY_MAX = 16;
+const SMALL_COPY_MAX = 16;
 
-function wordCopy(src: DataView, srcOff: number, dst: DataView, dstOff: number, n: number): void {
-  let k = 0;
-  for (; k + 4 <= n; k += 4) dst.setUint32(dstOff + k, src.getUint32(srcOff + k, true), true);
-  for (; k < n; k++) dst.setUint8(dstOff + k, src.getUint8(srcOff + k));
+function byteCopy(
+  src: Uint8Array,
+  srcOff: number,
+  dst: Uint8Array,
+  dstOff: number,
+  n: number,
+): void {
+  for (let k = 0; k < n; k++) dst[dstOff + k] = src[srcOff + k] as number;
 }
 
 /** Guest physical memory; see the module documentation. */
@@ -106,9 +110,6 @@ export class GuestMemory {
   #lastIdx = -1;
   #lastChunk: Chunk | undefined = undefined;
   #generation = 0;
-  /** One-entry cache of a DataView on the caller's buffer, for word copies. */
-  #userBuf: ArrayBufferLike | undefined = undefined;
-  #userView: DataView | undefined = undefined;
 
   /** Why the most recent failed access failed (stale after a successful one). */
   lastFault: MemoryFault | undefined = undefined;
@@ -233,15 +234,6 @@ export class GuestMemory {
     return true;
   }
 
-  #viewOf(a: Uint8Array): DataView {
-    const b = a.buffer;
-    if (b !== this.#userBuf || this.#userView === undefined) {
-      this.#userBuf = b;
-      this.#userView = new DataView(b);
-    }
-    return this.#userView;
-  }
-
   #chunk(gpa: number, alloc: boolean): Chunk | undefined {
     const idx = Math.floor(gpa / CHUNK_SIZE);
     if (idx === this.#lastIdx) return this.#lastChunk;
@@ -347,7 +339,7 @@ export class GuestMemory {
   read(gpa: number, dst: Uint8Array, dstOffset = 0, len = dst.length - dstOffset): boolean {
     if (!this.check(gpa, len)) return false;
     const first = (gpa >>> 0) & CHUNK_MASK;
-    if (first + len <= CHUNK_SIZE && len > WORD_COPY_MAX) {
+    if (first + len <= CHUNK_SIZE && len > SMALL_COPY_MAX) {
       // The common case: one chunk, one `set`.
       const c = this.#chunk(gpa, false);
       if (c === undefined) dst.fill(0, dstOffset, dstOffset + len);
@@ -359,9 +351,8 @@ export class GuestMemory {
       const n = Math.min(len, CHUNK_SIZE - off);
       const c = this.#chunk(gpa, false);
       if (c === undefined) dst.fill(0, dstOffset, dstOffset + n);
-      else if (n <= WORD_COPY_MAX) {
-        wordCopy(c.dv, off, this.#viewOf(dst), dst.byteOffset + dstOffset, n);
-      } else dst.set(c.u8.subarray(off, off + n), dstOffset);
+      else if (n <= SMALL_COPY_MAX) byteCopy(c.u8, off, dst, dstOffset, n);
+      else dst.set(c.u8.subarray(off, off + n), dstOffset);
       gpa += n;
       dstOffset += n;
       len -= n;
@@ -376,9 +367,10 @@ export class GuestMemory {
    */
   readChecked(gpa: number, dst: Uint8Array, dstOffset: number, len: number): void {
     const first = (gpa >>> 0) & CHUNK_MASK;
-    if (first + len <= CHUNK_SIZE && len > WORD_COPY_MAX) {
+    if (first + len <= CHUNK_SIZE) {
       const c = this.#chunk(gpa, false);
       if (c === undefined) dst.fill(0, dstOffset, dstOffset + len);
+      else if (len <= SMALL_COPY_MAX) byteCopy(c.u8, first, dst, dstOffset, len);
       else dst.set(c.u8.subarray(first, first + len), dstOffset);
       return;
     }
@@ -395,7 +387,7 @@ export class GuestMemory {
       const off = (gpa >>> 0) & CHUNK_MASK;
       const n = Math.min(len, CHUNK_SIZE - off);
       const c = this.#chunk(gpa, true) as Chunk;
-      if (n <= WORD_COPY_MAX) wordCopy(this.#viewOf(src), src.byteOffset + srcOffset, c.dv, off, n);
+      if (n <= SMALL_COPY_MAX) byteCopy(src, srcOffset, c.u8, off, n);
       else c.u8.set(src.subarray(srcOffset, srcOffset + n), off);
       gpa += n;
       srcOffset += n;

@@ -5,9 +5,14 @@
  * byte for byte every time.
  *
  * Scheduling allocates exactly one entry object (which is also the cancellable handle);
- * nothing else is allocated per event. A run can stop on a time limit, an event budget, or
- * a `shouldStop` callback polled every `checkEvery` events (how a REPL Ctrl-C ends a long
- * run), and a later `run()` resumes exactly where it stopped.
+ * nothing else is allocated per event. {@link Scheduler.post} schedules without a handle and
+ * recycles its entry once it fired, so a hot path that never cancels allocates nothing. A
+ * handler that would end by scheduling its own continuation can ask
+ * {@link Scheduler.continueAt} whether that continuation would be the very next event; if
+ * so it simply carries on (the clock moves, the event counts as fired) instead of going
+ * through the heap — same order, same clock, fewer heap operations. A run can stop on a
+ * time limit, an event budget, or a `shouldStop` callback polled every `checkEvery` events
+ * (how a REPL Ctrl-C ends a long run), and a later `run()` resumes exactly where it stopped.
  *
  * @example Events fire in time order, ties in scheduling order
  * ```ts
@@ -49,13 +54,23 @@ class Entry implements EventHandle {
   fn: EventFn<unknown> | undefined;
   arg: unknown;
   state: number;
-  constructor(time: number, priority: number, seq: number, fn: EventFn<unknown>, arg: unknown) {
+  /** Scheduled by {@link Scheduler.post}: nobody holds it, it is reused once fired. */
+  pooled: boolean;
+  constructor(
+    time: number,
+    priority: number,
+    seq: number,
+    fn: EventFn<unknown>,
+    arg: unknown,
+    pooled: boolean,
+  ) {
     this.time = time;
     this.priority = priority;
     this.seq = seq;
     this.fn = fn;
     this.arg = arg;
     this.state = PENDING;
+    this.pooled = pooled;
   }
   get pending(): boolean {
     return this.state === PENDING;
@@ -101,6 +116,9 @@ export interface RunOutcome {
   readonly now: number;
 }
 
+/** Recycled entries kept at most (a burst of posts beyond this allocates). */
+const POOL_MAX = 4096;
+
 /** The event heap and the virtual clock. */
 export class Scheduler {
   #heap: Entry[] = [];
@@ -110,6 +128,14 @@ export class Scheduler {
   #cancelledInHeap = 0;
   #fired = 0;
   #running = false;
+  /** Entries of fired posts, ready for reuse. */
+  readonly #pool: Entry[] = [];
+  // The run in progress (for continueAt): its limits and the events it fired so far,
+  // the one firing included.
+  #runUntil = Infinity;
+  #runMax = Infinity;
+  #runCheck = 0;
+  #runCount = 0;
 
   /** The virtual clock (ns). Starts at 0; only moves forward. */
   get now(): number {
@@ -137,10 +163,65 @@ export class Scheduler {
       );
     }
     if (!Number.isFinite(priority)) throw new RangeError(`Invalid priority ${priority}`);
-    const e = new Entry(time, priority, this.#seq++, fn as EventFn<unknown>, arg);
+    const e = new Entry(time, priority, this.#seq++, fn as EventFn<unknown>, arg, false);
     this.#push(e);
     this.#pending++;
     return e;
+  }
+
+  /**
+   * {@link at} for an event nobody will cancel: no handle is returned, and the entry is
+   * recycled after it fired (a hot path posting one event per packet allocates nothing).
+   */
+  post<T = undefined>(time: number, fn: EventFn<T>, priority = 0, arg?: T): void {
+    if (!(time >= this.#now)) {
+      throw new RangeError(
+        `Cannot schedule at ${time} ns: the clock already reads ${this.#now} ns`,
+      );
+    }
+    if (!Number.isFinite(priority)) throw new RangeError(`Invalid priority ${priority}`);
+    const pool = this.#pool;
+    let e: Entry;
+    if (pool.length > 0) {
+      e = pool.pop() as Entry;
+      e.time = time;
+      e.priority = priority;
+      e.seq = this.#seq++;
+      e.fn = fn as EventFn<unknown>;
+      e.arg = arg;
+      e.state = PENDING;
+    } else e = new Entry(time, priority, this.#seq++, fn as EventFn<unknown>, arg, true);
+    this.#push(e);
+    this.#pending++;
+  }
+
+  /**
+   * Called by a handler, as the last thing it does, instead of scheduling its own
+   * continuation at `time` with `priority`: true when that continuation would be the next
+   * event to fire anyway (no pending event comes before it, the run's time limit, event
+   * budget and stop polling allow it). The clock then reads `time` and the continuation
+   * counts as a fired event; the caller runs it right away. False: schedule it as usual.
+   *
+   * Only valid at the tail of a handler the scheduler itself called (nothing of the
+   * current event may run after the continuation), never from code that outlives the
+   * event (a caller that goes on after the handler returns would run out of order).
+   */
+  continueAt(time: number, priority = 0): boolean {
+    if (!this.#running || !(time >= this.#now) || time > this.#runUntil) return false;
+    const count = this.#runCount;
+    if (count >= this.#runMax || (this.#runCheck > 0 && count % this.#runCheck === 0)) {
+      return false;
+    }
+    this.#dropCancelledTop();
+    const top = this.#heap[0];
+    // An event at the same time and priority was scheduled earlier: it goes first.
+    if (top !== undefined && (top.time < time || (top.time === time && top.priority <= priority))) {
+      return false;
+    }
+    this.#now = time;
+    this.#fired++;
+    this.#runCount = count + 1;
+    return true;
   }
 
   /** Schedules `fn` `delay` ns from now (delay ≥ 0). */
@@ -191,10 +272,14 @@ export class Scheduler {
       throw new RangeError(`Cannot run until ${until} ns: the clock already reads ${this.#now} ns`);
     }
     this.#running = true;
-    let n = 0;
+    this.#runUntil = until;
+    this.#runMax = maxEvents;
+    this.#runCheck = shouldStop !== undefined ? checkEvery : 0;
+    this.#runCount = 0;
     let stop: RunStop = "idle";
     try {
       for (;;) {
+        const n = this.#runCount;
         if (n >= maxEvents) {
           stop = "max-events";
           break;
@@ -215,18 +300,21 @@ export class Scheduler {
         }
         const e = this.#pop();
         if (e === undefined) throw new Error("heap top vanished");
+        this.#runCount = n + 1;
         this.#fire(e);
-        n++;
       }
       if ((stop === "until" || stop === "idle") && until !== Infinity) this.#now = until;
     } finally {
       this.#running = false;
+      this.#runUntil = Infinity;
+      this.#runMax = Infinity;
     }
-    return { stop, events: n, now: this.#now };
+    return { stop, events: this.#runCount, now: this.#now };
   }
 
   #fire(e: Entry): void {
-    this.#now = e.time;
+    const time = e.time;
+    this.#now = time;
     const fn = e.fn;
     const arg = e.arg;
     e.state = FIRED;
@@ -234,7 +322,8 @@ export class Scheduler {
     e.arg = undefined;
     this.#pending--;
     this.#fired++;
-    fn?.(e.time, arg);
+    if (e.pooled && this.#pool.length < POOL_MAX) this.#pool.push(e);
+    fn?.(time, arg);
   }
 
   #dropCancelledTop(): void {

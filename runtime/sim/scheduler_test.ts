@@ -164,3 +164,103 @@ Deno.test("Scheduler rejects scheduling in the past and a reentrant run", () => 
   s.at(11, () => s.run());
   assert.throws(() => s.run(), /not reentrant/);
 });
+
+Deno.test("Scheduler.post() events fire in the same order as at() events and reuse entries", () => {
+  const s = new Scheduler();
+  const seen: string[] = [];
+  s.post(10, () => seen.push("post-10"));
+  s.at(10, () => seen.push("at-10"));
+  s.post(
+    5,
+    (now, x) => {
+      seen.push(`post-5:${x}`);
+      s.post(now, () => seen.push("post-5-again"));
+    },
+    0,
+    "arg",
+  );
+  s.post(10, () => seen.push("post-10-p-1"), -1);
+  assert.equal(s.pending, 4);
+  const out = s.run();
+  assert.deepEqual(seen, ["post-5:arg", "post-5-again", "post-10-p-1", "post-10", "at-10"]);
+  assert.deepEqual(out, { stop: "idle", events: 5, now: 10 });
+  assert.throws(() => s.post(9, () => {}), RangeError);
+});
+
+/**
+ * A chain of continuations (one per "packet", each at a later time) interleaved with other
+ * events; with `inline` it carries on through continueAt where the scheduler allows it.
+ */
+function chainRun(
+  inline: boolean,
+  seed: number,
+): { log: string[]; fired: number; now: number; inlined: number } {
+  let inlined = 0;
+  const rng = new Rng(seed);
+  const s = new Scheduler();
+  const log: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const t = rng.int(400);
+    const p = rng.int(3) - 1;
+    s.at(t, (now) => {
+      log.push(`other${i}@${now}`);
+      // others schedule more work at the same time and later (ties must keep their order)
+      if (i % 3 === 0) s.after(0, (n) => log.push(`tie${i}@${n}`), p);
+    }, p);
+  }
+  const step = (at: number, k: number): void => {
+    let t = at;
+    for (let j = k; j < 200; j++) {
+      log.push(`step${j}@${t}`);
+      const next = t + rng.int(5); // sometimes 0: a continuation at the same time
+      if (inline && s.continueAt(next)) {
+        inlined++;
+        t = next;
+        continue;
+      }
+      s.post(next, step, 0, j + 1);
+      return;
+    }
+  };
+  s.post(0, step, 0, 0);
+  const a = s.run({ until: 150 });
+  log.push(`pause ${a.stop} ${a.events} @${a.now}`);
+  const b = s.run({ maxEvents: 37 });
+  log.push(`pause ${b.stop} ${b.events} @${b.now}`);
+  const c = s.run({ shouldStop: () => true, checkEvery: 16 });
+  log.push(`pause ${c.stop} ${c.events} @${c.now}`);
+  const d = s.run();
+  log.push(`end ${d.stop} ${d.events} @${d.now}`);
+  return { log, fired: s.fired, now: s.now, inlined };
+}
+
+Deno.test("Scheduler.continueAt() runs a continuation inline only when it would fire next anyway", () => {
+  let inlined = 0;
+  for (let seed = 1; seed <= 30; seed++) {
+    // The same rng draws on both sides: only the way continuations are fired differs.
+    const a = chainRun(true, seed);
+    const b = chainRun(false, seed);
+    assert.deepEqual({ ...a, inlined: 0 }, b, `seed ${seed}`);
+    inlined += a.inlined;
+  }
+  assert.ok(inlined > 1000, `continuations ran inline (${inlined})`);
+});
+
+Deno.test("Scheduler.continueAt() refuses outside a run, past the limit, and behind a tie", () => {
+  const s = new Scheduler();
+  assert.equal(s.continueAt(0), false, "not running");
+  const answers: boolean[] = [];
+  s.at(10, () => {
+    answers.push(s.continueAt(25)); // past until
+    answers.push(s.continueAt(12)); // the event at 12 comes first
+    answers.push(s.continueAt(11)); // nothing before 11
+    answers.push(s.now === 11);
+    answers.push(s.continueAt(12, -1)); // a lower priority number goes before the tie
+    answers.push(s.continueAt(12, 0)); // equal priority: the earlier event first
+  });
+  s.at(12, () => {});
+  const out = s.run({ until: 20 });
+  assert.deepEqual(answers, [false, false, true, true, true, false]);
+  assert.deepEqual(out, { stop: "idle", events: 4, now: 20 });
+  assert.equal(s.fired, 4);
+});

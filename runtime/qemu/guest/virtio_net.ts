@@ -128,6 +128,12 @@ interface RxQueue {
   napi: boolean;
   /** Packets taken by the poll in progress. */
   work: number;
+  /** A poll is in progress: the next NAPI event is a step of it, not a new poll. */
+  polling: boolean;
+  /** Receive buffer slots posted and not back yet (1 = in use). */
+  readonly inUse: Uint8Array;
+  /** Every slot below this one is in use (where the search for a free slot starts). */
+  freeHint: number;
   readonly poll: PacketGroup;
   readonly refill: PacketGroup;
 }
@@ -177,9 +183,33 @@ export class GuestVirtioNet implements Endpoint {
   readonly #id: PacketId = newPacketId();
   #ctrl: DriverRing | undefined;
   #ctrlBuf = 0;
-  /** Per-packet continuations, bound once (scheduling one allocates no closure). */
-  readonly #xmitStepFn = (at: number, q: TxQueue) => this.#xmitStep(q, at);
-  readonly #rxStepFn = (at: number, q: RxQueue) => this.#rxStep(q, at);
+  /**
+   * Event handlers, bound once (scheduling one allocates no closure). Each runs its step and
+   * goes on with the next one in the same call while the scheduler says that continuation
+   * is the next event anyway (`continueAt`); otherwise it posts it.
+   */
+  readonly #xmitStepFn = (at: number, q: TxQueue): void => {
+    const sched = this.#lab.sched;
+    let t = at;
+    for (;;) {
+      const next = this.#xmitStep(q, t);
+      if (next < 0) return;
+      if (!sched.continueAt(next)) return sched.post(next, this.#xmitStepFn, 0, q);
+      t = next;
+    }
+  };
+  readonly #napiFn = (at: number, q: RxQueue): void => {
+    const sched = this.#lab.sched;
+    let t = at;
+    for (;;) {
+      const next = this.#napi(q, t);
+      if (next < 0) return;
+      if (!sched.continueAt(next)) return sched.post(next, this.#napiFn, 0, q);
+      t = next;
+    }
+  };
+  readonly #txPollFn = (at: number, p: { q: TxQueue; hint: HopFlow | undefined }): void =>
+    this.#txPoll(p.q, at, p.hint);
 
   constructor(lab: Lab, vm: Vm, dev: VirtioNetPci, o: GuestVirtioNetOptions) {
     this.#lab = lab;
@@ -407,6 +437,9 @@ export class GuestVirtioNet implements Endpoint {
       big,
       napi: false,
       work: 0,
+      polling: false,
+      inUse: new Uint8Array(drv.size),
+      freeHint: 0,
       poll: this.#lab.hops.group(),
       refill: this.#lab.hops.group(),
     });
@@ -458,27 +491,27 @@ export class GuestVirtioNet implements Endpoint {
     return n;
   }
 
-  /** Receive buffers are posted slot by slot; a slot is free when its buffer came back. */
-  readonly #rxInUse = new Map<RxQueue, Uint8Array>();
-
+  /** Receive buffers are posted slot by slot, lowest free slot first. */
   #nextRxSlot(q: RxQueue): number {
-    let used = this.#rxInUse.get(q);
-    if (used === undefined) {
-      used = new Uint8Array(q.drv.size);
-      this.#rxInUse.set(q, used);
-    }
-    for (let i = 0; i < used.length; i++) {
+    const used = q.inUse;
+    for (let i = q.freeHint; i < used.length; i++) {
       if (used[i] === 0) {
         used[i] = 1;
+        q.freeHint = i + 1;
         return i;
       }
     }
+    q.freeHint = used.length;
     return -1;
   }
 
+  /** A slot is free again when its buffer came back. */
   #releaseRxSlot(q: RxQueue, slot: number): void {
-    const used = this.#rxInUse.get(q);
-    if (used !== undefined && slot >= 0 && slot < used.length) used[slot] = 0;
+    const used = q.inUse;
+    if (slot >= 0 && slot < used.length) {
+      used[slot] = 0;
+      if (slot < q.freeHint) q.freeHint = slot;
+    }
   }
 
   /** Sends a control-queue command and waits for the ack (virtnet_send_command). */
@@ -572,10 +605,15 @@ export class GuestVirtioNet implements Endpoint {
     if (q.running || q.stopped) return;
     q.running = true;
     q.kick.reset();
-    this.#xmitStep(q, t);
+    const next = this.#xmitStep(q, t);
+    if (next >= 0) this.#lab.sched.post(next, this.#xmitStepFn, 0, q);
   }
 
-  #xmitStep(q: TxQueue, t: number): void {
+  /**
+   * Sends from `q`'s backlog from `t` until the next packet's time is in the future; returns
+   * that time (the step continues then) or -1 when the loop is over.
+   */
+  #xmitStep(q: TxQueue, t: number): number {
     const lab = this.#lab;
     const hops = lab.hops;
     const dev = this.dev;
@@ -590,7 +628,7 @@ export class GuestVirtioNet implements Endpoint {
         }
       }
       q.running = false;
-      return;
+      return -1;
     }
     for (;;) {
       const b = q.backlog[0];
@@ -638,10 +676,7 @@ export class GuestVirtioNet implements Endpoint {
         kick.reset();
       }
       // The next packet starts when this one is done: yield if that is in the future.
-      if (now > lab.sched.now && q.backlog.length > 0) {
-        lab.sched.at(now, this.#xmitStepFn, 0, q);
-        return;
-      }
+      if (now > lab.sched.now && q.backlog.length > 0) return now;
     }
     if (kick.size > 0) {
       this.#kick(q, now);
@@ -650,6 +685,7 @@ export class GuestVirtioNet implements Endpoint {
     // start_xmit with napi_tx: completions interrupt once ¾ of what is in flight is done.
     if (!q.stopped) q.drv.enableCallbacksDelayed();
     q.running = false;
+    return -1;
   }
 
   /** Builds the frame of `seq` in a TX buffer and adds it to the ring; false when dropped. */
@@ -840,8 +876,7 @@ export class GuestVirtioNet implements Endpoint {
       if (!q.drv.interrupt()) return;
       q.napi = true;
       q.drv.disableCallbacks();
-      const hint = group.flow;
-      this.#lab.sched.at(end, (now) => this.#txPoll(q, now, hint));
+      this.#lab.sched.post(end, this.#txPollFn, 0, { q, hint: group.flow });
       return;
     }
     const q = this.#rx[index >> 1];
@@ -850,7 +885,8 @@ export class GuestVirtioNet implements Endpoint {
     // virtqueue_napi_schedule: callbacks off, NAPI on this vCPU.
     q.napi = true;
     q.drv.disableCallbacks();
-    this.#lab.sched.at(end, (now) => this.#rxPoll(q, now));
+    q.polling = false;
+    this.#lab.sched.post(end, this.#napiFn, 0, q);
   }
 
   /** virtnet_poll_tx: reclaim, wake the queue, send what waited, re-enable callbacks. */
@@ -876,18 +912,24 @@ export class GuestVirtioNet implements Endpoint {
 
   /**
    * virtnet_poll: up to NAPI_BUDGET packets, refill, then complete or poll again. Each packet
-   * is a step at its own virtual time.
+   * is a step at its own virtual time. One NAPI event: starts a poll unless one is in
+   * progress, then steps; returns the time of the next NAPI event (a step, or a new poll
+   * after this one completed with work left) or -1 when NAPI is done.
    */
-  #rxPoll(q: RxQueue, t: number): void {
-    const poll = q.poll;
-    poll.reset();
-    const now = this.#lab.hops.charge(q.vcpu, t, "napi_poll", 0, undefined);
-    poll.mark();
-    q.work = 0;
-    this.#rxStep(q, now);
+  #napi(q: RxQueue, t: number): number {
+    let now = t;
+    if (!q.polling) {
+      const poll = q.poll;
+      poll.reset();
+      now = this.#lab.hops.charge(q.vcpu, t, "napi_poll", 0, undefined);
+      poll.mark();
+      q.work = 0;
+      q.polling = true;
+    }
+    return this.#rxStep(q, now);
   }
 
-  #rxStep(q: RxQueue, t: number): void {
+  #rxStep(q: RxQueue, t: number): number {
     const lab = this.#lab;
     const hops = lab.hops;
     const mem = this.#vm.mem;
@@ -952,16 +994,13 @@ export class GuestVirtioNet implements Endpoint {
         now = hops.charge(q.vcpu, now, "host_stack_rx", 0, flow);
         lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
       }
-      if (now > lab.sched.now) {
-        lab.sched.at(now, this.#rxStepFn, 0, q);
-        return;
-      }
+      if (now > lab.sched.now) return now;
     }
-    this.#rxPollEnd(q, now);
+    return this.#rxPollEnd(q, now);
   }
 
-  #rxPollEnd(q: RxQueue, t: number): void {
-    const lab = this.#lab;
+  /** Ends the poll: refill, then NAPI is done (-1) or polls again at the returned time. */
+  #rxPollEnd(q: RxQueue, t: number): number {
     const poll = q.poll;
     let now = t;
     poll.count(Counter.napi_polls);
@@ -983,11 +1022,13 @@ export class GuestVirtioNet implements Endpoint {
       // napi_complete_done + virtqueue_enable_cb: re-check the ring to close the race.
       if (q.drv.enableCallbacks()) {
         q.napi = false;
-        return;
+        q.polling = false;
+        return -1;
       }
       q.drv.disableCallbacks();
     }
-    lab.sched.at(now, (at) => this.#rxPoll(q, at));
+    q.polling = false;
+    return now;
   }
 
   #isOwnMac(frame: Uint8Array): boolean {
