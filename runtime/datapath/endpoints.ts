@@ -91,9 +91,9 @@ export class Endpoints implements EndpointHost {
     const flow = id.flow;
     if (flow === undefined) return;
     const seq = id.seq;
-    const hops = this.#hopsOf();
-    const bytes = frame.subarray(off, off + len);
     if (flow.kind === "ping") {
+      const hops = this.#hopsOf();
+      const bytes = frame.subarray(off, off + len);
       const request = frame[off + ICMP_TYPE_OFFSET] === ICMP_ECHO_REQUEST;
       if (request) {
         if (flow.dst !== undefined && flow.dst !== at) {
@@ -125,7 +125,8 @@ export class Endpoints implements EndpointHost {
       this.foreign++;
       return;
     }
-    this.#finish(flow.sink.receiveUdp(t, bytes), at, t, ctx, comp, flow, seq, len);
+    // verified where it lies: no copy, no view
+    this.#finish(flow.sink.receiveUdpAt(t, frame, off, len), at, t, ctx, comp, flow, seq, len);
   }
 
   #finish(

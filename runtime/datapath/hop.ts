@@ -48,7 +48,7 @@
  * @module
  */
 
-import type { CostKey, Costs } from "../sim/cost.ts";
+import { COST_KEYS, type CostKey, costKeyIndex, type Costs } from "../sim/cost.ts";
 import type { CpuContext } from "../sim/cpu_context.ts";
 import type { DropReason, HopAction, HopDetailsMap } from "../trace/event.ts";
 import type { FlowMetrics } from "../trace/metrics.ts";
@@ -71,17 +71,25 @@ export class Hops {
   /** Context of the last {@link charge}. */
   ctx: CpuContext | undefined = undefined;
   #costs: Costs;
-  #ns: Costs["ns"];
-  #perByte: Costs["perByteNs"];
-  #charge: Costs["charge"];
+  // The costs as flat arrays indexed by costKeyIndex(key): a hop looks up numbers, not names.
+  readonly #nsAt = new Float64Array(COST_KEYS.length);
+  readonly #perByteAt = new Float64Array(COST_KEYS.length);
+  readonly #delayAt = new Uint8Array(COST_KEYS.length);
 
   /** A helper over `recorder` charging `costs`. */
   constructor(recorder: Recorder, costs: Costs) {
     this.recorder = recorder;
     this.#costs = costs;
-    this.#ns = costs.ns;
-    this.#perByte = costs.perByteNs;
-    this.#charge = costs.charge;
+    this.#load(costs);
+  }
+
+  #load(costs: Costs): void {
+    for (let i = 0; i < COST_KEYS.length; i++) {
+      const k = COST_KEYS[i] as CostKey;
+      this.#nsAt[i] = costs.ns[k];
+      this.#perByteAt[i] = costs.perByteNs[k];
+      this.#delayAt[i] = costs.charge[k] === "delay" ? 1 : 0;
+    }
   }
 
   /** The costs in force. */
@@ -92,14 +100,17 @@ export class Hops {
   /** Replaces the costs (a `set cost`, a `host cpu ghz=` change). */
   setCosts(costs: Costs): void {
     this.#costs = costs;
-    this.#ns = costs.ns;
-    this.#perByte = costs.perByteNs;
-    this.#charge = costs.charge;
+    this.#load(costs);
   }
 
   /** The cost of one `key` event on `bytes` bytes (ns). */
   cost(key: CostKey, bytes = 0): number {
-    return this.#ns[key] + this.#perByte[key] * bytes;
+    return this.costAt(costKeyIndex(key), bytes);
+  }
+
+  /** {@link cost} by key index ({@link costKeyIndex}). */
+  costAt(key: number, bytes = 0): number {
+    return (this.#nsAt[key] as number) + (this.#perByteAt[key] as number) * bytes;
   }
 
   /**
@@ -113,10 +124,21 @@ export class Hops {
     bytes: number,
     flow: HopFlow | undefined,
   ): number {
-    const ns = this.#ns[key] + this.#perByte[key] * bytes;
+    return this.chargeAt(ctx, readyAt, costKeyIndex(key), bytes, flow);
+  }
+
+  /** {@link charge} by key index ({@link costKeyIndex}, resolved once by the caller). */
+  chargeAt(
+    ctx: CpuContext,
+    readyAt: number,
+    key: number,
+    bytes: number,
+    flow: HopFlow | undefined,
+  ): number {
+    const ns = (this.#nsAt[key] as number) + (this.#perByteAt[key] as number) * bytes;
     this.ctx = ctx;
     this.dur = ns;
-    if (this.#charge[key] === "delay") {
+    if (this.#delayAt[key] === 1) {
       this.t = readyAt;
       return readyAt + ns;
     }

@@ -204,6 +204,20 @@ export class VirtioNetTx {
     if (this.frameLen < 0) {
       return this.#bad(`TX chain of ${c.readableBytes} bytes is shorter than the header`);
     }
+    // The common case: the first segment holds the header and our payload header; both are
+    // read where they lie (the chain was validated by this pop).
+    const need = this.hdrLen + PAYLOAD_HEADER_OFFSET + 16;
+    const mem = this.ring.mem;
+    const b = (c.len[0] as number) >= need ? mem.spanChecked(c.addr[0] as number, need) : undefined;
+    if (b !== undefined) {
+      const o = mem.spanOffset;
+      this.hdrFlags = b[o] as number;
+      if ((this.hdrFlags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0 && !this.#csum) {
+        return this.#bad("NEEDS_CSUM set but CSUM was not negotiated");
+      }
+      this.#flows.identifyHeader(b, o + this.hdrLen + PAYLOAD_HEADER_OFFSET, this.id);
+      return NET_OK;
+    }
     c.copyOut(this.#hdr, 0, 0);
     this.hdrFlags = this.#hdr[0] as number;
     // §5.1.6.2.1: NEEDS_CSUM only when CSUM was negotiated (tun: virtio_net_hdr_to_skb -EINVAL).
@@ -339,13 +353,24 @@ export class VirtioNetRx {
         return NET_TOO_BIG;
       }
       hdr[10] = 1; // num_buffers (always present for VERSION_1 headers)
-      c.copyIn(hdr, 0, this.hdrLen);
-      c.copyIn(frame, off, len, this.hdrLen);
+      if (!this.#inPlace(c, hdr, frame, off, len)) {
+        c.copyIn(hdr, 0, this.hdrLen);
+        c.copyIn(frame, off, len, this.hdrLen);
+      }
       ring.fillUsed(head, need);
       this.buffers = 1;
       this.written = need;
       return NET_OK;
     }
+    // MRG_RXBUF, the common case: the frame fits the first buffer (num_buffers 1).
+    hdr[10] = 1;
+    if (ring.mem === this.#mem && this.#inPlace(c, hdr, frame, off, len)) {
+      ring.fillUsed(head, need);
+      this.buffers = 1;
+      this.written = need;
+      return NET_OK;
+    }
+    hdr[10] = 0;
     // MRG_RXBUF: the header sits in the first buffer; num_buffers is patched in at the end.
     const firstWritable = c.readable;
     const hdrGpa = c.addr[firstWritable] as number;
@@ -379,6 +404,27 @@ export class VirtioNetRx {
     return done >= len ? NET_OK : NET_NO_BUFFER;
   }
 
+  /**
+   * Writes the header and the frame straight into the chain's first writable segment when it
+   * holds both (validated by the pop that made the chain) within one memory chunk; false
+   * otherwise (the copy path then writes segment by segment).
+   */
+  #inPlace(c: Chain, hdr: Uint8Array, frame: Uint8Array, off: number, len: number): boolean {
+    const w = c.readable;
+    const hdrLen = this.hdrLen;
+    const need = hdrLen + len;
+    if (w >= c.count || (c.len[w] as number) < need) return false;
+    const mem = this.ring.mem;
+    const b = mem.spanChecked(c.addr[w] as number, need, true);
+    if (b === undefined) return false;
+    const o = mem.spanOffset;
+    for (let i = 0; i < hdrLen; i++) b[o + i] = hdr[i] as number;
+    if (len <= SMALL_COPY) {
+      for (let i = 0; i < len; i++) b[o + hdrLen + i] = frame[off + i] as number;
+    } else b.set(frame.subarray(off, off + len), o + hdrLen);
+    return true;
+  }
+
   /** Publishes the staged used elements with one index store. */
   flush(): void {
     this.ring.flushUsed();
@@ -389,3 +435,6 @@ export class VirtioNetRx {
     return this.ring.needsInterrupt();
   }
 }
+
+/** Frames up to this many bytes are copied byte by byte (cheaper than making a view). */
+const SMALL_COPY = 64;

@@ -32,6 +32,7 @@
  * @module
  */
 
+import { costKeyIndex } from "../sim/cost.ts";
 import type { CpuContext } from "../sim/cpu_context.ts";
 import { composeTranslators } from "../memory/compose.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
@@ -74,6 +75,11 @@ import type { DeviceEnv } from "./device_env.ts";
 export const VDPASIM_NET_BUFFER = 4096;
 /** A work run reschedules itself after more than this many TX packets. */
 export const VDPASIM_NET_BATCH = 4;
+
+/** The worker's cost keys, resolved once. */
+const K_THREAD_WAKEUP_REMOTE = costKeyIndex("thread_wakeup_remote");
+const K_VDPA_SIM_PER_PACKET = costKeyIndex("vdpa_sim_per_packet");
+const K_MEMCPY = costKeyIndex("memcpy");
 
 const RX = 0;
 const TX = 1;
@@ -321,7 +327,7 @@ export class VdpaSimNetWorker implements VdpaDatapath {
     const wake = !this.#requeued && ctx.isIdleAt(now);
     this.#requeued = false;
     if (wake) {
-      t = hops.charge(ctx, now, "thread_wakeup_remote", 0, undefined);
+      t = hops.chargeAt(ctx, now, K_THREAD_WAKEUP_REMOTE, 0, undefined);
       this.#wake.reset();
       this.#wake.mark();
       this.#waking = true;
@@ -356,9 +362,9 @@ export class VdpaSimNetWorker implements VdpaDatapath {
     const bounce = this.#bounce;
     const mac = dev.mac;
     // the run's costs, read once: vringh walk + IOTLB + filter, and memcpy = a + b·n
-    const perPacket = hops.cost("vdpa_sim_per_packet");
-    const copyBase = hops.cost("memcpy", 0);
-    const copyPerByte = hops.cost("memcpy", 1) - copyBase;
+    const perPacket = hops.costAt(K_VDPA_SIM_PER_PACKET);
+    const copyBase = hops.costAt(K_MEMCPY, 0);
+    const copyPerByte = hops.costAt(K_MEMCPY, 1) - copyBase;
     for (;;) {
       const r = tx.pop();
       if (r === NET_EMPTY) break;

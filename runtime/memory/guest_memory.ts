@@ -114,6 +114,9 @@ export class GuestMemory {
   /** Why the most recent failed access failed (stale after a successful one). */
   lastFault: MemoryFault | undefined = undefined;
 
+  /** Where the range of the last successful {@link span} starts in the bytes it returned. */
+  spanOffset = 0;
+
   /** Adds a region. Overlaps, empty regions and addresses past 2^53 are errors. */
   addRegion(opts: RegionOptions): Result<MemRegion, MemoryLayoutError> {
     const { name, gpa, size } = opts;
@@ -417,6 +420,44 @@ export class GuestMemory {
     this.read(srcGpa, tmp);
     this.write(dstGpa, tmp);
     return true;
+  }
+
+  /**
+   * In-place access to `[gpa, gpa + len)` without a copy or a view object: when the range
+   * lies in one backing chunk, returns that chunk's bytes and sets {@link spanOffset} to
+   * where `gpa` lies in them (the caller touches only `[spanOffset, spanOffset + len)`).
+   * Undefined on a fault ({@link lastFault} set), or — {@link lastFault} undefined — when
+   * the range straddles chunks or, for a read, was never written: use {@link read} /
+   * {@link write} then. Pass `write` when the bytes will be written (a ROM faults, the chunk
+   * is allocated).
+   */
+  span(gpa: number, len: number, write = false): Uint8Array | undefined {
+    if (!this.check(gpa, len, write)) return undefined;
+    return this.#span(gpa, len, write);
+  }
+
+  /**
+   * {@link span} for a range the caller validated with {@link check} (or a queue pop) in the
+   * current {@link layoutGeneration}: skips the region lookup. Never use it on an address
+   * that was not checked.
+   */
+  spanChecked(gpa: number, len: number, write = false): Uint8Array | undefined {
+    return this.#span(gpa, len, write);
+  }
+
+  #span(gpa: number, len: number, write: boolean): Uint8Array | undefined {
+    const off = (gpa >>> 0) & CHUNK_MASK;
+    if (off + len > CHUNK_SIZE) {
+      this.lastFault = undefined;
+      return undefined;
+    }
+    const c = this.#chunk(gpa, write);
+    if (c === undefined) {
+      this.lastFault = undefined;
+      return undefined;
+    }
+    this.spanOffset = off;
+    return c.u8;
   }
 
   /**

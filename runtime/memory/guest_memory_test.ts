@@ -163,6 +163,34 @@ Deno.test("GuestMemory.view() is zero-copy inside a chunk and declines across ch
   assert.equal(faultOf(mem)?.kind, "unmapped");
 });
 
+Deno.test("GuestMemory.span() gives the backing bytes in place, never across chunks", () => {
+  const mem = new GuestMemory();
+  assert.ok(mem.addRegion({ name: "ram", gpa: 0, size: 4 * CHUNK_SIZE }).ok);
+  assert.ok(mem.addRegion({ name: "rom", gpa: 8 * CHUNK_SIZE, size: CHUNK_SIZE, kind: "rom" }).ok);
+  assert.equal(mem.span(0x300, 8), undefined, "never written: nothing to read in place");
+  assert.equal(faultOf(mem), undefined);
+  assert.equal(mem.allocatedBytes, 0, "a read span allocates nothing");
+  const w = mem.span(CHUNK_SIZE + 0x300, 8, true);
+  assert.ok(w);
+  const o = mem.spanOffset;
+  assert.equal(o, 0x300);
+  w[o + 7] = 0x5a;
+  assert.equal(mem.getU8(CHUNK_SIZE + 0x307), 0x5a, "the span aliases guest memory");
+  mem.setU32(CHUNK_SIZE + 0x300, 0x11223344);
+  const r = mem.span(CHUNK_SIZE + 0x300, 4);
+  assert.equal(r, w, "the same chunk");
+  assert.deepEqual([...(r as Uint8Array).subarray(o, o + 4)], [0x44, 0x33, 0x22, 0x11]);
+  assert.equal(mem.span(2 * CHUNK_SIZE - 2, 4, true), undefined, "straddles two chunks");
+  assert.equal(faultOf(mem), undefined, "straddling is not a fault");
+  assert.equal(mem.span(4 * CHUNK_SIZE - 2, 4), undefined);
+  assert.equal(faultOf(mem)?.kind, "unmapped", "past the region");
+  assert.equal(mem.span(8 * CHUNK_SIZE, 4, true), undefined);
+  assert.equal(faultOf(mem)?.kind, "read-only", "a ROM is not written in place");
+  mem.spanOffset = -1;
+  assert.equal(mem.spanChecked(CHUNK_SIZE + 0x10, 16), w, "checked by the caller");
+  assert.equal(mem.spanOffset, 0x10);
+});
+
 Deno.test("GuestMemory.removeRegion() drops the bytes and invalidates windows", () => {
   const mem = new GuestMemory();
   mem.addRegion({ name: "a", gpa: 0, size: 0x8000 });

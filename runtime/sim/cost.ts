@@ -87,6 +87,18 @@ export const COST_KEYS = [
 /** One event kind with a cost. */
 export type CostKey = typeof COST_KEYS[number];
 
+const KEY_INDEX: ReadonlyMap<string, number> = new Map(COST_KEYS.map((k, i) => [k, i]));
+
+/**
+ * The position of `key` in {@link COST_KEYS}: hot paths resolve their keys once, at module
+ * load, and index flat per-key arrays with it instead of looking names up per packet.
+ */
+export function costKeyIndex(key: CostKey): number {
+  const i = KEY_INDEX.get(key);
+  if (i === undefined) throw new RangeError(`Unknown cost key "${key}"`);
+  return i;
+}
+
 /**
  * How a cost is charged: `cpu` occupies the context that runs the hop (it limits
  * throughput); `delay` only adds latency (a pipelined device, a propagation delay, a

@@ -47,7 +47,7 @@ import {
   newUdpFrameInfo,
   PAYLOAD_HEADER_LEN,
   UdpFrameBuilder,
-  verifyUdpFrame,
+  verifyUdpFrameAt,
 } from "./frame.ts";
 import {
   echoFrameBytes,
@@ -376,7 +376,18 @@ export class FlowSink {
    * Latency is measured from `sentAt`, default the packet's scheduled send time.
    */
   receiveUdp(t: number, frame: Uint8Array, sentAt?: number): SinkOutcome {
-    const p = verifyUdpFrame(frame, this.#udp);
+    return this.receiveUdpAt(t, frame, 0, frame.length, sentAt);
+  }
+
+  /** {@link receiveUdp} for the `len`-byte frame at `buf[off]`, verified in place. */
+  receiveUdpAt(
+    t: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    sentAt?: number,
+  ): SinkOutcome {
+    const p = verifyUdpFrameAt(buf, off, len, this.#udp);
     if (p !== undefined) return this.#bad(t, p);
     if (this.#udp.flowId !== this.schedule.flowId) return "foreign";
     return this.#accept(t, this.#udp.seq, sentAt);

@@ -274,11 +274,49 @@ export class UdpFrameBuilder {
     buf.set(this.#headers, off);
     const payload = off + UDP_PAYLOAD_OFFSET;
     const plen = len - UDP_PAYLOAD_OFFSET;
-    writePayload(buf, payload, plen, this.flowId, seq);
-    let c = checksumRange(buf, payload, plen, this.#udpBaseSum);
+    let c: number;
+    if (plen < PAYLOAD_HEADER_LEN) {
+      writePayload(buf, payload, plen, this.flowId, seq);
+      c = checksumRange(buf, payload, plen, this.#udpBaseSum);
+    } else c = ~fold(this.#writePayload(buf, payload, plen, seq)) & 0xffff;
     if (c === 0) c = 0xffff; // RFC 768: a computed zero is sent as all ones
     put16(buf, off + ETH_HLEN + IPV4_HLEN + 6, c);
     return len;
+  }
+
+  /**
+   * writePayload() and the UDP sum over the payload in one pass: the payload header (marker,
+   * flow id, 64-bit sequence), then payloadByte(flowId, seq, i) with its i-independent part
+   * summed once. Returns the unfolded sum on top of the headers' and pseudo-header's.
+   */
+  #writePayload(buf: Uint8Array, p: number, plen: number, seq: number): number {
+    const flowId = this.flowId;
+    const hi = Math.floor(seq / 4294967296) >>> 0;
+    const lo = seq >>> 0;
+    put32(buf, p, PAYLOAD_MAGIC);
+    put32(buf, p + 4, flowId);
+    put32(buf, p + 8, hi);
+    put32(buf, p + 12, lo);
+    let sum = this.#udpBaseSum + (PAYLOAD_MAGIC >>> 16) + (PAYLOAD_MAGIC & 0xffff) +
+      (flowId >>> 16) + (flowId & 0xffff) + (hi >>> 16) + (hi & 0xffff) + (lo >>> 16) +
+      (lo & 0xffff);
+    const k = (seq % 0x10000) * 13 + flowId * 7;
+    let i = PAYLOAD_HEADER_LEN;
+    for (; i + 1 < plen; i += 2) {
+      const a = (i * 167 + k + (i >>> 8)) & 0xff;
+      const j = i + 1;
+      const b = (j * 167 + k + (j >>> 8)) & 0xff;
+      buf[p + i] = a;
+      buf[p + j] = b;
+      sum += (a << 8) | b;
+    }
+    if (i < plen) {
+      // RFC 1071 §4.1: an odd trailing byte is padded with a zero byte on the right.
+      const a = (i * 167 + k + (i >>> 8)) & 0xff;
+      buf[p + i] = a;
+      sum += a << 8;
+    }
+    return sum;
   }
 }
 
@@ -310,27 +348,37 @@ export function newUdpFrameInfo(): UdpFrameInfo {
  * protocol). Returns the header length or a problem.
  */
 export function checkIpv4(frame: Uint8Array, protocol: number): number | FrameProblem {
-  const len = frame.length;
+  return checkIpv4At(frame, 0, frame.length, protocol);
+}
+
+/** {@link checkIpv4} on the `len`-byte frame at `buf[off]` (no view is made). */
+export function checkIpv4At(
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  protocol: number,
+): number | FrameProblem {
   if (len < ETH_HLEN + IPV4_HLEN) return { kind: "truncated", len, need: ETH_HLEN + IPV4_HLEN };
-  const ethertype = be16(frame, 12);
+  const ethertype = be16(buf, off + 12);
   if (ethertype !== ETHERTYPE_IPV4) return { kind: "not-ipv4", ethertype };
-  const vihl = frame[ETH_HLEN] as number;
+  const ip = off + ETH_HLEN;
+  const vihl = buf[ip] as number;
   const ihl = (vihl & 0x0f) * 4;
   if (vihl >>> 4 !== 4 || ihl < IPV4_HLEN) return { kind: "bad-ip-header", versionIhl: vihl };
   if (len < ETH_HLEN + ihl) return { kind: "truncated", len, need: ETH_HLEN + ihl };
-  const ipLen = be16(frame, ETH_HLEN + 2);
+  const ipLen = be16(buf, ip + 2);
   // Frames shorter than the minimum carry padding after the IP packet (IEEE 802.3).
   const padded = len === ETH_MIN_FRAME - ETH_FCS_LEN && ETH_HLEN + ipLen < len;
   if (ipLen < ihl || (ETH_HLEN + ipLen !== len && !padded)) {
     return { kind: "bad-ip-length", ipLen, frameLen: len };
   }
   // RFC 1071: the sum over a header with a correct checksum folds to 0xffff.
-  if (fold(sumRange(frame, ETH_HLEN, ihl, 0)) !== 0xffff) {
+  if (fold(sumRange(buf, ip, ihl, 0)) !== 0xffff) {
     // The sum over the header without its checksum field gives the value it should hold.
-    const rest = sumRange(frame, ETH_HLEN + 12, ihl - 12, sumRange(frame, ETH_HLEN, 10, 0));
-    return { kind: "bad-ip-checksum", got: be16(frame, ETH_HLEN + 10), want: ~fold(rest) & 0xffff };
+    const rest = sumRange(buf, ip + 12, ihl - 12, sumRange(buf, ip, 10, 0));
+    return { kind: "bad-ip-checksum", got: be16(buf, ip + 10), want: ~fold(rest) & 0xffff };
   }
-  const proto = frame[ETH_HLEN + 9] as number;
+  const proto = buf[ip + 9] as number;
   if (proto !== protocol) return { kind: "wrong-protocol", protocol: proto, want: protocol };
   return ihl;
 }
@@ -341,53 +389,70 @@ export function checkIpv4(frame: Uint8Array, protocol: number): number | FramePr
  * returns undefined when intact.
  */
 export function verifyUdpFrame(frame: Uint8Array, out: UdpFrameInfo): FrameProblem | undefined {
-  const ihl = checkIpv4(frame, IPPROTO_UDP);
+  return verifyUdpFrameAt(frame, 0, frame.length, out);
+}
+
+/**
+ * {@link verifyUdpFrame} on the `len`-byte frame at `buf[off]`, in place (a frame still in
+ * the receive buffer it arrived in is checked there, with no copy and no view).
+ */
+export function verifyUdpFrameAt(
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  out: UdpFrameInfo,
+): FrameProblem | undefined {
+  const ihl = checkIpv4At(buf, off, len, IPPROTO_UDP);
   if (typeof ihl !== "number") return ihl;
-  const len = frame.length;
-  const ipLen = be16(frame, ETH_HLEN + 2);
-  const udp = ETH_HLEN + ihl;
-  if (ipLen < ihl + UDP_HLEN) return { kind: "truncated", len, need: udp + UDP_HLEN };
-  const udpLen = be16(frame, udp + 4);
+  const ipLen = be16(buf, off + ETH_HLEN + 2);
+  const udpAt = ETH_HLEN + ihl;
+  const udp = off + udpAt;
+  if (ipLen < ihl + UDP_HLEN) return { kind: "truncated", len, need: udpAt + UDP_HLEN };
+  const udpLen = be16(buf, udp + 4);
   if (udpLen !== ipLen - ihl) return { kind: "bad-udp-length", udpLen, ipPayload: ipLen - ihl };
-  const got = be16(frame, udp + 6);
-  const src = be32(frame, ETH_HLEN + 12);
-  const dst = be32(frame, ETH_HLEN + 16);
+  const got = be16(buf, udp + 6);
+  const src = be32(buf, off + ETH_HLEN + 12);
+  const dst = be32(buf, off + ETH_HLEN + 16);
   if (got !== 0) {
     // Sum with the field as sent: a correct checksum makes the total fold to 0xffff.
     const pseudo = pseudoSum(src, dst, IPPROTO_UDP, udpLen);
-    const total = fold(sumRange(frame, udp, udpLen, pseudo));
+    const total = fold(sumRange(buf, udp, udpLen, pseudo));
     if (total !== 0xffff) {
       const without = sumRange(
-        frame,
+        buf,
         udp + UDP_HLEN,
         udpLen - UDP_HLEN,
-        sumRange(frame, udp, 6, pseudo),
+        sumRange(buf, udp, 6, pseudo),
       );
       let want = ~fold(without) & 0xffff;
       if (want === 0) want = 0xffff;
       return { kind: "bad-udp-checksum", got, want };
     }
   }
-  const payload = udp + UDP_HLEN;
+  const payloadAt = udpAt + UDP_HLEN;
+  const payload = off + payloadAt;
   const plen = udpLen - UDP_HLEN;
   if (plen < PAYLOAD_HEADER_LEN) {
-    return { kind: "truncated", len, need: payload + PAYLOAD_HEADER_LEN };
+    return { kind: "truncated", len, need: payloadAt + PAYLOAD_HEADER_LEN };
   }
-  const magic = be32(frame, payload);
+  const magic = be32(buf, payload);
   if (magic !== PAYLOAD_MAGIC) return { kind: "not-ours", magic };
-  const flowId = be32(frame, payload + 4);
-  const seq = be32(frame, payload + 8) * 4294967296 + be32(frame, payload + 12);
+  const flowId = be32(buf, payload + 4);
+  const seq = be32(buf, payload + 8) * 4294967296 + be32(buf, payload + 12);
+  // payloadByte(flowId, seq, i), with the part that does not depend on i summed once
+  const k = (seq % 0x10000) * 13 + flowId * 7;
   for (let i = PAYLOAD_HEADER_LEN; i < plen; i++) {
-    const want = payloadByte(flowId, seq, i);
-    const b = frame[payload + i] as number;
-    if (b !== want) return { kind: "payload-mismatch", offset: i, got: b, want };
+    const b = buf[payload + i] as number;
+    if (b !== ((i * 167 + k + (i >>> 8)) & 0xff)) {
+      return { kind: "payload-mismatch", offset: i, got: b, want: payloadByte(flowId, seq, i) };
+    }
   }
   out.flowId = flowId;
   out.seq = seq;
   out.srcIp = src;
   out.dstIp = dst;
-  out.srcPort = be16(frame, udp);
-  out.dstPort = be16(frame, udp + 2);
+  out.srcPort = be16(buf, udp);
+  out.dstPort = be16(buf, udp + 2);
   out.payloadBytes = plen;
   return undefined;
 }

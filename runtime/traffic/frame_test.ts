@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { qemuMac } from "./address.ts";
 import { internetChecksum, pseudoHeaderSum } from "./checksum.ts";
+import { writePayload } from "./_payload.ts";
 import { HELLO_IP_PACKET, inEthernet, SYSLOG_IP_PACKET } from "./testdata/captures.ts";
 import {
   describeFrameProblem,
@@ -11,6 +12,7 @@ import {
   UDP_PAYLOAD_OFFSET,
   UdpFrameBuilder,
   verifyUdpFrame,
+  verifyUdpFrameAt,
 } from "./frame.ts";
 
 Deno.test("captured frames from real networks pass both checksum checks of the verifier", () => {
@@ -123,6 +125,24 @@ Deno.test("the builder's checksums equal checksums computed from scratch", () =>
   }
 });
 
+Deno.test("the builder's payload is byte for byte the reference pattern of writePayload()", () => {
+  for (const flowId of [1, 7, 0xffffffff]) {
+    for (const size of [64, 65, 300, 1518]) {
+      for (const seq of [1, 0xffff, 0x10000, 2 ** 32 + 77, 2 ** 52 - 1]) {
+        const f = frame(size, seq, flowId);
+        const want = new Uint8Array(f.length - UDP_PAYLOAD_OFFSET);
+        writePayload(want, 0, want.length, flowId, seq);
+        assert.deepEqual(
+          f.subarray(UDP_PAYLOAD_OFFSET),
+          want,
+          `flow ${flowId} ${size} B seq ${seq}`,
+        );
+        assert.equal(problem(f), undefined);
+      }
+    }
+  }
+});
+
 Deno.test("verifyUdpFrame() identifies flow, sequence and ports of an intact frame", () => {
   const info = newUdpFrameInfo();
   assert.equal(verifyUdpFrame(frame(1518, 2 ** 40 + 3, 99), info), undefined);
@@ -146,6 +166,31 @@ Deno.test("verifyUdpFrame() finds a flipped bit anywhere in the frame", () => {
       f[byte] = (f[byte] as number) ^ (1 << bit);
       assert.notEqual(problem(f), undefined, `byte ${byte} bit ${bit}`);
     }
+  }
+});
+
+Deno.test("verifyUdpFrameAt() in a larger buffer says exactly what verifyUdpFrame() says of the frame", () => {
+  for (const [size, seq] of [[64, 3], [300, 70_001], [1518, 2 ** 33 + 9]] as const) {
+    const good = frame(size, seq);
+    const check = (f: Uint8Array, what: string) => {
+      const at = 37;
+      // the frame inside bytes that are not part of it: they must not be read
+      const big = new Uint8Array(at + f.length + 29).fill(0xa5);
+      big.set(f, at);
+      const a = newUdpFrameInfo();
+      const b = newUdpFrameInfo();
+      assert.deepEqual(verifyUdpFrameAt(big, at, f.length, a), verifyUdpFrame(f, b), what);
+      assert.deepEqual(a, b, what);
+    };
+    check(good, `intact ${size}`);
+    for (let byte = 0; byte < good.length; byte += size > 300 ? 7 : 1) {
+      for (let bit = 0; bit < 8; bit++) {
+        const f = good.slice();
+        f[byte] = (f[byte] as number) ^ (1 << bit);
+        check(f, `${size}: byte ${byte} bit ${bit}`);
+      }
+    }
+    check(good.subarray(0, good.length - 1), `${size}: one byte short`);
   }
 });
 

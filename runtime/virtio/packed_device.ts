@@ -95,6 +95,10 @@ export class PackedDevice {
   readonly size: number;
   /** The chain of the last successful pop (`head` is the buffer id). */
   readonly chain: Chain;
+  /** The memory the chain's segments address (guest-physical, already translated). */
+  get mem(): GuestMemory {
+    return this.#mem;
+  }
   /** What this queue did. */
   #c_notifications = 0;
   #c_popped = 0;

@@ -113,6 +113,10 @@ export class SplitDevice {
   readonly size: number;
   /** The chain of the last successful pop. */
   readonly chain: Chain;
+  /** The memory the chain's segments address (guest-physical, already translated). */
+  get mem(): GuestMemory {
+    return this.#mem;
+  }
   /** What this queue did. */
   #c_notifications = 0;
   #c_popped = 0;

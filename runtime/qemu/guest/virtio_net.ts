@@ -29,11 +29,17 @@
  */
 
 import { err, ok, type Result } from "../../result.ts";
+import { costKeyIndex } from "../../sim/cost.ts";
 import type { CpuContext } from "../../sim/cpu_context.ts";
 import { Counter } from "../../trace/metrics.ts";
 import type { Mac } from "../../traffic/address.ts";
 import type { Endpoint, FrameBuilder } from "../../datapath/endpoint.ts";
-import { newPacketId, type PacketId, type TrafficFlow } from "../../datapath/flow_table.ts";
+import {
+  newPacketId,
+  type PacketId,
+  PAYLOAD_HEADER_OFFSET,
+  type TrafficFlow,
+} from "../../datapath/flow_table.ts";
 import type { HopFlow, PacketGroup } from "../../datapath/hop.ts";
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
@@ -85,6 +91,16 @@ const TX_SLOT = 2048;
 /** Jumbo TX slots: the largest frame (65,549 bytes) and a 32-byte header. */
 const TX_JUMBO_SLOT = 65600;
 const FCS = 4;
+/** Frames shorter than this (Ethernet/IP/UDP headers + our payload header) are gathered. */
+const MIN_IN_PLACE = PAYLOAD_HEADER_OFFSET + 16;
+
+/** The driver's cost keys, resolved once. */
+const K_GUEST_XMIT = costKeyIndex("guest_xmit");
+const K_VCPU_WAKE_FROM_HALT = costKeyIndex("vcpu_wake_from_halt");
+const K_GUEST_IRQ_TO_NAPI = costKeyIndex("guest_irq_to_napi");
+const K_NAPI_POLL = costKeyIndex("napi_poll");
+const K_GUEST_RX_PER_PACKET = costKeyIndex("guest_rx_per_packet");
+const K_HOST_STACK_RX = costKeyIndex("host_stack_rx");
 
 type DriverRing = SplitDriver | PackedDriver;
 
@@ -647,7 +663,7 @@ export class GuestVirtioNet implements Endpoint {
         break;
       }
       const len = flow.schedule.frameBytes - FCS;
-      now = hops.charge(q.vcpu, now, "guest_xmit", 0, flow);
+      now = hops.chargeAt(q.vcpu, now, K_GUEST_XMIT, 0, flow);
       if (hops.wants(flow, seq)) {
         hops.record(flow, seq, "guest.virtio-net", "xmit", {
           dev: this.ifname,
@@ -708,10 +724,12 @@ export class GuestVirtioNet implements Endpoint {
     }
     // The header in the skb's headroom, the frame after it: one descriptor (can_push).
     const total = this.hdrLen + len;
-    const view = mem.view(addr, total, true);
-    if (view !== undefined) {
-      view.fill(0, 0, this.hdrLen);
-      build(view, this.hdrLen, seq);
+    // Built where it goes (builders write exactly the frame's `len` bytes).
+    const b = mem.span(addr, total, true);
+    if (b !== undefined) {
+      const o = mem.spanOffset;
+      for (let i = 0; i < this.hdrLen; i++) b[o + i] = 0;
+      build(b, o + this.hdrLen, seq);
     } else {
       const s = this.#scratch;
       s.fill(0, 0, this.hdrLen);
@@ -857,12 +875,12 @@ export class GuestVirtioNet implements Endpoint {
     let start = t;
     if (vcpu.isIdleAt(t) && t - vcpu.busyUntil > KVM_HALT_POLL_NS) {
       // The vCPU halted (past halt-polling): KVM wakes its thread before the guest runs.
-      start = hops.charge(vcpu, t, "vcpu_wake_from_halt", 0, group.flow);
+      start = hops.chargeAt(vcpu, t, K_VCPU_WAKE_FROM_HALT, 0, group.flow);
       group.count(Counter.wakeups);
       group.count(Counter.context_switches);
       if (group.sampled) group.record("kvm", "wakeup", { thread: vcpu.name });
     }
-    const end = hops.charge(vcpu, start, "guest_irq_to_napi", 0, group.flow);
+    const end = hops.chargeAt(vcpu, start, K_GUEST_IRQ_TO_NAPI, 0, group.flow);
     if (group.sampled) {
       group.record("guest.virtio-net", "irq", {
         q: this.dev.queueName(index),
@@ -892,7 +910,7 @@ export class GuestVirtioNet implements Endpoint {
   /** virtnet_poll_tx: reclaim, wake the queue, send what waited, re-enable callbacks. */
   #txPoll(q: TxQueue, t: number, hint: HopFlow | undefined): void {
     const hops = this.#lab.hops;
-    const end = hops.charge(q.vcpu, t, "napi_poll", 0, hint);
+    const end = hops.chargeAt(q.vcpu, t, K_NAPI_POLL, 0, hint);
     this.#reclaim(q);
     q.napi = false;
     const wasStopped = q.stopped;
@@ -921,7 +939,7 @@ export class GuestVirtioNet implements Endpoint {
     if (!q.polling) {
       const poll = q.poll;
       poll.reset();
-      now = this.#lab.hops.charge(q.vcpu, t, "napi_poll", 0, undefined);
+      now = this.#lab.hops.chargeAt(q.vcpu, t, K_NAPI_POLL, 0, undefined);
       poll.mark();
       q.work = 0;
       q.polling = true;
@@ -950,9 +968,17 @@ export class GuestVirtioNet implements Endpoint {
       if (len < this.hdrLen) continue; // a zero-length buffer: nothing to deliver
       // receive_mergeable: num_buffers in the header says how many buffers follow.
       let frameLen = len - this.hdrLen;
-      mem.read(addr + this.hdrLen, s, 0, Math.min(frameLen, s.length));
-      if (this.mergeable) {
-        const nb = mem.getU16(addr + 10);
+      const nb = this.mergeable ? mem.getU16(addr + 10) : 1;
+      // The frame is read where it lies when it is all in this buffer (and long enough to
+      // carry our payload header); else it is gathered into the scratch buffer.
+      let f = frameLen >= MIN_IN_PLACE && nb <= 1 && this.captures.length === 0
+        ? mem.span(addr + this.hdrLen, frameLen)
+        : undefined;
+      let at = 0;
+      if (f !== undefined) at = mem.spanOffset;
+      else {
+        f = s;
+        mem.read(addr + this.hdrLen, s, 0, Math.min(frameLen, s.length));
         for (let k = 1; k < nb; k++) {
           const more = q.drv.getUsed();
           if (more < 0) break;
@@ -961,15 +987,15 @@ export class GuestVirtioNet implements Endpoint {
           if (frameLen + l <= s.length) mem.read(q.base + more * q.stride, s, frameLen, l);
           frameLen += l;
         }
+        for (const c of this.captures) c(now, s, 0, frameLen);
       }
-      for (const c of this.captures) c(now, s, 0, frameLen);
       const id = this.#id;
-      lab.flows.identify(s, 0, id);
+      lab.flows.identify(f, at, id);
       const flow = id.flow;
       if (flow === undefined) continue;
       const seq = id.seq;
       poll.add(flow, seq);
-      now = hops.charge(q.vcpu, now, "guest_rx_per_packet", 0, flow);
+      now = hops.chargeAt(q.vcpu, now, K_GUEST_RX_PER_PACKET, 0, flow);
       if (hops.wants(flow, seq)) {
         hops.record(flow, seq, "guest.virtio-net", "receive", {
           dev: this.ifname,
@@ -977,7 +1003,7 @@ export class GuestVirtioNet implements Endpoint {
         });
       }
       // The guest's stack: eth_type_trans keeps frames for this MAC or a group address.
-      const dstOk = ((s[0] as number) & 1) === 1 || this.#isOwnMac(s);
+      const dstOk = ((f[at] as number) & 1) === 1 || this.#isOwnMac(f, at);
       if (!dstOk) {
         if (flow.dst === this) {
           hops.drop(
@@ -991,8 +1017,8 @@ export class GuestVirtioNet implements Endpoint {
           );
         }
       } else {
-        now = hops.charge(q.vcpu, now, "host_stack_rx", 0, flow);
-        lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
+        now = hops.chargeAt(q.vcpu, now, K_HOST_STACK_RX, 0, flow);
+        lab.endpoints.receive(this, now, q.vcpu, "guest.stack", f, at, frameLen);
       }
       if (now > lab.sched.now) return now;
     }
@@ -1031,9 +1057,9 @@ export class GuestVirtioNet implements Endpoint {
     return now;
   }
 
-  #isOwnMac(frame: Uint8Array): boolean {
+  #isOwnMac(frame: Uint8Array, off: number): boolean {
     const m = this.mac;
-    for (let i = 0; i < 6; i++) if (frame[i] !== m[i]) return false;
+    for (let i = 0; i < 6; i++) if (frame[off + i] !== m[i]) return false;
     return true;
   }
 
