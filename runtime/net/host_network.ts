@@ -124,6 +124,18 @@ export class HostNetwork implements EndpointProvider {
     return w;
   }
 
+  /**
+   * The name of the wire beyond physical port `port` (`wire` for the first port, `wire:PORT`
+   * for others), without creating it; undefined when `port` is not a physical port.
+   */
+  wireName(port: string): string | undefined {
+    const w = this.#wires.get(port);
+    if (w !== undefined) return w.name;
+    const dev = this.#lab.host.net.get(port);
+    if (dev === undefined || dev.kind !== "phys") return undefined;
+    return this.#wireName(port);
+  }
+
   #physPorts(): Netdev[] {
     return this.#lab.host.net.list().filter((d) => d.kind === "phys");
   }
