@@ -31,6 +31,7 @@ import type { CommandContext } from "./context.ts";
 import { basename, loc, own, wordsSpan } from "./cursor.ts";
 import { LAB_KEYWORDS, parseLab } from "./lab.ts";
 import { parseIp } from "./ip.ts";
+import { parseKill, parsePkill } from "./kill.ts";
 import { parseLsmod, parseModprobe, parseRmmod } from "./modprobe.ts";
 import { parseOvsVsctl } from "./ovs.ts";
 import { parseFilter, splitPipeline, type Stage } from "./pipeline.ts";
@@ -60,6 +61,8 @@ const PROGRAMS: Readonly<Record<string, FamilyParser>> = {
   cat: parseCat,
   ls: parseLs,
   ip: parseIp,
+  kill: parseKill,
+  pkill: parsePkill,
   "ovs-vsctl": parseOvsVsctl,
   "dpdk-testpmd": parseTestpmd,
   testpmd: parseTestpmd,
