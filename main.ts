@@ -47,6 +47,7 @@ const io: CliIo = {
     }
   },
   isTerminal: Deno.stdout.isTerminal(),
+  stderrIsTerminal: Deno.stderr.isTerminal(),
   noColor: Deno.noColor,
   repl: runRepl,
 };
