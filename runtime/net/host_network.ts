@@ -329,6 +329,14 @@ export class HostNetwork implements EndpointProvider {
     const target = flow?.dst?.attachment;
     let primary = out.length - 1;
     for (let i = 0; i < out.length; i++) if (out[i] === target) primary = i;
+    const via = target !== undefined ? net.get(target) : undefined;
+    if (via?.master === name && out[primary] !== target) {
+      // The destination's port is in this bridge but down (br_port_carrier_check disabled
+      // it): the copy that counts cannot get there; the flood's copies are shadows.
+      this.drop(skb, end, ctx, name, "link_down", `${name} port down: ${target}`);
+      for (const o of out) this.devXmit(o, skb.clone(), end, ctx);
+      return;
+    }
     for (let i = 0; i < out.length; i++) {
       this.devXmit(out[i] as string, i === primary ? skb : skb.clone(), end, ctx);
     }
@@ -372,6 +380,10 @@ export class HostNetwork implements EndpointProvider {
         // tun_net_xmit at `t`: the frame reaches the socket queue then, not before (its
         // reader must not see it early); a full queue drops it (tx_dropped).
         this.#lab.sched.at(t, (now) => {
+          // Its reader closed the tap in between (QEMU exited): tun_net_xmit finds no queue.
+          if (q.owner === undefined) {
+            return this.drop(skb, now, ctx, dev, "link_down", `${dev} closed`);
+          }
           if (!q.push(skb, now)) {
             this.drop(skb, now, ctx, dev, "queue_full", `${dev} queue ${q.index}`);
           }
