@@ -112,11 +112,14 @@ export function parseKill(ctx: CommandContext): KillCommand | undefined {
   const pids: Located<number>[] = [];
   const args = ctx.args;
   let options = true;
+  /** One signal was read: a `--` may still come before the pids. */
+  let signalGiven = false;
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as ExpandedWord;
     const t = w.text;
-    if (options && t === "--") {
+    if (pids.length === 0 && t === "--" && (options || signalGiven)) {
       options = false;
+      signalGiven = false;
       continue;
     }
     if (options && (t === "-s" || t === "-n")) {
@@ -134,6 +137,8 @@ export function parseKill(ctx: CommandContext): KillCommand | undefined {
       if (s === undefined) return undefined;
       signal = located(s, v.span);
       i++;
+      options = false;
+      signalGiven = true;
       continue;
     }
     if (options && (t === "-l" || t === "-L")) {
@@ -150,6 +155,7 @@ export function parseKill(ctx: CommandContext): KillCommand | undefined {
       if (s === undefined) return undefined;
       signal = located(s, w.span);
       options = false;
+      signalGiven = true;
       continue;
     }
     if (t.startsWith("%")) {
