@@ -39,34 +39,51 @@ const CONN = 3;
 /** The narrowest lane. */
 const MIN_WIDTH = 12;
 
-/** Orders lanes so that lanes sharing a node sit side by side (connected components). */
-function orderLanes(lanes: readonly TopoLane[]): TopoLane[] {
-  const parent = lanes.map((_, i) => i);
-  const find = (i: number): number => {
-    while (parent[i] !== i) i = parent[i] = parent[parent[i] as number] as number;
-    return i;
+/**
+ * Orders lanes so that lanes sharing a node sit side by side: connected components in the
+ * order of their first lane; inside one, each next lane is the one that shares the highest
+ * node (the smallest layer) with the lane placed last, so that a switch's lanes stay together
+ * before the lanes that meet it lower down (at the wire).
+ */
+function orderLanes(lanes: readonly TopoLane[], layerOf: (id: string) => number): TopoLane[] {
+  const shared = (a: TopoLane, b: TopoLane): number => {
+    let best = Infinity;
+    for (const n of a.nodes) if (b.nodes.includes(n)) best = Math.min(best, layerOf(n));
+    return best;
   };
-  const owner = new Map<string, number>();
-  lanes.forEach((l, i) => {
-    for (const n of l.nodes) {
-      const o = owner.get(n);
-      if (o === undefined) owner.set(n, i);
-      else {
-        const a = find(o), b = find(i);
-        if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+  const left = [...lanes];
+  const out: TopoLane[] = [];
+  while (left.length > 0) {
+    let current = left.shift() as TopoLane;
+    out.push(current);
+    const component = [current];
+    for (;;) {
+      let pick = -1;
+      let pickLayer = Infinity;
+      for (const from of [current, ...component]) {
+        left.forEach((l, i) => {
+          const layer = shared(from, l);
+          if (layer < pickLayer) {
+            pick = i;
+            pickLayer = layer;
+          }
+        });
+        if (pick >= 0) break;
       }
+      if (pick < 0) break;
+      current = left.splice(pick, 1)[0] as TopoLane;
+      out.push(current);
+      component.push(current);
     }
-  });
-  return lanes.map((l, i) => ({ l, i, c: find(i) }))
-    .sort((a, b) => a.c - b.c || a.i - b.i)
-    .map((x) => x.l);
+  }
+  return out;
 }
 
 /** The drawing; see the module documentation. */
 export function drawTopology(t: Topology): string {
   if (t.lanes.length === 0) return "(nothing to draw yet: no VM, vDPA device or host netdev)";
   const nodes = new Map(t.nodes.map((n) => [n.id, n]));
-  const lanes = orderLanes(t.lanes);
+  const lanes = orderLanes(t.lanes, (id) => layerIndex((nodes.get(id) as TopoNode).layer));
   const used = [
     ...new Set(
       t.nodes.filter((n) => lanes.some((l) => l.nodes.includes(n.id)))

@@ -455,13 +455,15 @@ class Builder {
           ],
           up: d.up,
         });
-      case "phys": {
+      case "phys":
+      case "vf": {
         const pci = this.#lab.host.pci.devices.find((p) => p.netdev === d.name);
+        const vf = pci?.pf !== undefined ? ` VF ${pci.vfIndex ?? "?"}` : "";
         return this.#node({
           id: d.name,
           layer: "nic",
-          kind: "nic",
-          label: `${d.name}${pci ? ` ${pci.modelName}` : ""}${gbps(d.speedMbps)}${state}`,
+          kind: d.kind === "vf" ? "vf" : "nic",
+          label: `${d.name}${pci ? ` ${pci.modelName}${vf}` : ""}${gbps(d.speedMbps)}${state}`,
           details: pci ? [`PCI ${pci.bdf} (${pci.driver ?? "no driver"})`] : [],
           up: running,
         });
