@@ -44,7 +44,7 @@ import { parseVdpa } from "./vdpa.ts";
 
 export type * from "./ast.ts";
 export { COMMAND_CODES, type CommandCode } from "./codes.ts";
-export { LAB_KEYWORDS } from "./lab.ts";
+export { LAB_KEYWORDS, SHOW_SUBJECT_KINDS } from "./lab.ts";
 export { IP_LINK_TYPES } from "./ip.ts";
 export { ovsColumnKey } from "./ovs.ts";
 export { QEMU_OPTION_NAMES, qemuOptionIgnored } from "./qemu.ts";
