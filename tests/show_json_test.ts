@@ -160,3 +160,28 @@ Deno.test("show of something that does not exist is a located E0508 naming what 
     });
   }
 });
+
+Deno.test("trace --json: the hop list and its totals, the same as the text's title", async () => {
+  let out = "";
+  const session = new Session({ stdout: (t) => void (out += t) });
+  assert.equal((await session.runText(LAB, "lab.vdpa")).status, "ok");
+  out = "";
+  await session.runText("trace t1 packet 2", "<repl:1>");
+  const text = out;
+  out = "";
+  await session.runText("trace t1 packet 2 --json", "<repl:2>");
+  const j = JSON.parse(out) as {
+    flow: string;
+    pkt: number;
+    hops: { action: string; t: number; dur: number; ctx: string }[];
+    summary: { hops: number; span_ns: number; cost_ns: number; fate: string };
+  };
+  assert.equal(j.flow, "t1");
+  assert.equal(j.pkt, 2);
+  assert.equal(j.summary.hops, j.hops.length);
+  assert.equal(j.summary.fate, "delivered");
+  assert.ok(j.hops.some((h) => h.action === "deliver"));
+  const title = text.split("\n")[0] as string;
+  assert.ok(title.startsWith(`packet 2 of t1: ${j.hops.length} hops, `), title);
+  assert.ok(title.endsWith(", delivered"), title);
+});
