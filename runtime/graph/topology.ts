@@ -763,9 +763,13 @@ class Builder {
     }
   }
 
-  /** Host netdevs nothing above uses: physical ports and taps on their own. */
+  /**
+   * What nothing above uses: physical ports, taps on their own, and SR-IOV VFs (by their
+   * netdev, or by PCI address when a driver such as vfio-pci holds them).
+   */
   #leftovers(): void {
-    for (const d of this.#lab.host.net.list()) {
+    const host = this.#lab.host;
+    for (const d of host.net.list()) {
       if (this.#placed.has(d.name)) continue;
       if (d.kind === "phys") {
         const w = this.#wireNode(d);
@@ -773,6 +777,23 @@ class Builder {
       } else if (d.kind === "tap" || d.kind === "tun") {
         this.#lane(d.name, "host", [this.#netdevNode(d)]);
       }
+    }
+    for (const vf of host.pci.devices) {
+      if (vf.pf === undefined) continue;
+      const nd = vf.netdev !== undefined ? host.net.get(vf.netdev) : undefined;
+      const id = nd?.name ?? `pci:${vf.bdf}`;
+      if (this.#placed.has(id)) continue;
+      const node = nd !== undefined ? this.#netdevNode(nd) : this.#node({
+        id,
+        layer: "nic",
+        kind: "vf",
+        label: `${vf.modelName} VF ${vf.vfIndex ?? "?"} ${vf.bdf} (${vf.driver ?? "no driver"})`,
+        up: vf.driver !== undefined,
+      });
+      const pf = host.pci.device(vf.pf);
+      const port = pf?.netdev !== undefined ? host.net.get(pf.netdev) : undefined;
+      const w = port !== undefined ? this.#wireNode(port) : undefined;
+      this.#lane(id, "host", [node, ...(w !== undefined ? [w] : [])]);
     }
   }
 
