@@ -304,6 +304,11 @@ class Builder {
       );
       const bdf = spec?.kind === "vfio-pci" ? spec.host : undefined;
       const rest = bdf !== undefined ? this.#pciChain(bdf, "vfio-pci") : [];
+      // Passthrough: the guest's driver writes the VF's doorbell in its BAR (mapped, no exit)
+      // and the VF's MSI-X is posted to the vCPU through the IRQ bypass.
+      if (rest[0] !== undefined) {
+        this.#label(guest, rest[0], "kick: doorbell (BAR), irq: MSI → posted");
+      }
       this.#lane(id, vm.name, [guest, ...rest]);
     }
   }
@@ -617,14 +622,25 @@ class Builder {
           ? `host ${netdev} virtio_net`
           : `host ${d.virtio} (${vdev?.driver ?? "no driver"})`,
       });
+      // The host's virtio_net keeps its rings in kernel memory: pairs and a control queue.
+      const nvqs = d.device.spec.nvqs;
+      const names: string[] = [];
+      for (let k = 0; k < Math.floor(nvqs / 2); k++) names.push(`rx${k}`, `tx${k}`);
+      if (nvqs % 2 === 1) names.push("ctrl");
+      const vqs = this.#node({
+        id: `${top}/vqs`,
+        layer: "virtqueue",
+        kind: "virtqueues",
+        label: `virtqueues ${names.join(" ")} (host memory)`,
+      });
       const backend = this.#node({
         id: `virtio_vdpa:${d.name}`,
         layer: "backend",
         kind: "virtio_vdpa",
         label: `virtio_vdpa ${d.virtio}`,
       });
-      this.#label(top, backend, "kick: kick_vq call, irq: vq callback");
-      this.#lane(top, "host", [top, backend, ...this.#vdpaChain(d)]);
+      this.#label(vqs, backend, "kick: kick_vq call, irq: vq callback");
+      this.#lane(top, "host", [top, vqs, backend, ...this.#vdpaChain(d)]);
     }
     for (const d of host.vdpa.devices) {
       if (this.#placed.has(`vdpa:${d.name}`)) continue;

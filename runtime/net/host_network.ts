@@ -332,7 +332,8 @@ export class HostNetwork implements EndpointProvider {
     let primary = out.length - 1;
     for (let i = 0; i < out.length; i++) if (out[i] === target) primary = i;
     const via = target !== undefined ? net.get(target) : undefined;
-    if (via?.master === name && out[primary] !== target) {
+    // (A frame that came in through the destination's port is going the other way: a reply.)
+    if (via?.master === name && target !== ingress && !net.isRunning(via)) {
       // The destination's port is in this bridge but down (br_port_carrier_check disabled
       // it): the copy that counts cannot get there; the flood's copies are shadows.
       this.drop(skb, end, ctx, name, "link_down", `${name} port down: ${target}`);
