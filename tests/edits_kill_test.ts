@@ -58,6 +58,9 @@ Deno.test("kill a VM mid-run on every backend: its traffic stops and the books b
     ["vhost-user-testpmd.vdpa", "vm1", "vhost-user to testpmd"],
     ["vhost-user-ovs.vdpa", "vm2", "vhost-user to OVS"],
     ["vm-to-vm-bridge.vdpa", "vm2", "vhost-net, VM to VM"],
+    ["vhost-vdpa-sim.vdpa", "vm1", "vhost-vdpa on vdpa_sim"],
+    ["vhost-vdpa-mlx5.vdpa", "vm1", "vhost-vdpa on an mlx5 VF"],
+    ["vfio-vf.vdpa", "vm1", "VFIO passthrough of a VF"],
   ];
   for (const [file, victim, what] of cases) {
     await t.step(`${what} (${file}, kill ${victim})`, async () => {
@@ -199,4 +202,31 @@ Deno.test("runs in chunks fire the same events as one run; a stopped run resumes
   assert.equal(b.s.lab.now, a.s.lab.now);
   assert.equal(b.s.lab.sched.fired, a.s.lab.sched.fired);
   assert.deepEqual(b.s.lab.metrics.summaries(), a.s.lab.metrics.summaries());
+});
+
+Deno.test("a device a VM holds cannot leave under it; once QEMU is killed, it can", async (t) => {
+  await t.step("vhost_vdpa unbind and vdpa dev del while /dev/vhost-vdpa-0 is open", async () => {
+    const { s } = await session(await setup("vhost-vdpa-sim.vdpa"));
+    await ok(s, "run 1ms");
+    assert.match(
+      await fails(s, "echo vdpa0 > /sys/bus/vdpa/drivers/vhost_vdpa/unbind", "E0308"),
+      /`vdpa0` is in use/,
+    );
+    await ok(s, `kill ${s.lab.vm("vm1")?.pid}`);
+    await ok(s, "echo vdpa0 > /sys/bus/vdpa/drivers/vhost_vdpa/unbind");
+    await ok(s, "vdpa dev del vdpa0");
+    await ok(s, "run");
+    balanced(s);
+  });
+  await t.step("sriov_numvfs 0 while a VFIO VM holds a VF", async () => {
+    const { s } = await session(await setup("vfio-vf.vdpa"));
+    await ok(s, "run 1ms");
+    const msg = await fails(s, "echo 0 > /sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs", "E0308");
+    assert.equal(msg, "a VF of 0000:3b:00.0 is in use");
+    await ok(s, `kill ${s.lab.vm("vm1")?.pid}`);
+    await ok(s, "echo 0 > /sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs");
+    assert.equal(s.lab.host.pci.devices.filter((d) => d.pf !== undefined).length, 0);
+    await ok(s, "run");
+    balanced(s);
+  });
 });

@@ -5,13 +5,15 @@
  * time. The golden file holds the counters after every slice and a trace of a packet dropped
  * after the kill; the test checks the books balance after every slice (sent = delivered +
  * dropped + in flight, nothing in flight at the end) and that a second run prints the same
- * bytes.
+ * bytes. A second session does the same for vDPA and VFIO: a vhost-vdpa VM killed so that its
+ * device can move to virtio_vdpa, the host's traffic on it, the device deleted under that
+ * traffic, and a VFIO VM killed so that SR-IOV can be turned off.
  */
 
 import assert from "node:assert/strict";
 import { pipeRepl, transcriptText } from "./repl_transcript.ts";
 
-/** The piped session. */
+/** The piped session: host network edits. */
 const SESSION =
   `# Runtime edits while traffic runs: each edit between \`run\` slices takes effect at that
 # virtual time; counters and traces show the consequences.
@@ -90,6 +92,55 @@ show graph
 
 # 6. the pid is gone now
 kill 4107
+`;
+
+/** The piped session: vDPA and VFIO edits. */
+const VDPA_SESSION =
+  `# vDPA edits while traffic runs: a vhost-vdpa VM holds /dev/vhost-vdpa-0, so the device can
+# move to virtio_vdpa only once QEMU is gone; then the host's own virtio_net sends on it,
+# and the device is deleted under its traffic. A VFIO VM holds its VF the same way.
+host cmdline "intel_iommu=on iommu=pt"
+host nic ens1f0 model=mlx5 pci=0000:3b:00.0 speed=100Gbps
+modprobe vdpa; modprobe vhost_vdpa; modprobe virtio_vdpa; modprobe vdpa_sim_net; modprobe vfio-pci
+vdpa dev add name vdpa0 mgmtdev vdpasim_net mac 52:54:00:12:34:56
+echo 2 > /sys/class/net/ens1f0/device/sriov_numvfs
+echo 0000:3b:00.2 > /sys/bus/pci/drivers/mlx5_core/unbind
+echo vfio-pci > /sys/bus/pci/devices/0000:3b:00.2/driver_override
+echo 0000:3b:00.2 > /sys/bus/pci/drivers_probe
+qemu-system-x86_64 -name vm1 -machine q35,accel=kvm -smp 2 -m 1G \\
+  -object memory-backend-memfd,id=mem0,size=1G,share=on -numa node,memdev=mem0 \\
+  -netdev type=vhost-vdpa,vhostdev=/dev/vhost-vdpa-0,id=v0 \\
+  -device virtio-net-pci,netdev=v0,mac=52:54:00:12:34:56,disable-legacy=on
+qemu-system-x86_64 -name vm2 -machine q35,accel=kvm -smp 2 -m 1G \\
+  -device vfio-pci,host=0000:3b:00.2
+traffic t1 from vm1.eth0 to vm1.eth0 size=64 count=20000 rate=1Mpps burst=32
+traffic t2 from vm2.eth0 to wire size=64 count=20000 rate=1Mpps burst=32
+run 2ms --trace=full
+show topology | grep -E '^vm|vDPA bus|VF'
+
+# 1. QEMU goes: /dev/vhost-vdpa-0 is closed, and the device can leave vhost_vdpa
+kill 4100
+echo vdpa0 > /sys/bus/vdpa/drivers/vhost_vdpa/unbind
+ls /dev | grep -c vhost-vdpa
+
+# 2. the host takes the device: virtio_vdpa, its virtio_net, eth0, traffic on it
+echo vdpa0 > /sys/bus/vdpa/drivers/virtio_vdpa/bind
+ip link set dev eth0 up
+traffic t3 from eth0 to eth0 size=64 count=20000 rate=1Mpps burst=32
+run 2ms
+
+# 3. the device is deleted under its traffic
+vdpa dev del vdpa0
+run 2ms
+
+# 4. the VFIO VM goes; then its VF (and the other) can be disabled
+kill -TERM 4107
+echo 0 > /sys/class/net/ens1f0/device/sriov_numvfs
+run
+show stats
+trace t3 packet 3000
+show log | grep -E 'exit|op=close|vdpa0|virtio0' | grep -v -E 'vring|status|features'
+show graph
 `;
 
 /** The counters `run` prints for one traffic. */
@@ -184,5 +235,57 @@ Deno.test("edits transcript: link, driver, VM and bus edits during traffic", asy
     const second = await pipeRepl(SESSION);
     assert.equal(second.stdout, first.stdout);
     assert.equal(second.stderr, first.stderr);
+  });
+});
+
+Deno.test("edits transcript: vDPA rebinding and deletion, VFIO and SR-IOV during traffic", async (t) => {
+  const first = await pipeRepl(VDPA_SESSION);
+
+  await t.step("the session runs to its end", () => {
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stderr, "");
+  });
+
+  const blocks = runBlocks(first.stdout);
+  await t.step("the books balance after every slice, and nothing is in flight at the end", () => {
+    assert.equal(blocks.length, 4);
+    for (const [i, b] of blocks.entries()) {
+      for (const [name, c] of b) {
+        assert.equal(c.sent, c.delivered + c.dropped + c.inFlight, `run ${i + 1}: ${name}`);
+      }
+    }
+    for (const [name, c] of blocks.at(-1) as Map<string, Counts>) {
+      assert.equal(c.inFlight, 0, name);
+    }
+  });
+
+  await t.step("each edit shows in the counters and the log", () => {
+    // vm1 killed: what was in its rings is lost; its fd closes; the device leaves vhost_vdpa.
+    assert.match(reasons(first.stdout, 1, "t1"), /^device_not_ready \d+$/);
+    assert.match(
+      first.stdout,
+      /name=\/dev\/vhost-vdpa-0 by=qemu:vm1 op=close\n.*vdpa +bind +name=vdpa0 to=vhost_vdpa op=unbind/,
+    );
+    assert.match(first.stdout, /\n0\n/, "no /dev/vhost-vdpa-* once unbound");
+    // The host's virtio_net on virtio_vdpa delivers; deleting the device loses what it held.
+    assert.ok((blocks[1]?.get("t3")?.delivered ?? 0) > 0);
+    assert.match(
+      reasons(first.stdout, 2, "t3"),
+      /link_down \d+, device_not_ready \d+, no_route \d+/,
+    );
+    assert.match(first.stdout, /packet 3000 of t3: 3 hops, .*dropped \(no_route\)\n/);
+    // vm2 killed: its VFIO group closes and SR-IOV can be turned off.
+    assert.match(first.stdout, /name=\/dev\/vfio\/1 by=qemu:vm2 op=close/);
+    const graph = first.stdout.slice(first.stdout.lastIndexOf("host: "));
+    assert.doesNotMatch(graph, /VF|vDPA|vm[12]/);
+  });
+
+  await t.step("golden stdout", async () => {
+    await t.assertSnapshot(transcriptText(first), { serializer: String });
+  });
+
+  await t.step("the same session prints the same bytes again", async () => {
+    const second = await pipeRepl(VDPA_SESSION);
+    assert.equal(second.stdout, first.stdout);
   });
 });

@@ -44,6 +44,8 @@ export interface VmDevice {
   readonly endpoint?: Endpoint;
   /** Lines for `show topology`. */
   describe(): readonly string[];
+  /** QEMU exits: the guest side dies with what is in its rings (called before destroy). */
+  shutdown?(t: number, why: string): void;
   /** QEMU exits. */
   destroy?(t: number): void;
 }
@@ -136,6 +138,7 @@ export class Vm {
       details: { name: "exit", value: why },
     });
     for (const g of this.guestNics) g.shutdown(t, why);
+    for (const d of this.devices) d.shutdown?.(t, why);
     for (const b of this.backends.values()) b.destroy(t);
     for (const d of this.devices) d.destroy?.(t);
   }

@@ -1029,7 +1029,9 @@ export class GuestVirtioNet implements Endpoint {
       q.lost = { reason: "device_not_ready", detail: why };
       const ring = backend?.deviceRing?.(q.index);
       if (ring === undefined) {
-        // No device side: nothing was ever taken, every buffer in the ring is lost.
+        // The device's ring is not ours to read: what it returned left the VM (devices
+        // complete what they pop in the same step); every other buffer is lost.
+        this.#reclaim(q);
         for (let slot = 0; slot < q.slotFlow.length; slot++) {
           const flow = q.slotFlow[slot];
           if (flow === undefined) continue;
