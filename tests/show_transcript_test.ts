@@ -1,7 +1,7 @@
 /**
  * Every `show` form, as a user pipes a session into the REPL: one lab with a guest on each
- * kind of backend (vhost-net, QEMU userspace + tap, slirp, vhost-user to testpmd) and a vDPA
- * device on the host, some traffic, then every subject of `show` in text and in `--json`,
+ * kind of backend (vhost-net, QEMU userspace + tap, slirp, vhost-user to testpmd, vhost-vdpa
+ * behind a vIOMMU, a VFIO VF), some traffic, then every subject of `show` in text and in `--json`,
  * and finally a mistake that ends the piped session with its diagnostic. The golden file holds
  * stdout and stderr; a second run must print the same bytes.
  */
@@ -36,11 +36,23 @@ qemu-system-x86_64 -name vm3 -smp 2 -m 1G \\
   -object memory-backend-memfd,id=mem0,size=1G,share=on -numa node,memdev=mem0 \\
   -chardev socket,id=c0,path=/tmp/vu0 -netdev vhost-user,id=v0,chardev=c0 \\
   -device virtio-net-pci,netdev=v0
-modprobe vdpa_sim_net; modprobe vhost_vdpa
-vdpa dev add name vdpa0 mgmtdev vdpasim_net
+modprobe vdpa_sim_net; modprobe vhost_vdpa; modprobe vfio-pci
+vdpa dev add name vdpa0 mgmtdev vdpasim_net mac 52:54:00:00:00:04
+qemu-system-x86_64 -name vm4 -machine q35,accel=kvm,kernel-irqchip=split -smp 2 -m 1G \\
+  -object memory-backend-memfd,id=mem1,size=1G,share=on -numa node,memdev=mem1 \\
+  -device intel-iommu,caching-mode=on,device-iotlb=on \\
+  -netdev type=vhost-vdpa,vhostdev=/dev/vhost-vdpa-0,id=v0 \\
+  -device virtio-net-pci,netdev=v0,mac=52:54:00:00:00:04,disable-legacy=on,iommu_platform=on,ats=on
+echo 1 > /sys/class/net/ens1f0/device/sriov_numvfs
+echo 0000:3b:00.2 > /sys/bus/pci/drivers/mlx5_core/unbind
+echo vfio-pci > /sys/bus/pci/devices/0000:3b:00.2/driver_override
+echo 0000:3b:00.2 > /sys/bus/pci/drivers_probe
+qemu-system-x86_64 -name vm5 -machine q35,accel=kvm -smp 1 -m 1G -device vfio-pci,host=0000:3b:00.2
 traffic t1 from vm1.eth0 to wire size=64 count=2000 rate=1Mpps burst=32
 traffic t2 from wire to vm2.eth0 size=128 count=1000 rate=200Kpps
 traffic t3 from vm3.eth0 to vm3.eth0 size=64 count=1000 rate=500Kpps
+traffic t4 from vm4.eth0 to vm4.eth0 size=64 count=500 rate=200Kpps
+traffic t5 from vm5.eth0 to wire size=64 count=1000 rate=1Mpps
 run
 show topology
 show graph
@@ -53,9 +65,13 @@ show vhost vm1.eth0
 show vhost vm2.eth0
 show vhost vm2.eth1
 show vhost vm3.eth0 | head -n 8
+show vhost vm4.eth0
+show vhost vm5.eth0
+show vq vm4.eth0 rx0
 show features vm1.eth0
 show iommu
 show iommu vm1
+show iommu vm4
 show log | grep -c .
 show log | grep qemu-vm2 | head -n 5
 show flows
@@ -102,6 +118,8 @@ Deno.test("show transcript: every subject, text and --json, through the piped RE
         "netdev n0: tap tap1 vhost=off (QEMU userspace datapath on qemu-vm2:main)",
         "netdev u0: user (slirp in QEMU; gateway vm2.u0.host)",
         "netdev v0: vhost-user chardev c0 /tmp/vu0 (QEMU client)",
+        "vhost-vdpa /dev/vhost-vdpa-0 → vdpa0 (vdpasim_net)",
+        "vfio-pci 0000:3b:00.2 (Mellanox Technologies MT2892 Family [ConnectX-6 Dx] VF)",
       ]
     ) assert.ok(first.stdout.includes(`\n${head}\n`), head);
   });

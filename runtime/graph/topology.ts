@@ -209,7 +209,7 @@ class Builder {
         kind: "vm",
         label: `${vm.name}: qemu pid ${vm.pid}, ${plural(vm.vcpus.length, "vCPU")}, ${
           ramText(vm.spec.ramSize)
-        } RAM${shared}`,
+        } RAM${shared}${vm.viommu !== undefined ? `, vIOMMU ${vm.viommu.config.model}` : ""}`,
         pid: vm.pid,
       });
     }

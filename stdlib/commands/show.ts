@@ -21,7 +21,8 @@
 
 import { error } from "../../lang/diagnostic.ts";
 import type { DottedName, Show } from "../../lang/commands/mod.ts";
-import type { GuestVirtioNet } from "../../runtime/qemu/guest/virtio_net.ts";
+import { GuestVirtioNet } from "../../runtime/qemu/guest/virtio_net.ts";
+import type { Vm } from "../../runtime/qemu/vm.ts";
 import { formatPath } from "../../runtime/datapath/path_table.ts";
 import { formatEvents } from "../../runtime/trace/format.ts";
 import { formatFlowSummary, renderSummaryTable } from "../../runtime/trace/stats_text.ts";
@@ -42,13 +43,24 @@ import { didYouMean } from "../../lang/suggest.ts";
 import type { ExecContext, Executor, ExecutorTable } from "../exec.ts";
 import { ensureCostProfile } from "./run.ts";
 
+/** A passthrough VF's guest interface (its driver is the lab's virtio_net, see vfio.ts). */
+function passthroughNic(vm: Vm | undefined, ifname: string): GuestVirtioNet | undefined {
+  const e = vm?.devices.find((d) => d.ifname === ifname)?.endpoint;
+  return e instanceof GuestVirtioNet ? e : undefined;
+}
+
 /** The guest interface an endpoint name names, or a diagnostic. */
 function guestNic(cx: ExecContext, target: DottedName): GuestVirtioNet | undefined {
   const [vmName, ifname] = [target.parts[0]?.value ?? "", target.parts[1]?.value ?? ""];
   const vm = cx.lab.vm(vmName);
-  const g = vm?.guestNic(ifname);
+  const g = vm?.guestNic(ifname) ?? passthroughNic(vm, ifname);
   if (g !== undefined) return g;
-  const known = cx.lab.vms.flatMap((v) => v.guestNics.map((n) => n.name));
+  const known = cx.lab.vms.flatMap((v) => [
+    ...v.guestNics.map((n) => n.name),
+    ...v.devices.filter((d) => d.endpoint instanceof GuestVirtioNet).map((d) =>
+      `${v.name}.${d.ifname}`
+    ),
+  ]);
   const help = didYouMean(target.text, known);
   cx.diagnostics.push(error("E0508", `no virtio-net interface \`${target.text}\``, {
     span: target.span,
