@@ -106,6 +106,17 @@ Deno.test("kill: the host sees QEMU's fds close (vhost-net, tap) and the tap los
   );
   const tap = s.lab.host.net.get("tap0");
   assert.ok(tap && !s.lab.host.net.isRunning(tap), "tap0 has no carrier");
+  // SIGTERM: QEMU stops vhost itself (vhost_net_stop); SIGKILL: only the kernel's release.
+  const ioctls = (l: typeof log) =>
+    l.filter((e) => e.comp === "qemu-vm1" && e.action === "ioctl").map((e) => e.details.name);
+  assert.ok(ioctls(log).includes("VHOST_NET_SET_BACKEND"));
+  const killed = (await session(await setup("vhost-net-tap.vdpa"))).s;
+  await ok(killed, "run 1ms");
+  const from = killed.lab.controlLog.length;
+  await ok(killed, `kill -9 ${killed.lab.vm("vm1")?.pid}`);
+  const after = killed.lab.controlLog.slice(from);
+  assert.deepEqual(ioctls(after), []);
+  assert.deepEqual(after.filter((e) => e.details.op === "close").length, 2);
 });
 
 Deno.test("kill takes TERM, INT, HUP and KILL; a dead pid and ovs-vswitchd are errors", async () => {

@@ -288,7 +288,11 @@ class Builder {
 
   #vmLanes(vm: Vm): void {
     for (const g of vm.guestNics) this.#guestLane(vm, g);
+    // Passthrough devices were realized in command-line order: the n-th is the n-th spec.
+    const vfioSpecs = vm.spec.devices.filter((s) => s.kind === "vfio-pci");
+    let vfio = 0;
     for (const d of vm.devices) {
+      const spec = d.kind === "vfio-pci" ? vfioSpecs[vfio++] : undefined;
       if (d.ifname === undefined) continue;
       const id = `${vm.name}.${d.ifname}`;
       const guest = this.#node({
@@ -299,10 +303,9 @@ class Builder {
         details: d.describe(),
         group: vm.name,
       });
-      const spec = vm.spec.devices.find((s) =>
-        s.kind === "vfio-pci" && (d.id === undefined || s.id === d.id)
-      );
-      const bdf = spec?.kind === "vfio-pci" ? spec.host : undefined;
+      const host = spec?.kind === "vfio-pci" ? spec.host : undefined;
+      // `host=3b:00.2` names domain 0000, as QEMU reads it.
+      const bdf = host !== undefined && /^[0-9a-f]{2}:/i.test(host) ? `0000:${host}` : host;
       const rest = bdf !== undefined ? this.#pciChain(bdf, "vfio-pci") : [];
       // Passthrough: the guest's driver writes the VF's doorbell in its BAR (mapped, no exit)
       // and the VF's MSI-X is posted to the vCPU through the IRQ bypass.

@@ -127,20 +127,22 @@ export class Vm {
    * interface's {@link GuestVirtioNet.shutdown}, while the backends can still tell what they
    * took), then every backend and device is destroyed as QEMU's exit path and the kernel's
    * fd release do it — vhost-net and tap fds close, vhost-user sockets disconnect, a
-   * passthrough device is released.
+   * passthrough device is released. An `abrupt` exit (SIGKILL) runs none of QEMU's own stop
+   * sequence: only the kernel's side of it is traced.
    */
-  exit(t: number, why: string): void {
+  exit(t: number, why: string, options: { readonly abrupt?: boolean } = {}): void {
     if (this.exitReason !== undefined) return;
     this.exitReason = why;
-    this.#lab.control({
-      comp: `qemu-${this.name}`,
-      action: "note",
-      details: { name: "exit", value: why },
-    });
+    const comp = `qemu-${this.name}`;
+    this.#lab.control({ comp, action: "note", details: { name: "exit", value: why } });
     for (const g of this.guestNics) g.shutdown(t, why);
     for (const d of this.devices) d.shutdown?.(t, why);
-    for (const b of this.backends.values()) b.destroy(t);
-    for (const d of this.devices) d.destroy?.(t);
+    const release = () => {
+      for (const b of this.backends.values()) b.destroy(t);
+      for (const d of this.devices) d.destroy?.(t);
+    };
+    if (options.abrupt === true) this.#lab.withoutControlOf(comp, release);
+    else release();
   }
 
   /** The next guest interface name (eth0, eth1 … in device order). */
