@@ -33,10 +33,14 @@ let n = 0;
 let ms = 0;
 let rawMs = 0;
 let cpuUs = 0;
+let rawCpuUs = 0;
 const chunks = 10;
 for (let i = 0; i < chunks; i++) {
   const r0 = performance.now();
+  const rc0 = process.cpuUsage();
   raw(100_000);
+  const rc1 = process.cpuUsage(rc0);
+  rawCpuUs += rc1.user + rc1.system;
   rawMs += performance.now() - r0;
   const d0 = flow.metrics.delivered;
   const t0 = performance.now();
@@ -52,7 +56,9 @@ const rawRate = (chunks * 100_000) / rawMs / 1000;
 console.log(
   `${level}: ${n} packets in ${ms.toFixed(0)} ms: ${pps.toFixed(3)} M sim pps, raw ${
     rawRate.toFixed(2)
-  } M/s, ratio ${(pps / rawRate).toFixed(4)}; CPU ${(cpuUs / n * 1000).toFixed(0)} ns/packet`,
+  } M/s, ratio ${(pps / rawRate).toFixed(4)}; CPU ${(cpuUs / n * 1000).toFixed(0)} ns/packet, ${
+    (cpuUs / n / (rawCpuUs / (chunks * 100_000))).toFixed(1)
+  } raw round trips`,
 );
 console.log(
   `events fired ${lab.sched.fired}, pending ${lab.sched.pending}, per packet ${

@@ -77,10 +77,12 @@ class Entry implements EventHandle {
   }
 }
 
+/** True when `a` fires before `b`: earlier time, then lower priority, then scheduled first. */
 function before(a: Entry, b: Entry): boolean {
-  if (a.time !== b.time) return a.time < b.time;
-  if (a.priority !== b.priority) return a.priority < b.priority;
-  return a.seq < b.seq;
+  const at = a.time;
+  const bt = b.time;
+  return at < bt || (at === bt && (a.priority < b.priority ||
+    (a.priority === b.priority && a.seq < b.seq)));
 }
 
 /** Options of {@link Scheduler.run}. */
@@ -121,7 +123,7 @@ const POOL_MAX = 4096;
 
 /** The event heap and the virtual clock. */
 export class Scheduler {
-  #heap: Entry[] = [];
+  readonly #heap: Entry[] = [];
   #now = 0;
   #seq = 0;
   #pending = 0;
@@ -276,6 +278,7 @@ export class Scheduler {
     this.#runMax = maxEvents;
     this.#runCheck = shouldStop !== undefined ? checkEvery : 0;
     this.#runCount = 0;
+    const heap = this.#heap;
     let stop: RunStop = "idle";
     try {
       for (;;) {
@@ -288,20 +291,34 @@ export class Scheduler {
           stop = "stopped";
           break;
         }
-        this.#dropCancelledTop();
-        const top = this.#heap[0];
+        const top = heap[0];
         if (top === undefined) {
           stop = "idle";
           break;
+        }
+        if (top.state === CANCELLED) {
+          this.#pop();
+          this.#cancelledInHeap--;
+          continue;
         }
         if (top.time > until) {
           stop = "until";
           break;
         }
-        const e = this.#pop();
-        if (e === undefined) throw new Error("heap top vanished");
+        this.#pop();
         this.#runCount = n + 1;
-        this.#fire(e);
+        // #fire, inlined: the loop runs once per event
+        const time = top.time;
+        this.#now = time;
+        const fn = top.fn as EventFn<unknown>;
+        const arg = top.arg;
+        top.state = FIRED;
+        top.fn = undefined;
+        top.arg = undefined;
+        this.#pending--;
+        this.#fired++;
+        if (top.pooled && this.#pool.length < POOL_MAX) this.#pool.push(top);
+        fn(time, arg);
       }
       if ((stop === "until" || stop === "idle") && until !== Infinity) this.#now = until;
     } finally {
@@ -335,20 +352,32 @@ export class Scheduler {
   }
 
   #compact(): void {
-    const live = this.#heap.filter((e) => e.state === PENDING);
-    this.#heap = [];
+    // In place: run() holds on to the heap array. Keys are unique (seq), so any valid heap of
+    // the live entries pops them in the same order.
+    const h = this.#heap;
+    const live = h.filter((e) => e.state === PENDING);
+    h.length = 0;
     this.#cancelledInHeap = 0;
     for (const e of live) this.#push(e);
   }
 
   #push(e: Entry): void {
     const h = this.#heap;
+    const time = e.time;
+    const priority = e.priority;
+    const seq = e.seq;
     let i = h.length;
     h.push(e);
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = h[p] as Entry;
-      if (!before(e, parent)) break;
+      const pt = parent.time;
+      // stop once the parent fires first (before(parent, e), inlined)
+      if (
+        pt < time ||
+        (pt === time &&
+          (parent.priority < priority || (parent.priority === priority && parent.seq < seq)))
+      ) break;
       h[i] = parent;
       i = p;
     }
@@ -362,15 +391,28 @@ export class Scheduler {
     const last = h.pop() as Entry;
     const n = h.length;
     if (n > 0) {
+      const lt = last.time;
+      const lp = last.priority;
+      const ls = last.seq;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
-        const r = l + 1;
         let c = l;
-        if (r < n && before(h[r] as Entry, h[l] as Entry)) c = r;
-        const child = h[c] as Entry;
-        if (!before(child, last)) break;
+        let child = h[l] as Entry;
+        if (l + 1 < n) {
+          const right = h[l + 1] as Entry;
+          if (before(right, child)) {
+            c = l + 1;
+            child = right;
+          }
+        }
+        const ct = child.time;
+        // stop once `last` fires first (before(child, last) false, inlined)
+        if (
+          !(ct < lt ||
+            (ct === lt && (child.priority < lp || (child.priority === lp && child.seq < ls))))
+        ) break;
         h[i] = child;
         i = c;
       }

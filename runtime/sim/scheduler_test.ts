@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Scheduler } from "./scheduler.ts";
+import { type EventHandle, Scheduler } from "./scheduler.ts";
 import { Rng } from "./rng.ts";
 
 Deno.test("Scheduler orders events by time, then priority, then scheduling order", () => {
@@ -263,4 +263,22 @@ Deno.test("Scheduler.continueAt() refuses outside a run, past the limit, and beh
   assert.deepEqual(answers, [false, false, true, true, true, false]);
   assert.deepEqual(out, { stop: "idle", events: 4, now: 20 });
   assert.equal(s.fired, 4);
+});
+
+Deno.test("Scheduler.cancel() of most pending events from inside a run keeps the others in order", () => {
+  const s = new Scheduler();
+  const seen: number[] = [];
+  const handles: EventHandle[] = [];
+  for (let i = 0; i < 400; i++) handles.push(s.at(100 + (i % 37), (_n, x) => seen.push(x), 0, i));
+  s.at(50, () => {
+    // cancelling 3 of every 4 compacts the heap while run() is iterating over it
+    handles.forEach((h, i) => {
+      if (i % 4 !== 0) s.cancel(h);
+    });
+  });
+  assert.equal(s.run().events, 101);
+  const want = Array.from({ length: 100 }, (_, k) => 4 * k)
+    .sort((a, b) => (a % 37) - (b % 37) || a - b);
+  assert.deepEqual(seen, want);
+  assert.equal(s.pending, 0);
 });
