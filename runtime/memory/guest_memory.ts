@@ -37,6 +37,8 @@ import { MAX_ADDRESS, type MemoryFault, type MemoryLayoutError } from "./faults.
 
 /** Allocation granule of the sparse backing store, in bytes (64 KiB). */
 export const CHUNK_SIZE = 65536;
+/** Slots of the chunk lookup cache (a power of 2). */
+const CACHE_SLOTS = 64;
 /** Offset of an address inside its chunk: the low 16 bits (`>>> 0` is exact for integers below 2^53). */
 const CHUNK_MASK = CHUNK_SIZE - 1;
 
@@ -109,6 +111,13 @@ export class GuestMemory {
   #chunks = new Map<number, Chunk>();
   #lastIdx = -1;
   #lastChunk: Chunk | undefined = undefined;
+  /**
+   * A direct-mapped cache of allocated chunks by index (slot = idx mod CACHE_SLOTS): a
+   * datapath alternates between ring, TX-buffer and RX-buffer chunks, which the one-entry
+   * cache above alone would miss every time.
+   */
+  readonly #cacheIdx = new Float64Array(CACHE_SLOTS).fill(-1);
+  readonly #cacheChunk: (Chunk | undefined)[] = new Array(CACHE_SLOTS).fill(undefined);
   #generation = 0;
 
   /** Why the most recent failed access failed (stale after a successful one). */
@@ -157,6 +166,8 @@ export class GuestMemory {
     this.#last = undefined;
     this.#lastIdx = -1;
     this.#lastChunk = undefined;
+    this.#cacheIdx.fill(-1);
+    this.#cacheChunk.fill(undefined);
     this.#generation++;
     for (let idx = Math.floor(r.gpa / CHUNK_SIZE); idx * CHUNK_SIZE < r.end; idx++) {
       const c = this.#chunks.get(idx);
@@ -240,12 +251,20 @@ export class GuestMemory {
   #chunk(gpa: number, alloc: boolean): Chunk | undefined {
     const idx = Math.floor(gpa / CHUNK_SIZE);
     if (idx === this.#lastIdx) return this.#lastChunk;
-    let c = this.#chunks.get(idx);
-    if (c === undefined) {
-      if (!alloc) return undefined;
-      const u8 = new Uint8Array(CHUNK_SIZE);
-      c = { u8, dv: new DataView(u8.buffer) };
-      this.#chunks.set(idx, c);
+    const slot = idx & (CACHE_SLOTS - 1);
+    let c: Chunk | undefined;
+    if (this.#cacheIdx[slot] === idx) c = this.#cacheChunk[slot];
+    else {
+      c = this.#chunks.get(idx);
+      if (c === undefined) {
+        if (!alloc) return undefined;
+        const u8 = new Uint8Array(CHUNK_SIZE);
+        c = { u8, dv: new DataView(u8.buffer) };
+        this.#chunks.set(idx, c);
+      }
+      // only allocated chunks are cached: a miss must not hide a later allocation
+      this.#cacheIdx[slot] = idx;
+      this.#cacheChunk[slot] = c;
     }
     this.#lastIdx = idx;
     this.#lastChunk = c;

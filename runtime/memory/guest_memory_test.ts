@@ -277,3 +277,35 @@ Deno.test("GuestMemory agrees with a byte-map model under random writes and read
     { numRuns: 150 },
   );
 });
+
+Deno.test("GuestMemory finds the right chunk among many that share a lookup slot", () => {
+  const mem = new GuestMemory();
+  assert.ok(mem.addRegion({ name: "low", gpa: 0, size: 512 * CHUNK_SIZE }).ok);
+  assert.ok(mem.addRegion({ name: "high", gpa: 1024 * CHUNK_SIZE, size: 512 * CHUNK_SIZE }).ok);
+  // chunk indices 64 apart collide in a 64-slot cache; interleave them and others
+  const chunks: number[] = [];
+  for (let k = 0; k < 8; k++) for (const base of [0, 1024]) chunks.push(base + 3 + 64 * k);
+  for (const [i, c] of chunks.entries()) assert.ok(mem.setU32(c * CHUNK_SIZE + 100, 0x1000 + i));
+  for (let round = 0; round < 3; round++) {
+    for (const [i, c] of [...chunks.entries()].reverse()) {
+      assert.equal(mem.getU32(c * CHUNK_SIZE + 100), 0x1000 + i, `chunk ${c}`);
+      assert.equal(mem.getU8(c * CHUNK_SIZE + 99), 0, "never written");
+    }
+  }
+  // a chunk read before it was ever written, then written: the read must not stick
+  const fresh = 5 + 64 * 3;
+  assert.equal(mem.getU32(fresh * CHUNK_SIZE), 0);
+  assert.ok(mem.setU32(fresh * CHUNK_SIZE, 77));
+  assert.equal(mem.getU32(3 * CHUNK_SIZE + 100), 0x1000, "another chunk in between");
+  assert.equal(mem.getU32(fresh * CHUNK_SIZE), 77);
+  // removing a region drops its chunks: what was cached must go with them
+  const last = 1024 + 3 + 64 * 7;
+  assert.equal(mem.getU32(last * CHUNK_SIZE + 100), 0x1000 + 15, "cached just before");
+  assert.equal(mem.getU32(4 * CHUNK_SIZE + 100), 0, "another chunk, in another slot");
+  assert.ok(mem.removeRegion("high"));
+  assert.ok(mem.addRegion({ name: "high2", gpa: 1024 * CHUNK_SIZE, size: 512 * CHUNK_SIZE }).ok);
+  assert.equal(mem.getU32(last * CHUNK_SIZE + 100), 0, "its bytes went with the region");
+  for (const [i, c] of chunks.entries()) {
+    assert.equal(mem.getU32(c * CHUNK_SIZE + 100), c < 1024 ? 0x1000 + i : 0, `chunk ${c}`);
+  }
+});
