@@ -152,16 +152,17 @@ export class VdpaSimNetWorker implements VdpaDatapath {
   #requeued = false;
   #pendingKick = false;
   /**
-   * The work item's event: a run, then — when it requeued itself and nothing else is due
-   * first (`continueAt`) — the next run right away, as the scheduler would have fired it.
+   * The work item's event (one function for every worker; the worker is the argument): a
+   * run, then — when it requeued itself and nothing else is due first (`continueAt`) — the
+   * next run right away, as the scheduler would have fired it.
    */
-  readonly #work = (at: number): void => {
-    const sched = this.#env.sched;
+  static readonly #work = (at: number, w: VdpaSimNetWorker): void => {
+    const sched = w.#env.sched;
     let now = at;
     for (;;) {
-      const again = this.#run(now);
+      const again = w.#run(now);
       if (again < 0) return;
-      if (!sched.continueAt(again)) return sched.post(again, this.#work);
+      if (!sched.continueAt(again)) return sched.post(again, VdpaSimNetWorker.#work, 0, w);
       now = again;
     }
   };
@@ -236,7 +237,7 @@ export class VdpaSimNetWorker implements VdpaDatapath {
   #schedule(t: number): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    this.#env.sched.post(t, this.#work);
+    this.#env.sched.post(t, VdpaSimNetWorker.#work, 0, this);
   }
 
   #note(what: string, details: Readonly<Record<string, DetailValue | undefined>> = {}): void {

@@ -55,7 +55,8 @@ export class TrafficSource {
   readonly #onBurst: BurstHandler;
   readonly #onDone: ((now: number) => void) | undefined;
   readonly #priority: number;
-  readonly #fire = (now: number) => this.#burst(now);
+  /** The burst event, one function for every source (the source is its argument). */
+  static readonly #fire = (now: number, src: TrafficSource): void => src.#burst(now);
   #next = 1;
   #pending: EventHandle | undefined;
   #started = false;
@@ -103,7 +104,7 @@ export class TrafficSource {
 
   #arm(): void {
     const at = Math.max(this.schedule.sendTime(this.#next), this.#sched.now);
-    this.#pending = this.#sched.at(at, this.#fire, this.#priority);
+    this.#pending = this.#sched.at(at, TrafficSource.#fire, this.#priority, this);
   }
 
   #burst(now: number): void {

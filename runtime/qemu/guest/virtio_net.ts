@@ -107,6 +107,8 @@ type DriverRing = SplitDriver | PackedDriver;
 
 /** One transmit queue. */
 interface TxQueue {
+  /** The driver the queue belongs to (the event handlers are shared by every driver). */
+  readonly owner: GuestVirtioNet;
   readonly index: number;
   readonly name: string;
   readonly drv: DriverRing;
@@ -131,6 +133,8 @@ interface TxQueue {
 
 /** One receive queue. */
 interface RxQueue {
+  /** The driver the queue belongs to (the event handlers are shared by every driver). */
+  readonly owner: GuestVirtioNet;
   readonly index: number;
   readonly name: string;
   readonly drv: DriverRing;
@@ -203,32 +207,35 @@ export class GuestVirtioNet implements Endpoint {
   #ctrl: DriverRing | undefined;
   #ctrlBuf = 0;
   /**
-   * Event handlers, bound once (scheduling one allocates no closure). Each runs its step and
-   * goes on with the next one in the same call while the scheduler says that continuation
-   * is the next event anyway (`continueAt`); otherwise it posts it.
+   * Event handlers, one for every driver of every lab (the queue is the event's argument):
+   * scheduling one allocates no closure, and a new lab runs code that is already optimized.
+   * Each runs its step and goes on with the next one in the same call while the scheduler
+   * says that continuation is the next event anyway (`continueAt`); otherwise it posts it.
    */
-  readonly #xmitStepFn = (at: number, q: TxQueue): void => {
-    const sched = this.#lab.sched;
+  static readonly #xmitStepFn = (at: number, q: TxQueue): void => {
+    const self = q.owner;
+    const sched = self.#lab.sched;
     let t = at;
     for (;;) {
-      const next = this.#xmitStep(q, t);
+      const next = self.#xmitStep(q, t);
       if (next < 0) return;
-      if (!sched.continueAt(next)) return sched.post(next, this.#xmitStepFn, 0, q);
+      if (!sched.continueAt(next)) return sched.post(next, GuestVirtioNet.#xmitStepFn, 0, q);
       t = next;
     }
   };
-  readonly #napiFn = (at: number, q: RxQueue): void => {
-    const sched = this.#lab.sched;
+  static readonly #napiFn = (at: number, q: RxQueue): void => {
+    const self = q.owner;
+    const sched = self.#lab.sched;
     let t = at;
     for (;;) {
-      const next = this.#napi(q, t);
+      const next = self.#napi(q, t);
       if (next < 0) return;
-      if (!sched.continueAt(next)) return sched.post(next, this.#napiFn, 0, q);
+      if (!sched.continueAt(next)) return sched.post(next, GuestVirtioNet.#napiFn, 0, q);
       t = next;
     }
   };
-  readonly #txPollFn = (at: number, p: { q: TxQueue; hint: HopFlow | undefined }): void =>
-    this.#txPoll(p.q, at, p.hint);
+  static readonly #txPollFn = (at: number, p: { q: TxQueue; hint: HopFlow | undefined }): void =>
+    p.q.owner.#txPoll(p.q, at, p.hint);
 
   constructor(lab: Lab, vm: Vm, dev: VirtioNetPci, o: GuestVirtioNetOptions) {
     this.#lab = lab;
@@ -402,6 +409,7 @@ export class GuestVirtioNet implements Endpoint {
     const free: number[] = [];
     for (let i = size - 1; i >= 0; i--) free.push(i);
     return ok({
+      owner: this,
       index,
       name,
       drv,
@@ -446,6 +454,7 @@ export class GuestVirtioNet implements Endpoint {
     const base = this.#alloc.alloc(size * stride, 4096);
     if (!base.ok) return base;
     return ok({
+      owner: this,
       index,
       name,
       drv,
@@ -630,7 +639,7 @@ export class GuestVirtioNet implements Endpoint {
     q.running = true;
     q.kick.reset();
     const next = this.#xmitStep(q, t);
-    if (next >= 0) this.#lab.sched.post(next, this.#xmitStepFn, 0, q);
+    if (next >= 0) this.#lab.sched.post(next, GuestVirtioNet.#xmitStepFn, 0, q);
   }
 
   /**
@@ -903,7 +912,7 @@ export class GuestVirtioNet implements Endpoint {
       if (!q.drv.interrupt()) return;
       q.napi = true;
       q.drv.disableCallbacks();
-      this.#lab.sched.post(end, this.#txPollFn, 0, { q, hint: group.flow });
+      this.#lab.sched.post(end, GuestVirtioNet.#txPollFn, 0, { q, hint: group.flow });
       return;
     }
     const q = this.#rx[index >> 1];
@@ -913,7 +922,7 @@ export class GuestVirtioNet implements Endpoint {
     q.napi = true;
     q.drv.disableCallbacks();
     q.polling = false;
-    this.#lab.sched.post(end, this.#napiFn, 0, q);
+    this.#lab.sched.post(end, GuestVirtioNet.#napiFn, 0, q);
   }
 
   /** virtnet_poll_tx: reclaim, wake the queue, send what waited, re-enable callbacks. */
