@@ -5,6 +5,7 @@
  *
  * ```sh
  * deno run -A bench/profile_steady.ts off /tmp/steady.cpuprofile
+ * deno run -A bench/profile_steady.ts full /tmp/full.cpuprofile 30 60
  * deno run -A bench/profile_summary.ts /tmp/steady.cpuprofile
  * ```
  *
@@ -19,13 +20,16 @@ import { benchScript } from "./vdpa_bench.ts";
 
 const level = (Deno.args[0] ?? "off") as TraceLevel;
 const out = Deno.args[1] ?? "/tmp/steady.cpuprofile";
+// virtual ms of warm-up and of the profiled stretch (a full trace keeps at most 1M events)
+const warmMs = Number(Deno.args[2] ?? "300");
+const profMs = Number(Deno.args[3] ?? "600");
 const session = new Session({ mode: "run", stdout: () => {}, traceLevel: level });
 const r = await session.runText(benchScript(100_000_000), "bench/profile_steady.vdpa");
 if (r.status !== "ok") throw new Error("bench setup failed");
 const lab = session.lab;
 const flow = lab.traffic("t1");
 if (flow === undefined) throw new Error("no traffic t1");
-lab.run({ durationNs: 300_000_000 }); // ~150k packets: past tier-up
+lab.run({ durationNs: warmMs * 1e6 }); // 300 ms: ~150k packets, past tier-up
 
 const insp = new Inspector();
 insp.connect();
@@ -38,7 +42,7 @@ await post("Profiler.setSamplingInterval", { interval: 100 });
 await post("Profiler.start");
 const d0 = flow.metrics.delivered;
 const c0 = process.cpuUsage();
-lab.run({ durationNs: 600_000_000 });
+lab.run({ durationNs: profMs * 1e6 });
 const c = process.cpuUsage(c0);
 const { profile } = await post("Profiler.stop") as { profile: unknown };
 const n = flow.metrics.delivered - d0;

@@ -107,6 +107,14 @@ export async function measure(
     const ms = performance.now() - t0;
     dv = Math.max(10_000, Math.round((dv * chunkMs) / Math.max(ms, 0.5)));
   }
+  // A traced run keeps every hop up to the recorder's cap; past it hops are only counted,
+  // which is cheaper and not what "full tracing" means: keep the measurement under it.
+  const rec = lab.recorder;
+  if (level !== "off" && lab.now > 0) {
+    const eventsPerNs = rec.kept / lab.now;
+    const room = 0.9 * rec.maxEvents - rec.kept;
+    dv = Math.max(10_000, Math.min(dv, Math.floor(room / pairs / eventsPerNs)));
+  }
   let rawN = 100_000;
   {
     const t0 = performance.now();
@@ -139,6 +147,7 @@ export async function measure(
   if (flow.metrics.dropped > 0) {
     throw new Error(`bench: ${flow.metrics.dropped} packets dropped`);
   }
+  if (rec.omitted > 0) throw new Error(`bench: the trace reached its cap of ${rec.maxEvents}`);
   return {
     name,
     level,

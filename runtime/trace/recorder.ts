@@ -158,7 +158,15 @@ export class Recorder {
   /** Cap on kept events. */
   readonly maxEvents: number;
   readonly #events: TraceEvent[] = [];
+  /**
+   * The hops of each packet, by traffic. Built from {@link #events} when a packet's trace is
+   * asked for (events before `#indexed` are in it), not per hop: a full trace records tens
+   * of hops per packet and is rarely queried packet by packet.
+   */
   readonly #byPacket = new Map<string, Map<number, AnyHopEvent[]>>();
+  #indexed = 0;
+  /** The traffic of the last recorded hop (known to be declared). */
+  #lastFlow = "";
   readonly #flows: string[] = [];
   readonly #dropsSeen = new Float64Array(DROP_REASONS.length);
   readonly #dropIndex = new Map<DropReason, number>(DROP_REASONS.map((r, i) => [r, i]));
@@ -227,19 +235,28 @@ export class Recorder {
       this.#omit(e.t);
       return;
     }
-    const ev = e as unknown as AnyHopEvent;
-    this.#events.push(ev);
-    let perFlow = this.#byPacket.get(e.flow);
-    if (perFlow === undefined) {
+    this.#events.push(e as unknown as AnyHopEvent);
+    if (e.flow !== this.#lastFlow) {
       this.addFlow(e.flow);
-      perFlow = this.#byPacket.get(e.flow) as Map<number, AnyHopEvent[]>;
+      this.#lastFlow = e.flow;
     }
-    let list = perFlow.get(e.pkt);
-    if (list === undefined) {
-      list = [];
-      perFlow.set(e.pkt, list);
+  }
+
+  /** Adds the hops recorded since the last call to the per-packet index. */
+  #index(): void {
+    const events = this.#events;
+    for (let i = this.#indexed; i < events.length; i++) {
+      const ev = events[i] as TraceEvent;
+      if (ev.type !== "hop") continue;
+      const perFlow = this.#byPacket.get(ev.flow) as Map<number, AnyHopEvent[]>;
+      let list = perFlow.get(ev.pkt);
+      if (list === undefined) {
+        list = [];
+        perFlow.set(ev.pkt, list);
+      }
+      list.push(ev);
     }
-    list.push(ev);
+    this.#indexed = events.length;
   }
 
   /** Records a control-plane event (at `sample` and `full`). */
@@ -260,6 +277,7 @@ export class Recorder {
   /** Forgets every kept event and sample count (declared traffics stay). */
   clear(): void {
     this.#events.length = 0;
+    this.#indexed = 0;
     for (const perFlow of this.#byPacket.values()) perFlow.clear();
     this.#dropsSeen.fill(0);
     this.#dropOnly.clear();
@@ -270,6 +288,11 @@ export class Recorder {
   /** Events not kept because of the cap. */
   get omitted(): number {
     return this.#omitted;
+  }
+
+  /** Events kept so far (without building the sorted list {@link events} returns). */
+  get kept(): number {
+    return this.#events.length;
   }
 
   /**
@@ -291,6 +314,7 @@ export class Recorder {
     pkt: number,
     options: PacketTraceOptions = {},
   ): Result<PacketTrace, PacketTraceUnavailable> {
+    this.#index();
     const perFlow = this.#byPacket.get(flow);
     if (perFlow === undefined) {
       return err({

@@ -151,3 +151,45 @@ Deno.test("Recorder.clear() forgets events, samples and the cap count", () => {
   assert.ok(rec.packetTrace("t1", 4).ok);
   assert.deepEqual(rec.flows, ["t1"]);
 });
+
+Deno.test("packetTrace() between recordings sees every hop recorded so far, in order", () => {
+  const rec = new Recorder({ level: "full" });
+  const hop = (pkt: number, t: number, flow = "t1"): HopEvent<"deliver"> => ({
+    ...deliver(pkt, flow),
+    t,
+  });
+  rec.hop(hop(1, 50));
+  rec.hop(hop(2, 20));
+  const first = rec.packetTrace("t1", 1);
+  assert.ok(first.ok);
+  assert.deepEqual(first.value.hops.map((h) => h.t), [50]);
+  // more hops of the same packet after a query, and of a traffic never declared
+  rec.hop(hop(1, 30));
+  rec.hop(hop(1, 30, "t9"));
+  rec.control({
+    type: "control",
+    t: 31,
+    dur: 0,
+    ctx: "",
+    comp: "kernel",
+    action: "note",
+    details: {},
+  });
+  rec.hop(hop(1, 10));
+  const again = rec.packetTrace("t1", 1);
+  assert.ok(again.ok);
+  assert.deepEqual(again.value.hops.map((h) => h.t), [10, 30, 50], "sorted by time");
+  assert.equal(again.value.hops[1], rec.events().find((e) => e.type === "hop" && e.t === 30));
+  assert.deepEqual(rec.flows, ["t1", "t9"], "a hop declares its traffic");
+  const other = rec.packetTrace("t9", 1);
+  assert.ok(other.ok && other.value.hops.length === 1);
+  assert.equal(rec.kept, 6);
+  rec.clear();
+  assert.equal(rec.kept, 0);
+  const gone = rec.packetTrace("t1", 1);
+  assert.ok(!gone.ok && gone.error.kind === "no-hops", "cleared");
+  rec.hop(hop(1, 70));
+  const after = rec.packetTrace("t1", 1);
+  assert.ok(after.ok);
+  assert.deepEqual(after.value.hops.map((h) => h.t), [70], "only what came after the clear");
+});
