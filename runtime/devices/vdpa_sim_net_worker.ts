@@ -150,6 +150,8 @@ export class VdpaSimNetWorker implements VdpaDatapath {
   #mem: GuestMemory | undefined;
   #scheduled = false;
   #requeued = false;
+  #cvqFeatures: bigint | undefined = undefined;
+  #cvqWanted = false;
   #pendingKick = false;
   /**
    * The work item's event (one function for every worker; the worker is the argument): a
@@ -308,10 +310,19 @@ export class VdpaSimNetWorker implements VdpaDatapath {
       const r = this.#ring(RX, view);
       if (r !== undefined) this.#rx = new VirtioNetRx(r, view.mem, { features, flows });
     }
-    if (this.#cvq === undefined && hasFeature(features, VIRTIO_NET_F_CTRL_VQ)) {
+    if (this.#cvq === undefined && this.#wantsCvq(features)) {
       this.#cvq = this.#ring(CVQ, view);
     }
     return true;
+  }
+
+  /** CTRL_VQ negotiated (remembered per feature set: a BigInt test on every run adds up). */
+  #wantsCvq(features: bigint): boolean {
+    if (features !== this.#cvqFeatures) {
+      this.#cvqFeatures = features;
+      this.#cvqWanted = hasFeature(features, VIRTIO_NET_F_CTRL_VQ);
+    }
+    return this.#cvqWanted;
   }
 
   /** One work run at `now`; returns when it requeued itself (its next run), else -1. */
