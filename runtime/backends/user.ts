@@ -148,6 +148,10 @@ class SlirpGateway implements Endpoint, QemuNetPeer {
     return this.#queue[0];
   }
 
+  take(_pair: number): Skb | undefined {
+    return this.#queue.shift();
+  }
+
   read(_pair: number, t: number, _ctx: CpuContext): { skb: Skb; end: number } | undefined {
     const skb = this.#queue.shift();
     return skb === undefined ? undefined : { skb, end: t };
@@ -157,7 +161,7 @@ class SlirpGateway implements Endpoint, QemuNetPeer {
     skb: Skb,
     t: number,
     ctx: CpuContext,
-    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer",
+    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer" | "device_not_ready",
   ): void {
     this.#lab.net.drop(skb, t, ctx, "slirp", reason);
   }

@@ -58,6 +58,8 @@ export class HostNetwork implements EndpointProvider {
   readonly #ports = new Map<string, string[]>();
   /** The MAC each netdev answers to (a bridge: its lowest port's), as FDB keys. */
   readonly #macKeys = new Map<string, number>();
+  /** Physical ports whose cable is down (`inject link-down`). */
+  readonly #cableDown = new Set<string>();
 
   constructor(lab: Lab) {
     this.#lab = lab;
@@ -132,6 +134,41 @@ export class HostNetwork implements EndpointProvider {
     const phys = this.#physPorts();
     return phys.length > 0 && phys[0]?.name === port ? "wire" : `wire:${port}`;
   }
+
+  /** True unless the cable of physical port `port` was taken down. */
+  wireUp(port: string): boolean {
+    return !this.#cableDown.has(port);
+  }
+
+  /**
+   * The cable of physical port `port` goes down or comes back (the peer's link, a pulled
+   * cable): the port's driver reports the carrier change (netif_carrier_off/on from its link
+   * event, so `ip link` shows NO-CARRIER and the bridge stops using the port), and frames
+   * either way are dropped `link_down` while it is down. Returns false when `port` is not a
+   * physical port; true otherwise (also when nothing changed).
+   */
+  setWireLink(port: string, up: boolean): boolean {
+    const dev = this.#lab.host.net.get(port);
+    if (dev === undefined || dev.kind !== "phys") return false;
+    if (up === !this.#cableDown.has(port)) return true;
+    if (up) this.#cableDown.delete(port);
+    else this.#cableDown.add(port);
+    // The driver's own carrier (a NIC engine may set one) and the cable.
+    if (!this.#carrierWrapped.has(port)) {
+      const driver = dev.carrierFn;
+      dev.carrierFn = () => !this.#cableDown.has(port) && (driver?.() ?? true);
+      this.#carrierWrapped.add(port);
+    }
+    this.#lab.control({
+      comp: port,
+      action: "note",
+      details: { name: up ? "link up" : "link down", detail: up ? "carrier on" : "carrier off" },
+    });
+    this.#lab.host.net.sync();
+    return true;
+  }
+
+  readonly #carrierWrapped = new Set<string>();
 
   /** Another engine drives netdev `name`'s transmit path. */
   setDriver(name: string, driver: HostNetdevDriver | undefined): void {

@@ -86,6 +86,12 @@ export interface NetFrontend {
   /** `x-txburst`: packets QEMU's TX bottom half moves per run. */
   readonly txBurst: number;
   /**
+   * The NIC's link (QEMU `set_link`): while down, QEMU drops what the guest transmits
+   * (`virtio_net_drop_tx_queue_data`) and what arrives for it (`qemu_deliver_packet_iov`
+   * on a link-down client); backends check it before they touch a ring.
+   */
+  readonly linkUp: boolean;
+  /**
    * Raises the used-buffer interrupt of virtqueue `index`: `ctx` wrote the call fd (or ran
    * `virtio_notify`) at `t` for the used buffers of `group` (its first packet's traffic pays;
    * every sampled packet gets the signal and injection hops).

@@ -1,0 +1,328 @@
+/**
+ * `inject FAULT …`: faults as real hardware and software produce them, each ending the way the
+ * real stack ends it, visible in the control log (`show log`), the traces and the counters,
+ * with every packet still delivered or dropped with a reason.
+ *
+ * | fault | target | what happens |
+ * |---|---|---|
+ * | `link-down`/`link-up` | `vm1.eth0` | QEMU `set_link`: VIRTIO_NET_S_LINK_UP follows, a configuration interrupt; with VIRTIO_NET_F_STATUS the guest turns its carrier off (its sends drop `link_down`), without it QEMU drops what the guest queues (`link_down`); frames for the guest drop `link_down` |
+ * | `link-down`/`link-up` | `wire`, `ens1f0` | the cable: the port loses carrier (NO-CARRIER, the bridge stops using it), frames either way drop `link_down` |
+ * | `reset` | `vm1.eth0` | the driver resets the device and sets it up again (virtnet_freeze/restore): chains the device never took and frames NAPI never took are lost (`device_not_ready`), the qdisc's packets go out afterwards; the way out of NEEDS_RESET |
+ * | `bad-chain` | `vm1.eth0 tx0 VARIANT` | the next chain the driver adds on the queue is malformed; QEMU: `virtio_error` (NEEDS_RESET, config interrupt, the guest stays broken as Linux does); vhost: `vq_err` (the queue stops) |
+ * | `disconnect`/`reconnect` | a vhost-user socket | the back-end process goes away (QEMU: link down, rings restored from used) and comes back (the handshake again) |
+ * | `iotlb-invalidate`, `unmap` | a device behind an IOMMU | refused with the reason until a device in the lab translates through one |
+ *
+ * `at=TIME` schedules the fault TIME after the current clock (it fires during the next `run`
+ * that gets there); without it the fault happens now. In `check` mode the target is checked
+ * and nothing happens.
+ *
+ * @example An unknown interface is a located error
+ * ```ts
+ * import { Session } from "../session.ts";
+ * const s = new Session({ stdout: () => {} });
+ * await s.runText("inject link-down vm9.eth0\n", "lab.vdpa");
+ * if (s.diagnostics.items[0]?.code !== "E0520") throw new Error("E0520 expected");
+ * ```
+ *
+ * @module
+ */
+
+import { type Diagnostic, error } from "../../lang/diagnostic.ts";
+import type { Span } from "../../lang/span.ts";
+import { didYouMean } from "../../lang/suggest.ts";
+import type { DottedName, Inject } from "../../lang/commands/mod.ts";
+import { err, ok, type Result } from "../../runtime/result.ts";
+import type { Lab } from "../../runtime/lab.ts";
+import type { GuestVirtioNet } from "../../runtime/qemu/guest/virtio_net.ts";
+import { describeBadChainError } from "../../runtime/qemu/guest/virtio_net.ts";
+import {
+  describeSocketFaultError,
+  injectDisconnect,
+  injectReconnect,
+} from "../../runtime/backends/vhost_user/socket_faults.ts";
+import { formatNs } from "../../runtime/trace/format.ts";
+import type { ExecContext, Executor, ExecutorTable } from "../exec.ts";
+import { ensureCostProfile } from "./run.ts";
+
+/** A resolved injection: applies the fault at `t`, returning what happened (one line). */
+type Apply = (t: number) => Result<string, string>;
+
+/** Where a target was written, for diagnostics. */
+interface Target {
+  readonly text: string;
+  readonly span: Span;
+}
+
+function targetOf(d: DottedName): Target {
+  return { text: d.text, span: d.span };
+}
+
+/** E0520: nothing of that name. */
+function noTarget(cx: ExecContext, t: Target, what: string, known: readonly string[]): void {
+  const help = didYouMean(t.text, known);
+  cx.diagnostics.push(error("E0520", `no ${what} \`${t.text}\``, {
+    span: t.span,
+    label: `not a ${what} of this lab`,
+    ...(known.length > 0 ? { notes: [`${what}s: ${known.join(", ")}`] } : {}),
+    ...(help ? { help: [help] } : {}),
+  }));
+}
+
+/** E0521: the fault does not apply to that target. */
+function notApplicable(cx: ExecContext, t: Target, message: string, help: string[]): void {
+  cx.diagnostics.push(error("E0521", message, {
+    span: t.span,
+    label: "this fault does not apply here",
+    help,
+  }));
+}
+
+function guestNames(lab: Lab): string[] {
+  return lab.vms.flatMap((v) => v.guestNics.map((n) => n.name));
+}
+
+/** The guest virtio-net interface `vm1.eth0` / `vm1.net0`, or a diagnostic. */
+function guestNic(cx: ExecContext, target: DottedName): GuestVirtioNet | undefined {
+  const [vmName, ifname] = [target.parts[0]?.value ?? "", target.parts[1]?.value ?? ""];
+  const g = target.parts.length === 2 ? cx.lab.vm(vmName)?.guestNic(ifname) : undefined;
+  if (g === undefined) noTarget(cx, targetOf(target), "virtio-net interface", guestNames(cx.lab));
+  return g;
+}
+
+/** Why a guest interface cannot take a link change, if it cannot. */
+function linkRefusal(g: GuestVirtioNet): string | undefined {
+  const b = g.dev.backend;
+  if (b === undefined) return "it has no netdev";
+  if (b.deviceRing === undefined) {
+    return `set_link on a \`${b.type}\` netdev is not modelled (its rings live in another process)`;
+  }
+  return undefined;
+}
+
+function linkFault(
+  cx: ExecContext,
+  iface: DottedName,
+  up: boolean,
+): Apply | undefined {
+  const lab = cx.lab;
+  const t = targetOf(iface);
+  const name = iface.text;
+  const phys = lab.host.net.list().filter((d) => d.kind === "phys").map((d) => d.name);
+  const port = name === "wire" ? phys[0] : name.startsWith("wire:") ? name.slice(5) : name;
+  const dev = port === undefined ? undefined : lab.host.net.get(port);
+  if (dev !== undefined && dev.kind === "phys") {
+    const p = dev.name;
+    return () => {
+      lab.net.setWireLink(p, up);
+      return ok(
+        `${p}: cable ${
+          up ? "up, carrier on" : "down, no carrier (frames either way drop link_down)"
+        }`,
+      );
+    };
+  }
+  if (dev !== undefined) {
+    notApplicable(
+      cx,
+      t,
+      `\`${name}\` is a ${dev.kind} device: its carrier is not a link the lab can cut`,
+      [
+        "a physical port (`host nic`) or `wire` loses its cable; a guest interface (`vm1.eth0`) its link",
+        `to take \`${name}\` down administratively, use \`ip link set dev ${name} down\``,
+      ],
+    );
+    return undefined;
+  }
+  if (iface.parts.length === 2 && lab.vm(iface.parts[0]?.value ?? "") !== undefined) {
+    const g = guestNic(cx, iface);
+    if (g === undefined) return undefined;
+    const why = linkRefusal(g);
+    if (why !== undefined) {
+      notApplicable(cx, t, `cannot change the link of \`${name}\`: ${why}`, [
+        "a vhost-user back-end can be taken away with `inject disconnect SOCKET`",
+      ]);
+      return undefined;
+    }
+    return (at) => {
+      const changed = g.dev.setLink(up, at);
+      if (!changed) return ok(`${g.name}: link already ${up ? "up" : "down"}`);
+      const seen = g.features & (1n << 16n)
+        ? `the guest turns its carrier ${up ? "on" : "off"} (VIRTIO_NET_F_STATUS)`
+        : `the guest cannot see it (no VIRTIO_NET_F_STATUS)${
+          up ? "" : ": QEMU drops what it sends"
+        }`;
+      return ok(`${g.name}: set_link ${up ? "on" : "off"}, configuration interrupt; ${seen}`);
+    };
+  }
+  const known = [...(phys.length > 0 ? ["wire"] : []), ...phys, ...guestNames(lab)];
+  noTarget(cx, t, "interface", known);
+  return undefined;
+}
+
+function resetFault(cx: ExecContext, target: DottedName): Apply | undefined {
+  if (cx.lab.host.net.get(target.text) !== undefined || target.text.startsWith("wire")) {
+    notApplicable(cx, targetOf(target), `\`${target.text}\` is not a virtio device`, [
+      "reset a guest interface (`vm1.eth0`): its driver resets the device and sets it up again",
+    ]);
+    return undefined;
+  }
+  const g = guestNic(cx, target);
+  if (g === undefined) return undefined;
+  return (t) => {
+    const before = droppedTotal(cx.lab);
+    const r = g.reset(t);
+    const lost = droppedTotal(cx.lab) - before;
+    if (!r.ok) return err(`${g.name}: the device did not come back: ${r.error}`);
+    return ok(
+      `${g.name}: device reset and set up again (virtnet_freeze/restore); ` +
+        `${lost} packet${lost === 1 ? "" : "s"} lost in the rings`,
+    );
+  };
+}
+
+function droppedTotal(lab: Lab): number {
+  return lab.traffics.reduce((n, f) => n + f.metrics.dropped, 0);
+}
+
+function badChainFault(
+  cx: ExecContext,
+  fault: Extract<Inject["fault"], { kind: "bad-chain" }>,
+): Apply | undefined {
+  const g = guestNic(cx, fault.target);
+  if (g === undefined) return undefined;
+  const queue = fault.queue.value;
+  const variant = fault.variant.value;
+  // Check the queue now, so a wrong one is an error at the statement.
+  if (!/^(rx|tx)\d+$/.test(queue) || g.queue(queue) === undefined) {
+    const names = ["rx", "tx"].flatMap((d) =>
+      Array.from({ length: g.pairs }, (_, k) => `${d}${k}`)
+    );
+    noTarget(cx, { text: queue, span: fault.queue.span }, `queue of ${g.name}`, names);
+    return undefined;
+  }
+  if (queue.startsWith("rx") && (variant === "write-only-tx" || variant === "oversize")) {
+    notApplicable(
+      cx,
+      { text: variant, span: fault.variant.span },
+      `\`${variant}\` breaks a transmit chain; \`${queue}\` is a receive queue`,
+      [`write \`inject bad-chain ${g.name} tx${queue.slice(2)} ${variant}\``],
+    );
+    return undefined;
+  }
+  return () => {
+    const r = g.armBadChain(queue, variant);
+    if (!r.ok) return err(`${g.name}: ${describeBadChainError(r.error)}`);
+    return ok(`${g.name} ${queue}: the next chain the driver adds is malformed (${variant})`);
+  };
+}
+
+function socketFault(cx: ExecContext, path: string, up: boolean): Apply {
+  return () => {
+    if (up) {
+      const r = injectReconnect(cx.lab, path);
+      return r.ok
+        ? ok(`${path}: the back-end listens again`)
+        : err(describeSocketFaultError(r.error));
+    }
+    const r = injectDisconnect(cx.lab, path);
+    if (!r.ok) return err(describeSocketFaultError(r.error));
+    const n = r.value.closed;
+    return ok(`${path}: the back-end is gone (${n} connection${n === 1 ? "" : "s"} closed)`);
+  };
+}
+
+/** `iotlb-invalidate` and `unmap`: which devices would take them, and why none here does. */
+function iommuFault(cx: ExecContext, cmd: Inject, target: Target, vmName: string): undefined {
+  const vm = cx.lab.vm(vmName);
+  if (vm === undefined) {
+    noTarget(cx, target, "VM", cx.lab.vms.map((v) => v.name));
+    return undefined;
+  }
+  const what = cmd.fault.kind === "unmap"
+    ? `no device DMAs into \`${vm.name}\`'s memory through the host IOMMU`
+    : `\`${target.text}\` has no IOTLB: its backend reaches guest memory through QEMU's memory table`;
+  notApplicable(cx, target, what, [
+    "VFIO passthrough and vhost-vdpa on a hardware device map guest memory in the host IOMMU",
+    "vhost with a vIOMMU (`-device intel-iommu,device-iotlb=on`, `iommu_platform=on,ats=on`) has an IOTLB",
+  ]);
+  return undefined;
+}
+
+function resolve(cmd: Inject, cx: ExecContext): Apply | undefined {
+  const f = cmd.fault;
+  switch (f.kind) {
+    case "link-down":
+    case "link-up":
+      return linkFault(cx, f.iface, f.kind === "link-up");
+    case "reset":
+      return resetFault(cx, f.target);
+    case "bad-chain":
+      return badChainFault(cx, f);
+    case "disconnect":
+    case "reconnect":
+      return socketFault(cx, f.socket.value, f.kind === "reconnect");
+    case "iotlb-invalidate":
+      return iommuFault(cx, cmd, targetOf(f.target), f.target.parts[0]?.value ?? "");
+    case "unmap":
+      return iommuFault(cx, cmd, { text: f.vm.value, span: f.vm.span }, f.vm.value);
+  }
+}
+
+/** The fault and its operands as typed (`link-down vm1.eth0`). */
+function describeInject(cmd: Inject): string {
+  const f = cmd.fault;
+  switch (f.kind) {
+    case "link-down":
+    case "link-up":
+      return `${f.kind} ${f.iface.text}`;
+    case "reset":
+    case "iotlb-invalidate":
+      return `${f.kind} ${f.target.text}`;
+    case "bad-chain":
+      return `bad-chain ${f.target.text} ${f.queue.value} ${f.variant.value}`;
+    case "disconnect":
+    case "reconnect":
+      return `${f.kind} ${f.socket.value}`;
+    case "unmap":
+      return `unmap ${f.vm.value}`;
+  }
+}
+
+/** Records what an injection did in the control log (`show log`, exported traces). */
+function logged(lab: Lab, what: string, r: Result<string, string>): void {
+  lab.control({
+    comp: "inject",
+    action: "note",
+    details: r.ok
+      ? { name: what, value: r.value }
+      : { name: what, detail: `no effect: ${r.error}` },
+  });
+}
+
+const inject: Executor<Inject> = (cmd, cx) => {
+  const apply = resolve(cmd, cx);
+  if (apply === undefined || cx.mode === "check") return;
+  const lab = cx.lab;
+  ensureCostProfile(lab);
+  const what = describeInject(cmd);
+  if (cmd.at !== undefined) {
+    const when = lab.now + cmd.at.value.value;
+    lab.sched.at(when, (now) => logged(lab, what, apply(now)));
+    cx.print(`inject ${what}: at ${formatNs(when)} ns\n`);
+    return;
+  }
+  const r = apply(lab.now);
+  logged(lab, what, r);
+  if (!r.ok) {
+    const d: Diagnostic = error("E0522", `\`inject ${what}\` did nothing: ${r.error}`, {
+      span: cmd.word.span,
+      label: "refused",
+    });
+    cx.diagnostics.push(d);
+    return;
+  }
+  cx.print(`inject ${what}: ${r.value}\n`);
+};
+
+/** The executors of this file. */
+export const INJECT_EXECUTORS: ExecutorTable = { inject };
