@@ -612,7 +612,19 @@ export class GuestVirtioNet implements Endpoint {
     for (let seq = first; seq <= last; seq++) flow.metrics.onSend(now, flow.schedule.frameBytes);
     if (!this.carrier) {
       // No carrier: the qdisc is deactivated (noop_qdisc drops what the stack hands it).
-      return this.#dropAll(flow, first, last, now, "link_down", `${this.ifname} has no carrier`);
+      const hops = this.#lab.hops;
+      for (let seq = first; seq <= last; seq++) {
+        hops.drop(
+          flow,
+          seq,
+          this.ctx,
+          now,
+          "guest.stack",
+          "link_down",
+          `${this.ifname}: no carrier`,
+        );
+      }
+      return;
     }
     if (this.pairs <= 1 || flow.schedule.flows <= 1) {
       const q = this.#tx[0];
