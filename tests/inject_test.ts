@@ -152,7 +152,9 @@ Deno.test("link-down wire: NO-CARRIER on the port and its bridge, frames either 
   );
   balanced(r);
   assert.match(r.out, /ens1f0: <NO-CARRIER,BROADCAST,MULTICAST,UP> .* state DOWN/);
-  assert.equal(r.lab.host.net.isRunning(r.lab.host.net.get("ens1f0")!), false);
+  const port = r.lab.host.net.get("ens1f0");
+  assert.ok(port !== undefined);
+  assert.equal(r.lab.host.net.isRunning(port), false);
   for (const t of ["t1", "t2"]) {
     const d = drops(r, t);
     assert.deepEqual(Object.keys(d), ["link_down"], `${t}: only the cable`);
