@@ -96,7 +96,7 @@ class SlirpGateway implements Endpoint, QemuNetPeer {
   readonly #lab: Lab;
   readonly #vm: Vm;
   readonly #queue: Skb[] = [];
-  readonly #buf = new Uint8Array(65536);
+  #bufAlloc: Uint8Array | undefined;
   net: QemuUserspaceNet | undefined;
 
   constructor(lab: Lab, vm: Vm, name: string, host: number) {
@@ -185,9 +185,10 @@ class SlirpGateway implements Endpoint, QemuNetPeer {
     build: FrameBuilder,
   ): void {
     for (let seq = first; seq <= last; seq++) {
-      const len = build(this.#buf, 0, seq);
+      const buf = this.#bufAlloc ??= new Uint8Array(65536);
+      const len = build(buf, 0, seq);
       flow.metrics.onSend(now, len + FCS);
-      this.#output(now, Skb.copyOf(this.#buf, 0, len, flow, seq));
+      this.#output(now, Skb.copyOf(buf, 0, len, flow, seq));
     }
   }
 

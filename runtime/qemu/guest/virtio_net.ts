@@ -222,7 +222,8 @@ export class GuestVirtioNet implements Endpoint {
   readonly #driverFeatures: bigint;
   readonly #tx: TxQueue[] = [];
   readonly #rx: RxQueue[] = [];
-  readonly #scratch = new Uint8Array(65600);
+  /** Frame scratch space, allocated on first use (an idle guest costs none of it). */
+  #scratchBuf: Uint8Array | undefined;
   readonly #id: PacketId = newPacketId();
   #ctrl: DriverRing | undefined;
   #ctrlBuf = 0;
@@ -254,6 +255,10 @@ export class GuestVirtioNet implements Endpoint {
   }
 
   // -- probe ----------------------------------------------------------------------------------
+
+  #scratch_(): Uint8Array {
+    return this.#scratchBuf ??= new Uint8Array(65600);
+  }
 
   /** Binds the driver to the device at `t` (virtio 1.2 §3.1.1, then `ndo_open`). */
   probe(t: number): Result<void, string> {
@@ -307,6 +312,14 @@ export class GuestVirtioNet implements Endpoint {
     dev.configVector = vectors >= 1 ? 0 : NO_VECTOR;
     const packed = hasFeature(accepted, VIRTIO_F_RING_PACKED);
     const vcpus = this.#vm.vcpus;
+    // Every ring first, the buffers after them: the rings share guest pages (and the lab's
+    // sparse memory allocates one chunk for all of them, not one per queue).
+    for (let i = 0; i < nvqs; i++) {
+      const size = dev.queueMaxSize(i);
+      if (size === 0) break; // reported below
+      const r = this.#allocRing(i, size, packed);
+      if (!r.ok) return r;
+    }
     for (let i = 0; i < nvqs; i++) {
       const isCtrl = ctrl && i === nvqs - 1;
       const size = dev.queueMaxSize(i);
@@ -820,13 +833,13 @@ export class GuestVirtioNet implements Endpoint {
       view.fill(0, 0, this.hdrLen);
       build(view, this.hdrLen, seq);
     } else {
-      const s = this.#scratch;
+      const s = this.#scratch_();
       s.fill(0, 0, total);
       build(s, this.hdrLen, seq);
       mem.write(addr, s, 0, total);
     }
     if (this.captures.length > 0) {
-      const f = mem.view(addr + this.hdrLen, len) ?? this.#scratch.subarray(this.hdrLen, total);
+      const f = mem.view(addr + this.hdrLen, len) ?? this.#scratch_().subarray(this.hdrLen, total);
       for (const c of this.captures) c(now, f, 0, len);
     }
     q.slotFlow[slot] = flow;
@@ -1073,7 +1086,7 @@ export class GuestVirtioNet implements Endpoint {
   #dropReceived(q: RxQueue, t: number, why: string): void {
     const lab = this.#lab;
     const mem = this.#vm.mem;
-    const s = this.#scratch;
+    const s = this.#scratch_();
     const id = this.#id;
     if (q.drv.broken) return;
     for (;;) {
@@ -1280,7 +1293,7 @@ export class GuestVirtioNet implements Endpoint {
     const hops = lab.hops;
     const mem = this.#vm.mem;
     const poll = q.poll;
-    const s = this.#scratch;
+    const s = this.#scratch_();
     let now = t;
     while (q.work < NAPI_BUDGET) {
       const token = q.drv.getUsed();
