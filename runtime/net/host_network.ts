@@ -33,6 +33,10 @@ import { HostStackEndpoint } from "./host_stack.ts";
 import { isGroupKey, macKey, type Skb } from "./skb.ts";
 import { TapPlane } from "./tap.ts";
 import { Wire } from "./wire.ts";
+import { ICMP_ECHO_REQUEST } from "../traffic/icmp.ts";
+
+/** Offset of the ICMP type in an Ethernet/IPv4 echo (14 + 20). */
+const ICMP_TYPE_OFFSET = 34;
 
 /** A netdev whose transmit path another engine implements (virtio_vdpa, a VF representor). */
 export interface HostNetdevDriver {
@@ -351,9 +355,16 @@ export class HostNetwork implements EndpointProvider {
     }
     // Flooding: the copy that counts goes towards the traffic's destination; the others
     // are shadows (they cost what they cost, their loss is not the packet's).
-    const target = flow?.dst?.attachment;
-    let primary = out.length - 1;
+    // A ping's reply travels back to its source.
+    const reply = flow?.kind === "ping" && skb.data[ICMP_TYPE_OFFSET] !== ICMP_ECHO_REQUEST;
+    const target = (reply ? flow?.src : flow?.dst)?.attachment;
+    let primary = target === undefined ? out.length - 1 : -1;
     for (let i = 0; i < out.length; i++) if (out[i] === target) primary = i;
+    if (primary < 0) {
+      // The destination's port is not among them (down, or gone): every copy reaches a
+      // host that discards it, so the packet ends here.
+      this.drop(skb, end, ctx, name, "no_route", `${name} floods it; ${target} does not forward`);
+    }
     for (let i = 0; i < out.length; i++) {
       this.devXmit(out[i] as string, i === primary ? skb : skb.clone(), end, ctx);
     }

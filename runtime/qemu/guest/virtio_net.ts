@@ -67,6 +67,7 @@ import { descRingSize } from "../../virtio/packed_layout.ts";
 import { SplitDriver, USED_FAULT, USED_NONE } from "../../virtio/split_driver.ts";
 import { availRingSize, usedRingSize } from "../../virtio/split_layout.ts";
 import { describeQueueFault } from "../../virtio/queue_fault.ts";
+import { ICMP_ECHO_REQUEST } from "../../traffic/icmp.ts";
 import type { Lab } from "../../lab.ts";
 import { NO_VECTOR, type VirtioNetPci } from "../virtio_net_pci.ts";
 import type { Vm } from "../vm.ts";
@@ -77,6 +78,8 @@ import type { GuestAlloc } from "./guest_alloc.ts";
  * this stopped polling and halted, and an interrupt must wake its thread.
  */
 export const KVM_HALT_POLL_NS = 200_000;
+/** Offset of the ICMP type in an Ethernet/IPv4 echo (14 + 20). */
+const ICMP_TYPE_OFFSET = 34;
 /** NAPI_POLL_WEIGHT (include/linux/netdevice.h). */
 export const NAPI_BUDGET = 64;
 /** GOOD_PACKET_LEN: ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN. */
@@ -1351,7 +1354,14 @@ export class GuestVirtioNet implements Endpoint {
         }
       } else {
         now = hops.charge(q.vcpu, now, "host_stack_rx", 0, flow);
-        lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
+        // A unicast frame for this MAC and another host's IP (two NICs share a MAC — QEMU
+        // gives every VM 52:54:00:12:34:56 unless told otherwise): ip_rcv drops it, the
+        // guest does not forward.
+        const request = flow.kind === "ping" && s[ICMP_TYPE_OFFSET] === ICMP_ECHO_REQUEST;
+        const meant = flow.kind === "ping" && !request ? flow.src : flow.dst;
+        if (((s[0] as number) & 1) === 0 && meant !== undefined && meant !== this) {
+          hops.drop(flow, seq, q.vcpu, now, "guest.stack", "no_route", `not ${this.name}'s IP`);
+        } else lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
       }
       if (now > lab.sched.now) {
         lab.sched.at(now, this.#rxStepFn, 0, q);
