@@ -163,6 +163,12 @@ export interface NetBackend {
   describe(): readonly string[];
   /** The device side of virtqueue `index` as the backend sees it (for `show vq`). */
   deviceRing?(index: number): DeviceRing | undefined;
+  /**
+   * Where the device is in virtqueue `index` when its rings are not the backend's own
+   * objects (a vDPA device: get_vq_state, what VHOST_GET_VRING_BASE returns): the chains it
+   * has taken end there. Split: the avail index; packed: slot and wrap counter.
+   */
+  lastAvail?(index: number): number | { readonly slot: number; readonly wrap: number } | undefined;
   /** QEMU exits (or its start failed): close fds, detach queues. */
   destroy(t: number): void;
 }

@@ -1051,9 +1051,10 @@ export class GuestVirtioNet implements Endpoint {
   #unconsumed(q: TxQueue): number[] {
     const drv = q.drv;
     const size = drv.size;
-    const ring = this.dev.backend?.deviceRing?.(q.index);
+    const backend = this.dev.backend;
+    const last = backend?.deviceRing?.(q.index)?.nextAvail ?? backend?.lastAvail?.(q.index);
     const out: number[] = [];
-    if (ring === undefined) {
+    if (last === undefined) {
       // No device view of the ring (a back-end in another process): every buffer not given
       // back is counted lost.
       for (let slot = 0; slot < q.slotFlow.length; slot++) {
@@ -1064,11 +1065,10 @@ export class GuestVirtioNet implements Endpoint {
     let from: number;
     let n: number;
     if (drv instanceof SplitDriver) {
-      const last = ring.nextAvail;
       from = typeof last === "number" ? last : last.slot;
       n = (drv.availIdx - from) & 0xffff;
     } else {
-      const d = ring.nextAvail;
+      const d = last;
       const a = drv.nextAvail;
       from = typeof d === "number" ? d : d.slot;
       n = (a.slot - from + size) % size;
