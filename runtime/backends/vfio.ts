@@ -208,8 +208,8 @@ class VfBackend implements NetBackend {
   }
 }
 
-/** A VF given to a guest. */
-class VfioVf implements VmDevice {
+/** A VF given to a guest (`-device vfio-pci`). */
+export class VfioVf implements VmDevice {
   readonly kind = "vfio-pci";
   readonly id?: string;
   readonly ifname: string;
@@ -246,6 +246,11 @@ class VfioVf implements VmDevice {
     this.#device = o.device;
     this.#handles = o.handles;
     this.#dev = o.dev;
+  }
+
+  /** The VFIO container: its IOMMU domain maps the VM's RAM for the VF's DMA. */
+  get container(): VfioContainer {
+    return this.#container;
   }
 
   describe(): readonly string[] {

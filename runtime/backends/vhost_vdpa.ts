@@ -59,6 +59,7 @@ import {
 } from "../devices/vdpa_device.ts";
 import { VhostVdpaDev } from "./vhost_vdpa/vhost_vdpa_dev.ts";
 import { VHOST_BACKEND_F_IOTLB_PERSIST } from "./vhost_vdpa/ioctl.ts";
+import { VHOST_IOTLB_INVALIDATE } from "../iommu/vhost_iotlb_msg.ts";
 import {
   describeQemuVdpaError,
   qemuVdpaInit,
@@ -527,6 +528,8 @@ export class VhostVdpaBackend implements NetBackend {
     if (relay !== undefined) return err(relay);
     this.dev.onCall = (vq, at) => this.#call(vq, at);
     this.dev.onConfigCall = (t) => this.#configChanged(t);
+    // The lab's books: a queue the device cannot reach any more loses what waits in it.
+    this.device.setQueueUnreachableCb((i, why, t) => fe.queueError(i, why, t ?? this.#lab.now));
     this.#started = true;
     // vhost_svq_start: what the guest already made available is relayed at once
     for (const q of this.svqs.values()) {
@@ -684,6 +687,7 @@ export class VhostVdpaBackend implements NetBackend {
     if (!this.#started) return;
     this.#started = false;
     this.dev.onCall = undefined;
+    this.device.setQueueUnreachableCb(undefined);
     this.svqs.clear();
     this.#unrelay?.();
     this.#unrelay = undefined;
@@ -695,6 +699,33 @@ export class VhostVdpaBackend implements NetBackend {
       qemuVdpaUnmapRam(this.dev, this.#premap);
       this.#mapsCleared = true;
     }
+  }
+
+  /**
+   * VHOST_IOTLB_INVALIDATE of `[iova, iova + size)` — of every section QEMU mapped when no
+   * range is given — written to the device file behind QEMU's back (`inject
+   * iotlb-invalidate`): the device's next access there has no translation. A vDPA device has
+   * no miss path (no IOTLB miss round trip as vhost-net's device IOTLB has): its DMA faults.
+   * Returns the bytes invalidated, or the kernel's error.
+   */
+  invalidateIotlb(iova?: number, size?: number): Result<number, string> {
+    const ranges = iova !== undefined && size !== undefined
+      ? [{ iova, size }]
+      : this.#premap.map((r) => ({ iova: r.iova ?? r.gpa, size: r.size }));
+    if (ranges.length === 0) return err("QEMU mapped nothing (the guest maps through a vIOMMU)");
+    let bytes = 0;
+    for (const r of ranges) {
+      const w = this.dev.writeIotlb({
+        type: VHOST_IOTLB_INVALIDATE,
+        iova: r.iova,
+        size: r.size,
+        uaddr: 0,
+        perm: 0,
+      });
+      if (!w.ok) return err(`VHOST_IOTLB_INVALIDATE: ${strerror(w.error.errno)}`);
+      bytes += r.size;
+    }
+    return ok(bytes);
   }
 
   /**

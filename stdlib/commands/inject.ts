@@ -31,6 +31,9 @@ import { type Diagnostic, error } from "../../lang/diagnostic.ts";
 import type { Span } from "../../lang/span.ts";
 import { didYouMean } from "../../lang/suggest.ts";
 import type { DottedName, Inject } from "../../lang/commands/mod.ts";
+import type { Located } from "../../lang/word.ts";
+import { VfioVf } from "../../runtime/backends/vfio.ts";
+import { VhostVdpaBackend } from "../../runtime/backends/vhost_vdpa.ts";
 import { err, ok, type Result } from "../../runtime/result.ts";
 import type { Lab } from "../../runtime/lab.ts";
 import type { GuestVirtioNet } from "../../runtime/qemu/guest/virtio_net.ts";
@@ -231,21 +234,106 @@ function socketFault(cx: ExecContext, path: string, up: boolean): Apply {
   };
 }
 
-/** `iotlb-invalidate` and `unmap`: which devices would take them, and why none here does. */
-function iommuFault(cx: ExecContext, cmd: Inject, target: Target, vmName: string): undefined {
-  const vm = cx.lab.vm(vmName);
-  if (vm === undefined) {
-    noTarget(cx, target, "VM", cx.lab.vms.map((v) => v.name));
+/** The `iova=`/`size=` of an IOMMU fault: both or neither. */
+function rangeOf(cmd: Inject, cx: ExecContext): { iova?: number; size?: number } | undefined {
+  const iova = cmd.iova?.value.value;
+  const size = cmd.size?.value.value;
+  if ((iova === undefined) !== (size === undefined)) {
+    const given = (cmd.iova ?? cmd.size) as NonNullable<Inject["iova"]>;
+    cx.diagnostics.push(error("E0521", "give `iova=` and `size=` together", {
+      span: given.span,
+      label: "half a range",
+      help: ["without both, the whole of guest memory is the range"],
+    }));
     return undefined;
   }
-  const what = cmd.fault.kind === "unmap"
-    ? `no device DMAs into \`${vm.name}\`'s memory through the host IOMMU`
-    : `\`${target.text}\` has no IOTLB: its backend reaches guest memory through QEMU's memory table`;
-  notApplicable(cx, target, what, [
-    "VFIO passthrough and vhost-vdpa on a hardware device map guest memory in the host IOMMU",
-    "vhost with a vIOMMU (`-device intel-iommu,device-iotlb=on`, `iommu_platform=on,ats=on`) has an IOTLB",
-  ]);
-  return undefined;
+  return iova === undefined || size === undefined ? {} : { iova, size };
+}
+
+/**
+ * `iotlb-invalidate EP`: VHOST_IOTLB_INVALIDATE on the device file of a vhost-vdpa netdev
+ * (the device's next access there faults: a vDPA device has no miss path).
+ */
+function iotlbFault(cmd: Inject, cx: ExecContext, target: DottedName): Apply | undefined {
+  const g = guestNic(cx, target);
+  if (g === undefined) return undefined;
+  const range = rangeOf(cmd, cx);
+  if (range === undefined) return undefined;
+  const b = g.dev.backend;
+  if (!(b instanceof VhostVdpaBackend)) {
+    notApplicable(
+      cx,
+      targetOf(target),
+      `\`${target.text}\` has no IOTLB: its ${
+        b?.label ?? "missing"
+      } backend reaches guest memory ` +
+        "through QEMU's memory table",
+      [
+        "a vhost-vdpa netdev's device translates through the vhost IOTLB QEMU programs",
+        "vhost-net's device IOTLB (a vIOMMU with device-iotlb=on) is not modelled yet",
+      ],
+    );
+    return undefined;
+  }
+  return () => {
+    const r = b.invalidateIotlb(range.iova, range.size);
+    if (!r.ok) return err(`${g.name}: ${r.error}`);
+    return ok(
+      `${g.name}: VHOST_IOTLB_INVALIDATE of ${r.value} bytes on ${b.dev.device.name} ` +
+        "(its next DMA there faults)",
+    );
+  };
+}
+
+/**
+ * `unmap VM`: the VM's RAM leaves the host IOMMU domains its VFIO devices DMA through (the
+ * mapping is gone under VFIO's feet): the next DMA is a DMAR fault, logged, and the packet is
+ * dropped `iommu_fault`.
+ */
+function unmapFault(cmd: Inject, cx: ExecContext, vmName: Located<string>): Apply | undefined {
+  const lab = cx.lab;
+  const vm = lab.vm(vmName.value);
+  const target = { text: vmName.value, span: vmName.span };
+  if (vm === undefined) {
+    noTarget(cx, target, "VM", lab.vms.map((v) => v.name));
+    return undefined;
+  }
+  const range = rangeOf(cmd, cx);
+  if (range === undefined) return undefined;
+  const vfs = vm.devices.filter((d): d is VfioVf => d instanceof VfioVf);
+  if (vfs.length === 0) {
+    notApplicable(
+      cx,
+      target,
+      `no device DMAs into \`${vm.name}\`'s memory through the host IOMMU`,
+      [
+        "a VFIO device (`-device vfio-pci,host=…`) has the VM's RAM mapped in its container's domain",
+        "a vhost-vdpa device's own translation is `inject iotlb-invalidate EP`",
+      ],
+    );
+    return undefined;
+  }
+  return () => {
+    let bytes = 0;
+    const domains: number[] = [];
+    for (const vf of vfs) {
+      const dom = vf.container.domain;
+      if (dom === undefined) continue;
+      for (const d of vf.container.dmas) {
+        const from = Math.max(d.iova, range.iova ?? d.iova);
+        const to = Math.min(d.iova + d.size, (range.iova ?? d.iova) + (range.size ?? d.size));
+        if (to <= from) continue;
+        const r = lab.iommu.unmap(dom, from, to - from);
+        if (r.ok) bytes += r.value;
+      }
+      domains.push(dom);
+    }
+    if (bytes === 0) return err(`nothing of ${vm.name}'s memory is mapped there any more`);
+    return ok(
+      `${vm.name}: ${bytes} bytes unmapped from IOMMU domain${domains.length === 1 ? "" : "s"} ` +
+        `${domains.join(", ")} (the next DMA there is a DMAR fault)`,
+    );
+  };
 }
 
 function resolve(cmd: Inject, cx: ExecContext): Apply | undefined {
@@ -262,9 +350,9 @@ function resolve(cmd: Inject, cx: ExecContext): Apply | undefined {
     case "reconnect":
       return socketFault(cx, f.socket.value, f.kind === "reconnect");
     case "iotlb-invalidate":
-      return iommuFault(cx, cmd, targetOf(f.target), f.target.parts[0]?.value ?? "");
+      return iotlbFault(cmd, cx, f.target);
     case "unmap":
-      return iommuFault(cx, cmd, { text: f.vm.value, span: f.vm.span }, f.vm.value);
+      return unmapFault(cmd, cx, f.vm);
   }
 }
 
