@@ -13,6 +13,7 @@ import type { GuestVirtioNet } from "../runtime/qemu/guest/virtio_net.ts";
 import type { AnyHopEvent, ControlEvent, DropReason } from "../runtime/trace/event.ts";
 import { VIRTIO_NET_S_LINK_UP } from "../runtime/virtio/net_config.ts";
 import { decodeNetConfig } from "../runtime/virtio/net_config.ts";
+import { VhostVdpaBackend } from "../runtime/backends/vhost_vdpa.ts";
 
 interface Ran {
   readonly out: string;
@@ -436,4 +437,99 @@ Deno.test("at=TIME fires at that virtual time within the next run; the same scri
     [2_000_000, "on"],
   ]);
   assert.match(a.out, /inject link-down vm1\.eth0: at 1250000 ns/);
+});
+
+// -- vDPA and VFIO ------------------------------------------------------------------------------
+
+const VDPA_SIM = "modprobe vdpa\nmodprobe vhost_vdpa\nmodprobe vdpa_sim_net\n" +
+  "vdpa dev add name vdpa0 mgmtdev vdpasim_net mac 52:54:00:12:34:56\n" +
+  "qemu-system-x86_64 -name vm1 -machine q35,accel=kvm -cpu host -smp 2 -m 4G " +
+  "-object memory-backend-memfd,id=mem0,size=4G,share=on -numa node,memdev=mem0 " +
+  "-netdev type=vhost-vdpa,vhostdev=/dev/vhost-vdpa-0,id=vdpa0 " +
+  "-device virtio-net-pci,netdev=vdpa0,mac=52:54:00:12:34:56,disable-legacy=on\n" +
+  "traffic t1 from vm1.eth0 to vm1.eth0 size=64 count=2000 rate=200Kpps burst=32\n";
+
+const MLX5_VF = 'host cmdline "intel_iommu=on iommu=pt"\n' +
+  "host nic ens1f0 model=mlx5 pci=0000:3b:00.0 speed=100Gbps\n" +
+  "echo 2 > /sys/class/net/ens1f0/device/sriov_numvfs\n";
+
+const VDPA_MLX5 = MLX5_VF + "modprobe vdpa\nmodprobe vhost_vdpa\nmodprobe mlx5_vdpa\n" +
+  "vdpa dev add name vdpa0 mgmtdev pci/0000:3b:00.2 mac 52:54:00:00:00:01\n" +
+  "qemu-system-x86_64 -name vm1 -machine q35,accel=kvm -cpu host -smp 2 -m 4G " +
+  "-object memory-backend-file,id=mem0,size=4G,mem-path=/dev/hugepages,share=on " +
+  "-numa node,memdev=mem0 -netdev type=vhost-vdpa,vhostdev=/dev/vhost-vdpa-0,id=vdpa0 " +
+  "-device virtio-net-pci,netdev=vdpa0,mac=52:54:00:00:00:01,page-per-vq=on,disable-legacy=on\n" +
+  "traffic t1 from vm1.eth0 to wire size=64 count=2000 rate=200Kpps burst=32\n" +
+  "traffic t2 from wire to vm1.eth0 size=64 count=2000 rate=200Kpps\n";
+
+const VFIO_VF = MLX5_VF + "modprobe vfio-pci\n" +
+  "echo 0000:3b:00.2 > /sys/bus/pci/drivers/mlx5_core/unbind\n" +
+  "echo vfio-pci > /sys/bus/pci/devices/0000:3b:00.2/driver_override\n" +
+  "echo 0000:3b:00.2 > /sys/bus/pci/drivers_probe\n" +
+  "qemu-system-x86_64 -name vm1 -machine q35,accel=kvm -cpu host -smp 2 -m 4G " +
+  "-device vfio-pci,host=0000:3b:00.2\n" +
+  "traffic t1 from vm1.eth0 to wire size=64 count=2000 rate=200Kpps burst=32\n" +
+  "traffic t2 from wire to vm1.eth0 size=64 count=2000 rate=200Kpps\n";
+
+for (const [name, script] of [["vdpa_sim", VDPA_SIM], ["mlx5 vDPA", VDPA_MLX5]] as const) {
+  Deno.test(`reset vm1.eth0 on vhost-vdpa (${name}): QEMU maps guest RAM again after the reset and traffic goes on`, async () => {
+    const r = await run(script + "inject reset vm1.eth0 at=3ms\nrun\n");
+    balanced(r);
+    for (const f of r.lab.traffics) {
+      assert.equal(r.lab.metrics.summary(f.name).delivered, 2000, `${f.name} all delivered`);
+    }
+    // vhost_vdpa_reset_status: the listener unmaps (INVALIDATE), the next start maps again.
+    const iotlb = control(
+      r,
+      (e) => e.t === 3e6 && e.comp === "vhost-vdpa" && e.action.startsWith("iotlb"),
+    )
+      .map((e) => e.details.name);
+    assert.deepEqual(iotlb, ["INVALIDATE", "INVALIDATE", "UPDATE", "UPDATE"]);
+  });
+}
+
+Deno.test("iotlb-invalidate on vdpa_sim: the TX walk faults (iommu_fault), the unreachable ring loses the queue; no NEEDS_RESET", async () => {
+  const r = await run(VDPA_SIM + "inject iotlb-invalidate vm1.eth0 at=3ms\nrun\n");
+  balanced(r);
+  const g = guest(r);
+  assert.equal(g.dev.needsReset, false, "vdpa_sim never sets NEEDS_RESET");
+  assert.deepEqual(drops(r, "t1"), { iommu_fault: 1, device_not_ready: 1391 });
+  const hop = dropHops(r, "t1", "iommu_fault")[0];
+  assert.equal(hop?.comp, "vringh", "vringh's walk is where the packet dies");
+  const inv = control(r, (e) => e.action === "iotlb-invalidate" && e.t === 3e6);
+  assert.equal(inv.length, 2, "both RAM sections (below and above 4 GiB)");
+  assert.equal(r.lab.metrics.summary("t1").delivered, 608, "what went before 3 ms");
+});
+
+Deno.test("iotlb-invalidate on mlx5 vDPA: the NIC's DMA faults, the device sets NEEDS_RESET; a sub-range drops the whole map as vhost does", async () => {
+  for (const range of ["", " iova=0x1070000 size=64K"]) {
+    const r = await run(VDPA_MLX5 + `inject iotlb-invalidate vm1.eth0${range} at=3ms\nrun\n`);
+    balanced(r);
+    const b = guest(r).dev.backend;
+    assert.ok(b instanceof VhostVdpaBackend);
+    assert.ok((b.device.getStatus() & 0x40) !== 0, `DEVICE_NEEDS_RESET (${range || "all"})`);
+    assert.deepEqual(drops(r, "t1"), { device_not_ready: 1392 });
+    assert.deepEqual(drops(r, "t2"), { iommu_fault: 1400 });
+  }
+});
+
+Deno.test("unmap vm1 with a VFIO VF: DMAR faults in the IOMMU's log, iommu_fault drops, the VF's TX queue lost", async () => {
+  const r = await run(VFIO_VF + "inject unmap vm1 at=3ms\nrun\nshow iommu\n");
+  balanced(r);
+  const faults = r.lab.iommu.faults;
+  assert.ok(faults.total >= 2, `${faults.total} faults logged`);
+  assert.match(
+    r.out,
+    /DMAR: \[DMA Write NO_PASID\] Request device \[3b:00\.2\] fault addr 0x[0-9a-f]+ \[fault reason 0x05\] PTE Write access is not set/,
+  );
+  assert.match(
+    r.out,
+    /DMAR: \[DMA Read NO_PASID\] Request device \[3b:00\.2\] fault addr 0x[0-9a-f]+ \[fault reason 0x06\] PTE Read access is not set/,
+  );
+  assert.deepEqual(drops(r, "t2"), { iommu_fault: 1400 });
+  assert.deepEqual(drops(r, "t1"), { device_not_ready: 1392 });
+  assert.match(
+    String(named(r, "unmap vm1")[0]?.details.value),
+    /^vm1: 4294967296 bytes unmapped from IOMMU domain \d+ \(the next DMA there is a DMAR fault\)$/,
+  );
 });

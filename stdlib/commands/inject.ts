@@ -97,7 +97,10 @@ function linkRefusal(g: GuestVirtioNet): string | undefined {
   const b = g.dev.backend;
   if (b === undefined) return "it has no netdev";
   if (b.deviceRing === undefined) {
-    return `set_link on a \`${b.type}\` netdev is not modelled (its rings live in another process)`;
+    const where = b.type === "vhost-user"
+      ? "its rings are served by the back-end's process"
+      : "its rings are the device's";
+    return `set_link on a \`${b.type}\` netdev is not modelled (${where})`;
   }
   return undefined;
 }
@@ -143,6 +146,7 @@ function linkFault(
     if (why !== undefined) {
       notApplicable(cx, t, `cannot change the link of \`${name}\`: ${why}`, [
         "a vhost-user back-end can be taken away with `inject disconnect SOCKET`",
+        "a hardware device loses its link with its port's cable: `inject link-down wire`",
       ]);
       return undefined;
     }
