@@ -533,3 +533,23 @@ Deno.test("unmap vm1 with a VFIO VF: DMAR faults in the IOMMU's log, iommu_fault
     /^vm1: 4294967296 bytes unmapped from IOMMU domain \d+ \(the next DMA there is a DMAR fault\)$/,
   );
 });
+
+Deno.test("bad-chain on vDPA and VFIO: vdpa_sim skips the head and goes on; hardware sets NEEDS_RESET; an oversize frame meets the uplink's MTU", async () => {
+  const sim = await run(VDPA_SIM + "inject bad-chain vm1.eth0 rx0 out-of-range at=3ms\nrun\n");
+  balanced(sim);
+  assert.deepEqual(drops(sim, "t1"), { bad_descriptor: 1 }, "vringh dropped one frame");
+  assert.equal(dropHops(sim, "t1", "bad_descriptor")[0]?.comp, "vringh");
+  assert.equal(sim.lab.metrics.summary("t1").delivered, 1999, "the queue carries on");
+  const hw = await run(VDPA_MLX5 + "inject bad-chain vm1.eth0 tx0 cycle at=3ms\nrun\n");
+  balanced(hw);
+  const b = guest(hw).dev.backend;
+  assert.ok(b instanceof VhostVdpaBackend && (b.device.getStatus() & 0x40) !== 0, "NEEDS_RESET");
+  assert.deepEqual(drops(hw, "t1"), { bad_descriptor: 1, device_not_ready: 1391 });
+  for (const script of [VDPA_MLX5, VFIO_VF]) {
+    const big = await run(script + "inject bad-chain vm1.eth0 tx0 oversize at=3ms\nrun\n");
+    balanced(big);
+    assert.deepEqual(drops(big, "t1"), { mtu_exceeded: 1 });
+    const hop = dropHops(big, "t1", "mtu_exceeded")[0];
+    assert.equal(hop?.action === "drop" ? hop.details.detail : "", "65536 > mtu 1500 of ens1f0");
+  }
+});

@@ -176,6 +176,11 @@ class VfBackend implements NetBackend {
   }
 
   /** The doorbell write reached the VF (the frontend charged it on the vCPU). */
+  /** Where the VF is in queue `index` (its queue context): the chains it has taken end there. */
+  lastAvail(index: number): number | { readonly slot: number; readonly wrap: number } | undefined {
+    return this.#started ? this.engine.ring(index)?.nextAvail : undefined;
+  }
+
   kick(index: number, t: number, group: PacketGroup): void {
     if (!this.#started) return;
     this.engine.kick(index, { t, ctx: this.engine.ctx, group });

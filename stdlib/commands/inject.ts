@@ -36,8 +36,7 @@ import { VfioVf } from "../../runtime/backends/vfio.ts";
 import { VhostVdpaBackend } from "../../runtime/backends/vhost_vdpa.ts";
 import { err, ok, type Result } from "../../runtime/result.ts";
 import type { Lab } from "../../runtime/lab.ts";
-import type { GuestVirtioNet } from "../../runtime/qemu/guest/virtio_net.ts";
-import { describeBadChainError } from "../../runtime/qemu/guest/virtio_net.ts";
+import { describeBadChainError, GuestVirtioNet } from "../../runtime/qemu/guest/virtio_net.ts";
 import {
   describeSocketFaultError,
   injectDisconnect,
@@ -80,14 +79,20 @@ function notApplicable(cx: ExecContext, t: Target, message: string, help: string
   }));
 }
 
+/** The guest's virtio-format interfaces: virtio-net-pci NICs and passed-through VFs. */
 function guestNames(lab: Lab): string[] {
-  return lab.vms.flatMap((v) => v.guestNics.map((n) => n.name));
+  return lab.vms.flatMap((v) => [
+    ...v.guestNics.map((n) => n.name),
+    ...v.devices.flatMap((d) => d.endpoint instanceof GuestVirtioNet ? [d.endpoint.name] : []),
+  ]);
 }
 
-/** The guest virtio-net interface `vm1.eth0` / `vm1.net0`, or a diagnostic. */
+/** The guest interface `vm1.eth0` / `vm1.net0` (virtio-net or a VF), or a diagnostic. */
 function guestNic(cx: ExecContext, target: DottedName): GuestVirtioNet | undefined {
   const [vmName, ifname] = [target.parts[0]?.value ?? "", target.parts[1]?.value ?? ""];
-  const g = target.parts.length === 2 ? cx.lab.vm(vmName)?.guestNic(ifname) : undefined;
+  const vm = target.parts.length === 2 ? cx.lab.vm(vmName) : undefined;
+  const ep = vm?.guestNic(ifname) ?? vm?.endpoint(ifname);
+  const g = ep instanceof GuestVirtioNet ? ep : undefined;
   if (g === undefined) noTarget(cx, targetOf(target), "virtio-net interface", guestNames(cx.lab));
   return g;
 }
