@@ -132,7 +132,7 @@ Deno.test("count=1e12 streams: `run 1ms` finishes in bounded memory; a plain run
   assert.equal(r.session.lab.metrics.summary("t1").sent, s.sent, "a refused run sends nothing");
 });
 
-Deno.test("queues=65536: a tap takes at most 256 queues (E2BIG), vhost-user at most 1024, virtio-net-pci at most 510 pairs", async () => {
+Deno.test("queues=65536: a tap takes at most 256 queues (E2BIG), vhost-user and vhost-vdpa at most 1024, virtio-net-pci at most 510 pairs", async () => {
   const tap = await run(
     HOST + "ip tuntap add dev tap0 mode tap vnet_hdr multi_queue\n" +
       "qemu-system-x86_64 -name vm1 -enable-kvm -smp 2 -m 1G " +
@@ -155,6 +155,16 @@ Deno.test("queues=65536: a tap takes at most 256 queues (E2BIG), vhost-user at m
     "-numa node,memdev=mem0 -chardev socket,id=char0,path=/tmp/vu0 " +
     `-netdev vhost-user,id=net0,chardev=char0,queues=${queues} ` +
     "-device virtio-net-pci,netdev=net0,mq=on\n";
+  const vdpa = await run(
+    "modprobe vdpa\nmodprobe vhost_vdpa\nmodprobe vdpa_sim_net\n" +
+      "vdpa dev add name vdpa0 mgmtdev vdpasim_net\n" +
+      "qemu-system-x86_64 -name vm1 -machine q35,accel=kvm -cpu host -smp 2 -m 4G " +
+      "-object memory-backend-memfd,id=mem0,size=4G,share=on -numa node,memdev=mem0 " +
+      "-netdev type=vhost-vdpa,vhostdev=/dev/vhost-vdpa-0,id=vdpa0,queues=65536 " +
+      "-device virtio-net-pci,netdev=vdpa0,mq=on\n",
+  );
+  assert.deepEqual(codes(vdpa), ["E0232"]);
+  assert.equal(under(vdpa, vdpa.errors[0]), "65536");
   const big = await run(vu(65536, 1));
   assert.deepEqual(codes(big), ["E0232"]);
   assert.match(
