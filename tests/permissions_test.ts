@@ -46,7 +46,12 @@ async function scriptDir(): Promise<string> {
 Deno.test("the CLI runs a script using every command family with read permission only", async () => {
   const dir = await scriptDir();
   try {
-    const r = await cli([`--allow-read=${dir},${REPO}`], ["run", "every_command.vdpa"], dir);
+    // Run from elsewhere: the include resolves relative to the including file, not the cwd.
+    const r = await cli(
+      [`--allow-read=${dir},${REPO}`],
+      ["run", `${dir}/every_command.vdpa`],
+      REPO,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /^error/m, "warnings only");
     assert.doesNotMatch(r.stderr + r.stdout, /NotCapable|PermissionDenied|Requires \w+ access/);
