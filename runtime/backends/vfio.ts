@@ -268,6 +268,11 @@ export class VfioVf implements VmDevice {
     ];
   }
 
+  /** QEMU exited: the guest's driver of the VF dies with what is in its rings. */
+  shutdown(t: number, why: string): void {
+    this.endpoint.shutdown(t, why);
+  }
+
   destroy(t: number): void {
     this.backend.destroy(t);
     this.#device.close();

@@ -21,6 +21,7 @@ import { HELP_EXECUTORS } from "./help.ts";
 import { HOST_EXECUTORS } from "./host.ts";
 import { INJECT_EXECUTORS } from "./inject.ts";
 import { IP_EXECUTORS } from "./ip.ts";
+import { KILL_EXECUTORS } from "./kill.ts";
 import { MODPROBE_EXECUTORS } from "./modprobe.ts";
 import { OVS_EXECUTORS } from "./ovs.ts";
 import { QEMU_EXECUTORS } from "./qemu.ts";
@@ -55,4 +56,5 @@ export const EXECUTORS: ExecutorTable = {
   ...TESTPMD_EXECUTORS,
   ...OVS_EXECUTORS,
   ...INJECT_EXECUTORS,
+  ...KILL_EXECUTORS,
 };
