@@ -119,9 +119,9 @@ Deno.test("count=1e12 streams: `run 1ms` finishes in bounded memory; a plain run
   assert.match(d?.message ?? "", /^this run would send 999,999,9\d\d,\d{3} packets$/);
   assert.equal(under({ ...r, errors: [] }, d), "run");
   assert.deepEqual(d?.notes, [
-    `a run sends at most ${
+    `a script's run sends at most ${
       MAX_RUN_PACKETS.toLocaleString("en-US")
-    } packets (about two minutes of wall time)`,
+    } packets (about two minutes of wall time); in the REPL, Ctrl-C stops a run instead`,
   ]);
   assert.match(d?.help[0] ?? "", /^run for a time: `run 268\.8ms` sends about 10,000,000$/);
   // A duration longer than the budget is refused the same way, at the duration.
@@ -130,6 +130,23 @@ Deno.test("count=1e12 streams: `run 1ms` finishes in bounded memory; a plain run
   assert.equal(long?.code, "E0513");
   assert.equal(under({ ...r, errors: [] }, long), "1s");
   assert.equal(r.session.lab.metrics.summary("t1").sent, s.sent, "a refused run sends nothing");
+});
+
+Deno.test("in an interruptible session (the REPL) a plain run of count=1e12 starts, and the interrupt stops it with the books kept", async () => {
+  let stop = false;
+  const session = new Session({ stdout: () => {}, interrupted: () => stop });
+  await session.runText(
+    HOST + tapVm("1G") +
+      "traffic t1 from vm1.eth0 to wire size=64 count=1e12 rate=1Mpps burst=32\n",
+    "repl.vdpa",
+  );
+  // Ctrl-C after about 5 ms of virtual time.
+  session.lab.sched.at(5_000_000, () => (stop = true));
+  await session.runText("run\n", "<repl:2>");
+  assert.equal(session.diagnostics.items.filter((d) => d.code === "E0513").length, 0);
+  const s = session.lab.metrics.summary("t1");
+  assert.ok(s.sent > 4000 && s.sent < 1e6, `${s.sent} sent before the interrupt`);
+  assert.equal(s.sent, s.delivered + s.dropped + s.in_flight);
 });
 
 Deno.test("queues=65536: a tap takes at most 256 queues (E2BIG), vhost-user and vhost-vdpa at most 1024, virtio-net-pci at most 510 pairs", async () => {

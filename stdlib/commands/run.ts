@@ -111,10 +111,12 @@ export async function runLab(
 }
 
 /**
- * E0513 when the run would have to send more than {@link MAX_RUN_PACKETS} packets (a plain
- * `run` of `count=1e12` would never end): the script must give a duration. True if refused.
+ * E0513 when the run would have to send more than {@link MAX_RUN_PACKETS} packets and nothing
+ * can stop it (a script: a plain `run` of `count=1e12` would never end), so the script must give
+ * a duration. In the REPL Ctrl-C stops any run and keeps the session. True if refused.
  */
 function overBudget(cmd: Run, cx: ExecContext): boolean {
+  if (cx.interruptible) return false;
   const lab = cx.lab;
   const durationNs = cmd.duration?.value.value;
   const due = lab.packetsDue(durationNs === undefined ? undefined : lab.now + durationNs);
@@ -127,7 +129,10 @@ function overBudget(cmd: Run, cx: ExecContext): boolean {
     label: durationNs === undefined
       ? "runs until every traffic is done"
       : "too long for the traffics",
-    notes: [`a run sends at most ${fmt(MAX_RUN_PACKETS)} packets (about two minutes of wall time)`],
+    notes: [
+      `a script's run sends at most ${fmt(MAX_RUN_PACKETS)} packets (about two minutes of wall ` +
+      "time); in the REPL, Ctrl-C stops a run instead",
+    ],
     help: fits >= 1
       ? [
         `run for a time: \`run ${humanNs(fits).replace(/ /g, "")}\` sends about ${
