@@ -553,3 +553,22 @@ Deno.test("bad-chain on vDPA and VFIO: vdpa_sim skips the head and goes on; hard
     assert.equal(hop?.action === "drop" ? hop.details.detail : "", "65536 > mtu 1500 of ens1f0");
   }
 });
+
+Deno.test("bad-chain on a vhost-user ring: rte_vhost stops dequeuing and tells no one; run reports the packets in flight (E0509)", async () => {
+  const r = await run(
+    "dpdk-testpmd -l 2-3 --no-pci --vdev net_vhost0,iface=/tmp/vu0 -- -a\n" +
+      "qemu-system-x86_64 -name vm1 -enable-kvm -smp 2 -m 1G " +
+      "-object memory-backend-file,id=mem0,size=1G,mem-path=/dev/hugepages,share=on " +
+      "-numa node,memdev=mem0 -chardev socket,id=char0,path=/tmp/vu0 " +
+      "-netdev vhost-user,id=net0,chardev=char0 " +
+      "-device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01\n" +
+      "traffic t1 from vm1.eth0 to vm1.eth0 size=64 count=4000 rate=400Kpps burst=32\n" +
+      "inject bad-chain vm1.eth0 tx0 cycle at=3ms\nrun\n",
+  );
+  const s = r.lab.metrics.summary("t1");
+  assert.equal(s.delivered + s.dropped + s.in_flight, s.sent);
+  assert.equal(s.dropped_by_reason.bad_descriptor, 1);
+  assert.ok(s.in_flight > 0, "left in the ring");
+  assert.deepEqual(errors(r).map((e) => e.slice(0, 5)), ["E0509"]);
+  assert.equal(guest(r).dev.needsReset, false, "QEMU does not know");
+});
