@@ -352,7 +352,9 @@ export class SplitDevice {
       if (idx < 0) return POP_FAULT;
       if (idx === last) return POP_EMPTY;
     }
-    if (this.#inFlight >= this.size) {
+    // QEMU virtqueue_split_pop "Virtqueue size exceeded": inuse counts every buffer popped and
+    // not yet flushed to the used ring, filled ones too (and, after a restore, ones in no list).
+    if (((last - this.#nextUsed) & 0xffff) >= this.size) {
       return this.#fail({ kind: "in-flight-overflow", size: this.size });
     }
     const head = this.#avail.getUint16(availEntryOffset(last & this.#mask), true);
