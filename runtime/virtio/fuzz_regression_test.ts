@@ -2,13 +2,16 @@
 // smallest driver behaviour that broke a device promise, under every feature set it applies to.
 import assert from "node:assert/strict";
 import { GuestMemory } from "../memory/guest_memory.ts";
-import { VIRTQ_DESC_F_WRITE as WRITE } from "./defs.ts";
+import { VIRTQ_DESC_F_NEXT as NEXT, VIRTQ_DESC_F_WRITE as WRITE, VIRTQ_DESC_SIZE } from "./defs.ts";
 import {
   featureMask,
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_IN_ORDER,
   VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_RING_PACKED,
 } from "./features.ts";
+import { PackedDevice } from "./packed_device.ts";
+import { packedAvailFlags, writePackedDesc } from "./packed_layout.ts";
 import { checkQueueState } from "./queue_state.ts";
 import { POP_FAULT, SplitDevice } from "./split_device.ts";
 import { availEntryOffset, writeSplitDesc } from "./split_layout.ts";
@@ -16,6 +19,8 @@ import { availEntryOffset, writeSplitDesc } from "./split_layout.ts";
 const DESC = 0x1000;
 const AVAIL = 0x2000;
 const USED = 0x3000;
+const DRIVER_EVENT = 0x2000;
+const DEVICE_EVENT = 0x2100;
 const DATA = 0x8000;
 
 const E = featureMask(VIRTIO_F_EVENT_IDX);
@@ -35,6 +40,33 @@ function memory(): GuestMemory {
   return mem;
 }
 
+/** A packed driver that writes `count` descriptors from `slot` as one list with buffer `id`. */
+function offerPacked(
+  mem: GuestMemory,
+  size: number,
+  at: { slot: number; wrap: number },
+  count: number,
+  id: number,
+): void {
+  const first = at.slot;
+  let firstFlags = 0;
+  for (let k = 0; k < count; k++) {
+    const flags = packedAvailFlags(at.wrap) | (k < count - 1 ? NEXT : 0);
+    if (k === 0) firstFlags = flags;
+    writePackedDesc(mem, DESC, at.slot, {
+      addr: DATA + 0x100 * at.slot,
+      len: 64,
+      flags: k === 0 ? 0 : flags,
+      next: id,
+    });
+    if (++at.slot === size) {
+      at.slot = 0;
+      at.wrap ^= 1;
+    }
+  }
+  mem.setU16(DESC + first * VIRTQ_DESC_SIZE + 14, firstFlags);
+}
+
 /** A split driver that makes head `head` (a one-descriptor chain) available at avail.idx `idx`. */
 function offerSplit(mem: GuestMemory, size: number, idx: number, head: number): void {
   writeSplitDesc(mem, DESC, head, { addr: DATA + 0x100 * head, len: 64, flags: WRITE, next: 0 });
@@ -43,6 +75,52 @@ function offerSplit(mem: GuestMemory, size: number, idx: number, head: number): 
 }
 
 for (const [name, features] of FEATURE_SETS) {
+  Deno.test(`PackedDevice regression: a list that would put more descriptors in flight than the ring has slots is a fault (${name})`, () => {
+    const mem = memory();
+    const size = 4;
+    const dev = PackedDevice.create(mem, {
+      size,
+      descRing: DESC,
+      driverEvent: DRIVER_EVENT,
+      deviceEvent: DEVICE_EVENT,
+      features: features | featureMask(VIRTIO_F_RING_PACKED),
+    });
+    assert.ok(dev.ok);
+    const at = { slot: 0, wrap: 1 };
+    offerPacked(mem, size, at, 3, 0);
+    assert.equal(dev.value.pop(), 0);
+    // Slots 3, 0 and 1: two of them still belong to buffer 0, which was never used.
+    offerPacked(mem, size, at, 3, 1);
+    assert.equal(dev.value.pop(), POP_FAULT);
+    assert.deepEqual(dev.value.fault, { kind: "packed-ring-overrun", inUse: 3, slots: 3, size });
+    const st = dev.value.toState();
+    assert.equal(checkQueueState(st), undefined);
+    assert.deepEqual(st.inFlight, [{ id: 0, descriptors: 3 }]);
+  });
+
+  Deno.test(`PackedDevice regression: descriptors filled but not flushed still occupy the ring (${name})`, () => {
+    const mem = memory();
+    const size = 4;
+    const dev = PackedDevice.create(mem, {
+      size,
+      descRing: DESC,
+      driverEvent: DRIVER_EVENT,
+      deviceEvent: DEVICE_EVENT,
+      features: features | featureMask(VIRTIO_F_RING_PACKED),
+    });
+    assert.ok(dev.ok);
+    const at = { slot: 0, wrap: 1 };
+    offerPacked(mem, size, at, 2, 0);
+    offerPacked(mem, size, at, 2, 1);
+    assert.equal(dev.value.pop(), 0);
+    assert.equal(dev.value.pop(), 1);
+    dev.value.fillUsed(0, 0); // staged, not yet visible: the driver cannot reuse slots 0 and 1
+    offerPacked(mem, size, at, 1, 2);
+    assert.equal(dev.value.pop(), POP_FAULT);
+    assert.equal(dev.value.fault?.kind, "packed-ring-overrun");
+    assert.equal(checkQueueState(dev.value.toState()), undefined);
+  });
+
   Deno.test(`SplitDevice regression: buffers filled but not flushed still count against the queue size (${name})`, () => {
     const mem = memory();
     const size = 2;

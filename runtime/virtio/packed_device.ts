@@ -154,6 +154,8 @@ export class PackedDevice {
   #order: Uint16Array;
   #orderHead = 0;
   #inFlight = 0;
+  /** Ring slots of buffers popped and not flushed to the ring yet (QEMU `inuse`). */
+  #slotsInUse = 0;
   #pendingIds: Uint16Array;
   #pendingLens: Uint32Array;
   #pending = 0;
@@ -213,6 +215,7 @@ export class PackedDevice {
       d.#order[(d.#orderHead + d.#inFlight) % d.size] = e.id;
       d.#seq[e.id] = ++d.#pops;
       d.#inFlight++;
+      d.#slotsInUse += e.descriptors;
     }
     return ok(d);
   }
@@ -333,11 +336,15 @@ export class PackedDevice {
     ) {
       return POP_EMPTY;
     }
-    if (this.#inFlight >= this.size) {
-      return this.#fail({ kind: "in-flight-overflow", size: this.size });
-    }
     const slots = this.#walkOne(first) ? 1 : this.#walk(first);
     if (slots < 0) return POP_FAULT;
+    // §2.8.21: a slot is the driver's again only once its buffer is used. A list that reaches
+    // slots still in use was written over buffers the device holds (QEMU "Virtqueue size
+    // exceeded" counts slots too).
+    const inUse = this.#slotsInUse;
+    if (inUse + slots > this.size) {
+      return this.#fail({ kind: "packed-ring-overrun", inUse, slots, size: this.size });
+    }
     const id = this.chain.head;
     let next = first + slots;
     if (next >= this.size) {
@@ -349,6 +356,7 @@ export class PackedDevice {
     this.#seq[id] = ++this.#pops;
     if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
     this.#inFlight++;
+    this.#slotsInUse = inUse + slots;
     this.#c_popped++;
     return id;
   }
@@ -571,6 +579,7 @@ export class PackedDevice {
       const id = this.#pendingIds[k] as number;
       this.#writeUsed(this.#nextUsed, this.#usedWrap, id, this.#pendingLens[k] as number, k > 0);
       this.#advanceUsed(this.#descs[id] as number);
+      this.#slotsInUse -= this.#descs[id] as number;
     }
     const len0 = this.#pendingLens[0] as number;
     this.#desc.setUint16(
@@ -594,6 +603,7 @@ export class PackedDevice {
     this.#release(id);
     this.#writeUsed(this.#nextUsed, this.#usedWrap, id, len, true);
     this.#advanceUsed(this.#descs[id] as number);
+    this.#slotsInUse -= this.#descs[id] as number;
     this.#c_used++;
     this.#c_usedFlushes++;
   }
@@ -622,6 +632,7 @@ export class PackedDevice {
     }
     this.#writeUsed(slot, wrap, last, len, true);
     this.#advanceUsed(slots);
+    this.#slotsInUse -= slots;
     this.#c_used += count;
     this.#c_usedFlushes++;
   }
@@ -687,6 +698,7 @@ export class PackedDevice {
     this.#notify = true;
     this.#seq.fill(0);
     this.#inFlight = 0;
+    this.#slotsInUse = 0;
     this.#orderHead = 0;
     this.#fault = undefined;
     this.chain.clear();

@@ -119,6 +119,13 @@ export type QueueFault =
   | { readonly kind: "packed-id-out-of-range"; readonly id: number; readonly size: number }
   /** Packed: a buffer id the device still holds. */
   | { readonly kind: "packed-id-in-use"; readonly id: number }
+  /** Packed: a list reaches ring slots whose buffers the device has not used yet. */
+  | {
+    readonly kind: "packed-ring-overrun";
+    readonly inUse: number;
+    readonly slots: number;
+    readonly size: number;
+  }
   /** Packed: a descriptor in the middle of a chain is not marked available. */
   | { readonly kind: "packed-desc-not-available"; readonly slot: number; readonly flags: number }
   // --- driver side: what the device wrote ---
@@ -236,6 +243,8 @@ export function describeQueueFault(f: QueueFault): string {
       return `packed ring offers buffer id ${f.id}, queue size is ${f.size}`;
     case "packed-id-in-use":
       return `packed ring offers buffer id ${f.id}, which the device has not returned yet`;
+    case "packed-ring-overrun":
+      return `packed ring offers a list of ${f.slots} descriptors while ${f.inUse} of its ${f.size} slots are still in use`;
     case "packed-desc-not-available":
       return `packed descriptor ${f.slot} in the middle of a chain is not available (flags ${
         hex(f.flags)
