@@ -1,19 +1,34 @@
 /**
  * `deno task bench`: prints the figures of every benchmark file. Each file exports a
- * `run…Bench(print)` function; add yours to the list below.
+ * `run…Bench(print)` function; add yours to the list below. Figures, not pass/fail timing:
+ * ratios are measured against reference loops in the same run.
  *
- * Run: `deno run --allow-read=. --allow-env bench/run.ts`
+ * Run: `deno task bench`, or one section: `deno task bench virtio`
  *
  * @module
  */
 
+import { langBench } from "./lang_bench.ts";
+import { runReplBench } from "./repl_bench.ts";
 import { runVirtioBench } from "./virtio_bench.ts";
 
-const benches: readonly [string, (print: (line: string) => void) => unknown][] = [
-  ["virtio rings", runVirtioBench],
+async function runLangBench(print: (line: string) => void): Promise<void> {
+  const r = await langBench(10_000);
+  print(
+    `language core on a ${r.lines}-line script: parse ${r.parseMs.toFixed(0)} ms, ` +
+      `parse+expand+loops ${r.checkMs.toFixed(0)} ms (bound for check: 2000 ms)`,
+  );
+}
+
+const benches: readonly [string, string, (print: (line: string) => void) => unknown][] = [
+  ["virtio", "virtio rings: round trips per second", runVirtioBench],
+  ["lang", "language: 10,000-line script", runLangBench],
+  ["repl", "REPL start to first prompt", runReplBench],
 ];
 
-for (const [title, run] of benches) {
+const only = Deno.args[0];
+for (const [key, title, run] of benches) {
+  if (only !== undefined && key !== only) continue;
   console.log(`# ${title}`);
-  run((line) => console.log(line));
+  await run((line) => console.log(line));
 }

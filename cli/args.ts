@@ -38,6 +38,8 @@ export interface CliArgs {
   readonly trace: TraceLevel;
   /** Help for a subcommand (`vdpa-lab help run`, `vdpa-lab run --help`). */
   readonly helpTopic?: string;
+  /** `--no-history`: the REPL neither reads nor writes its history file. */
+  readonly noHistory?: boolean;
 }
 
 /** A usage error: what is wrong, shown with the usage text, exit status 2. */
@@ -64,6 +66,7 @@ Options:
   --profile FILE     cost-profile overrides (JSON object of event kind to ns)
   --seed N           seed of the lab's random streams (default 1)
   --trace LEVEL      off, sample (default: first packets of each flow) or full
+  --no-history       repl: do not read or write the history file
   -h, --help         show help
   -V, --version      show the version
 
@@ -88,6 +91,7 @@ export function parseCliArgs(
         profile: { type: "string" },
         seed: { type: "string" },
         trace: { type: "string" },
+        "no-history": { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "V" },
       },
@@ -118,6 +122,7 @@ export function parseCliArgs(
     seed,
     trace,
     ...(values.profile !== undefined ? { profile: values.profile } : {}),
+    ...(values["no-history"] ? { noHistory: true } : {}),
   } as const;
 
   if (values.version) return { ok: true, value: { ...common, command: "version", files: [] } };

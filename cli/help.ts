@@ -34,10 +34,30 @@ mistakes are reported where they were made. Reports every error, not just the fi
 Exit status 0 when clean, 1 with errors, 2 on a usage error.
 
   --json          diagnostics as JSON on standard output`,
-  repl: `vdpa-lab repl [FILE]
+  repl: `vdpa-lab repl [OPTIONS] [FILE]
 
-An interactive lab. Every script statement works; state persists between lines. FILE, if
-given, is run first. Type .help at the prompt for the meta commands.`,
+An interactive lab. Every script statement works; state persists between entries; an error
+prints its diagnostic and the session goes on. FILE, if given, is run first.
+
+  .help [TOPIC]   the lab's manual (the same pages as the \`help\` statement)
+  .load FILE      run a script in this session
+  .save FILE      write what succeeded as a script that rebuilds this state
+  .vars           the variables defined now
+  .reset          start over with a fresh lab
+  .exit           leave (or Ctrl-D)
+
+Tab completes commands, options, properties and live names (modules, vDPA devices, netdevs,
+sysfs and /dev paths). History is kept in $XDG_STATE_HOME/vdpa-lab/history (default
+~/.local/state/vdpa-lab/history); --no-history turns it off.
+
+With piped input (\`vdpa-lab repl < session.vdpa\`) there is no prompt and no echo: the text
+runs as a script, printing what \`vdpa-lab run\` prints, meta commands included, and the exit
+status is 1 after an error.
+
+  --json          diagnostics as JSON
+  --quiet         print nothing but diagnostics
+  --color WHEN    auto (default), always or never
+  --no-history    do not read or write the history file`,
 };
 
 /** The help for `topic` (the general usage when absent), or undefined for an unknown topic. */

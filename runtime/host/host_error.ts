@@ -37,6 +37,10 @@ export type HostError =
   | { readonly kind: "modprobe-not-found"; readonly module: string; readonly release: string }
   /** modprobe -r of a name kmod cannot resolve. */
   | { readonly kind: "modprobe-remove-not-found"; readonly module: string }
+  /** modprobe --first-time of a module that is already loaded (kmod's -EEXIST). */
+  | { readonly kind: "modprobe-already-loaded"; readonly module: string }
+  /** modprobe -r --first-time of a module that is not loaded. */
+  | { readonly kind: "modprobe-not-in-kernel"; readonly module: string }
   /** modprobe -r of a module with a non-zero reference count. */
   | { readonly kind: "modprobe-in-use"; readonly module: string }
   /** modprobe -r or rmmod of a built-in module. */
@@ -73,6 +77,8 @@ export type HostError =
     readonly errno: Errno;
     readonly waitingFor?: string;
     readonly heldBy?: string;
+    /** The write went through `tee` (which names the file in its message), not bash's `echo`. */
+    readonly tool?: "tee";
   }
   /** `vdpa …` while the `vdpa` genl family is not registered (module not loaded). */
   | { readonly kind: "vdpa-netlink-unavailable" }
@@ -85,8 +91,11 @@ export type HostError =
   }
   /** An rtnetlink request refused (`ip link …`). */
   | { readonly kind: "rtnetlink"; readonly errno: Errno; readonly extack?: string }
-  /** `ip link set dev X …` with no such device. */
-  | { readonly kind: "ip-no-device"; readonly name: string }
+  /**
+   * `ip link set|del dev X` with no such device (`nodev()`); `show` for `ip link show dev X`,
+   * whose filter reports it in other words.
+   */
+  | { readonly kind: "ip-no-device"; readonly name: string; readonly op?: "show" }
   /** iproute2's invarg(): an argument naming a device that does not exist. */
   | { readonly kind: "ip-bad-argument"; readonly argument: string; readonly message: string }
   /** `ip tuntap` ioctl failure. */
@@ -119,6 +128,10 @@ export function formatHostError(e: HostError): string {
       return `modprobe: FATAL: Module ${e.module} not found in directory /lib/modules/${e.release}`;
     case "modprobe-remove-not-found":
       return `modprobe: FATAL: Module ${e.module} not found.`;
+    case "modprobe-already-loaded":
+      return `modprobe: ERROR: could not insert '${e.module}': Module already in kernel`;
+    case "modprobe-not-in-kernel":
+      return `modprobe: FATAL: Module ${e.module} is not in kernel.`;
     case "modprobe-in-use":
       return `modprobe: FATAL: Module ${e.module} is in use.`;
     case "module-builtin":
@@ -139,7 +152,10 @@ export function formatHostError(e: HostError): string {
         ? `rmmod: ERROR: could not remove module ${e.module}: ${strerror("EBUSY")}`
         : `modprobe: ERROR: could not remove '${e.module}': ${strerror("EBUSY")}`;
     case "fs":
-      return formatFs(e.op, e.path, e.errno);
+      // tee(1) reports both open and write failures as "tee: FILE: MSG"
+      return e.tool === "tee" && (e.op === "open-write" || e.op === "write")
+        ? `tee: ${e.path}: ${strerror(e.errno)}`
+        : formatFs(e.op, e.path, e.errno);
     case "vdpa-netlink-unavailable":
       return "Failed to connect to vdpa Netlink";
     case "vdpa-netlink":
@@ -150,7 +166,9 @@ export function formatHostError(e: HostError): string {
         ? extackLine(e.extack)
         : `RTNETLINK answers: ${strerror(e.errno)}`;
     case "ip-no-device":
-      return `Cannot find device "${e.name}"`;
+      return e.op === "show"
+        ? `Device "${e.name}" does not exist.`
+        : `Cannot find device "${e.name}"`;
     case "ip-bad-argument":
       return `Error: argument "${e.argument}" is wrong: ${e.message}`;
     case "tuntap-ioctl":

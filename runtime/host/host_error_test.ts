@@ -71,6 +71,31 @@ Deno.test("formatHostError prints what each real tool prints", async (t) => {
       "Error: mtu less than device minimum.",
     ],
     [{ kind: "ip-no-device", name: "tap0" }, 'Cannot find device "tap0"'],
+    // ip link show's filter says it in other words
+    [{ kind: "ip-no-device", name: "tap0", op: "show" }, 'Device "tap0" does not exist.'],
+    [
+      { kind: "modprobe-already-loaded", module: "vdpa" },
+      "modprobe: ERROR: could not insert 'vdpa': Module already in kernel",
+    ],
+    [
+      { kind: "modprobe-not-in-kernel", module: "vdpa" },
+      "modprobe: FATAL: Module vdpa is not in kernel.",
+    ],
+    // tee names the file for open and write failures alike
+    [
+      {
+        kind: "fs",
+        op: "write",
+        path: "/sys/bus/vdpa/drivers/vhost_vdpa/bind",
+        errno: "EBUSY",
+        tool: "tee",
+      },
+      "tee: /sys/bus/vdpa/drivers/vhost_vdpa/bind: Device or resource busy",
+    ],
+    [
+      { kind: "fs", op: "open-write", path: "/sys/x", errno: "ENOENT", tool: "tee" },
+      "tee: /sys/x: No such file or directory",
+    ],
     [
       { kind: "tuntap-ioctl", ioctl: "TUNSETIFF", errno: "EBUSY" },
       "ioctl(TUNSETIFF): Device or resource busy",

@@ -273,6 +273,11 @@ export class HostKernel implements KernelCtx, SysfsSource {
     return ok(undefined);
   }
 
+  /** Whether the kernel has booted (a module was loaded or hardware or a netdev added). */
+  get booted(): boolean {
+    return this.#booted;
+  }
+
   /** The user part of the command line. */
   get cmdline(): string {
     return this.#cmdline;
@@ -305,16 +310,25 @@ export class HostKernel implements KernelCtx, SysfsSource {
 
   /**
    * `modprobe NAME [param=value…]`: loads dependencies first, then the module. A module
-   * already loaded is left alone (its parameters unchanged), as modprobe does.
+   * already loaded is left alone (its parameters unchanged), as modprobe does, unless
+   * `firstTime` asks for an error (`--first-time`).
    */
-  modprobe(name: string, params: readonly string[] = []): Result<void, HostError> {
+  modprobe(
+    name: string,
+    params: readonly string[] = [],
+    options: { readonly firstTime?: boolean } = {},
+  ): Result<void, HostError> {
     this.#boot();
     return this.#tx(() => {
       const r = this.modules.resolve(name);
       if (r === undefined) {
         return err({ kind: "modprobe-not-found", module: name, release: this.release });
       }
-      if (this.modules.isLoaded(r)) return ok(undefined);
+      if (this.modules.isLoaded(r)) {
+        return options.firstTime === true
+          ? err({ kind: "modprobe-already-loaded", module: r })
+          : ok(undefined);
+      }
       return this.#load(r, params, "modprobe", undefined);
     });
   }
@@ -533,14 +547,21 @@ export class HostKernel implements KernelCtx, SysfsSource {
    * became unused (users before the modules they use). A module that is not loaded is not
    * an error (no `--first-time`).
    */
-  modprobeRemove(name: string): Result<void, HostError> {
+  modprobeRemove(
+    name: string,
+    options: { readonly firstTime?: boolean } = {},
+  ): Result<void, HostError> {
     return this.#tx(() => {
       const r = this.modules.resolve(name);
       if (r === undefined) return err({ kind: "modprobe-remove-not-found", module: name });
       if (this.modules.spec(r)?.builtin === true) {
         return err({ kind: "module-builtin", tool: "modprobe", module: r });
       }
-      if (this.modules.get(r) === undefined) return ok(undefined);
+      if (this.modules.get(r) === undefined) {
+        return options.firstTime === true
+          ? err({ kind: "modprobe-not-in-kernel", module: r })
+          : ok(undefined);
+      }
       if (this.modules.refcnt(r) > 0) return err({ kind: "modprobe-in-use", module: r });
       const blocker = this.#exitBlocker(r);
       if (blocker !== undefined) {
@@ -795,7 +816,9 @@ export class HostKernel implements KernelCtx, SysfsSource {
     const devs = name === undefined
       ? this.net.list()
       : this.net.list().filter((d) => d.name === name);
-    if (name !== undefined && devs.length === 0) return err({ kind: "ip-no-device", name });
+    if (name !== undefined && devs.length === 0) {
+      return err({ kind: "ip-no-device", name, op: "show" });
+    }
     return ok(devs.map((d) => this.#linkInfo(d)));
   }
 

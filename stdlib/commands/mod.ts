@@ -1,11 +1,33 @@
 /**
  * The executors of every command family, by command kind. Each family lives in its own
- * file beside this one and exports its part of the table.
+ * file beside this one and exports its part of the table; this table is their merge, so
+ * adding a family is one import and one spread.
+ *
+ * @example
+ * ```ts
+ * import { EXECUTORS } from "./mod.ts";
+ * if (EXECUTORS["vdpa-dev-add"] === undefined) throw new Error("vdpa has an executor");
+ * ```
  *
  * @module
  */
 
 import type { ExecutorTable } from "../exec.ts";
+import { HELP_EXECUTORS } from "./help.ts";
+import { HOST_EXECUTORS } from "./host.ts";
+import { IP_EXECUTORS } from "./ip.ts";
+import { MODPROBE_EXECUTORS } from "./modprobe.ts";
+import { SYSFS_EXECUTORS } from "./sysfs.ts";
+import { USAGE_EXECUTORS } from "./usage.ts";
+import { VDPA_EXECUTORS } from "./vdpa.ts";
 
 /** Every executor the lab has, by command kind. */
-export const EXECUTORS: ExecutorTable = {};
+export const EXECUTORS: ExecutorTable = {
+  ...HELP_EXECUTORS,
+  ...MODPROBE_EXECUTORS,
+  ...VDPA_EXECUTORS,
+  ...SYSFS_EXECUTORS,
+  ...IP_EXECUTORS,
+  ...HOST_EXECUTORS,
+  ...USAGE_EXECUTORS,
+};

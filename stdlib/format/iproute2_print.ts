@@ -120,9 +120,15 @@ export class JsonWriter {
 /** Where a print call goes: both streams (PRINT_ANY), text only (PRINT_FP) or JSON only. */
 export type PrintType = "any" | "fp" | "json";
 
-/** Replaces the printf conversion in `fmt` with `value` (`%s`, `%d`, `%u`, `%lu`). */
+/**
+ * Replaces the printf conversion in `fmt` with `value` (`%s`, `%d`, `%u`, `%lu`, with an
+ * optional field width: `%-16s` pads on the right, `%8s` on the left).
+ */
 function fmt1(fmt: string, value: string): string {
-  return fmt.replace(/%(?:l?l?[sdu]|lu)/, value);
+  return fmt.replace(/%(-?)(\d*)(?:l?l?[sdu]|lu)/, (_m, left: string, width: string) => {
+    const w = width === "" ? 0 : Number(width);
+    return left === "-" ? value.padEnd(w) : value.padStart(w);
+  });
 }
 
 /** lib/json_print.c over a text buffer and an optional JSON writer. */

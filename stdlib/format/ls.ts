@@ -35,6 +35,12 @@ export interface LsSource {
 export interface LsOptions {
   /** `-l`. */
   readonly long?: boolean;
+  /** `-a`: `.` and `..` (and dot files) too. */
+  readonly all?: boolean;
+  /** `-d`: directories themselves, not their contents. */
+  readonly directory?: boolean;
+  /** `-h`: sizes of `-l` as 4.0K. */
+  readonly human?: boolean;
   /** Terminal width for the column layout; one name per line when absent (not a tty). */
   readonly columns?: number;
   /** The date column of `-l`. */
@@ -68,7 +74,22 @@ interface Row {
   readonly st: Stat;
 }
 
-function longLines(rows: readonly Row[], date: string): string[] {
+/** GNU ls -h (human_readable with ceiling rounding): 4096 → 4.0K, 0 → 0, 512 → 512. */
+export function humanSize(n: number): string {
+  const units = ["K", "M", "G", "T", "P"];
+  if (n < 1024) return String(n);
+  let v = n;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  // one decimal below 10, rounded up as coreutils does
+  const shown = v < 10 ? (Math.ceil(v * 10) / 10).toFixed(1) : String(Math.ceil(v));
+  return `${shown}${units[u]}`;
+}
+
+function longLines(rows: readonly Row[], date: string, human = false): string[] {
   const majW = Math.max(
     0,
     ...rows.map((r) => (r.st.major !== undefined ? String(r.st.major).length : 0)),
@@ -80,6 +101,8 @@ function longLines(rows: readonly Row[], date: string): string[] {
   const sizeOf = (r: Row): string =>
     r.st.type === "chr" || r.st.type === "blk"
       ? `${String(r.st.major ?? 0).padStart(majW)}, ${String(r.st.minor ?? 0).padStart(minW)}`
+      : human
+      ? humanSize(r.st.size)
       : String(r.st.size);
   const nW = Math.max(...rows.map((r) => String(r.st.nlink).length));
   const oW = Math.max(...rows.map((r) => r.st.owner.length));
@@ -152,14 +175,14 @@ export function formatLs(src: LsSource, args: readonly string[], o: LsOptions): 
       const s = src.stat(path);
       if (s.ok) st = s.value;
     }
-    if (st.type === "dir") dirs.push(p);
+    if (st.type === "dir" && o.directory !== true) dirs.push(p);
     else files.push({ name: p, st });
   }
   const blocks: string[] = [];
   files.sort((a, b) => byteOrder(a.name, b.name));
   if (files.length > 0) {
     const lines = long
-      ? longLines(files, date)
+      ? longLines(files, date, o.human === true)
       : o.columns !== undefined
       ? columnsLayout(files.map((f) => f.name), o.columns)
       : files.map((f) => f.name);
@@ -175,18 +198,24 @@ export function formatLs(src: LsSource, args: readonly string[], o: LsOptions): 
       continue;
     }
     let text = header ? `${d}:\n` : "";
+    const names = o.all === true ? [".", "..", ...entries.value] : entries.value;
     if (long) {
       const rows: Row[] = [];
-      for (const name of entries.value) {
-        const st = src.lstat(`${path.replace(/\/$/, "")}/${name}`);
+      for (const name of names) {
+        const full = name === "."
+          ? path
+          : name === ".."
+          ? `${path.replace(/\/$/, "")}/..`
+          : `${path.replace(/\/$/, "")}/${name}`;
+        const st = name === "." || name === ".." ? src.stat(full) : src.lstat(full);
         if (st.ok) rows.push({ name, st: st.value });
       }
       text += "total 0\n";
-      if (rows.length > 0) text += longLines(rows, date).map((x) => x + "\n").join("");
+      if (rows.length > 0) {
+        text += longLines(rows, date, o.human === true).map((x) => x + "\n").join("");
+      }
     } else {
-      const lines = o.columns !== undefined
-        ? columnsLayout(entries.value, o.columns)
-        : entries.value;
+      const lines = o.columns !== undefined ? columnsLayout(names, o.columns) : names;
       text += lines.map((x) => x + "\n").join("");
     }
     blocks.push(text);

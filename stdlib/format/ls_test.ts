@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { HostKernel } from "../../runtime/host/kernel.ts";
 import { KERNEL_MODULES } from "../catalog/kernel_modules.ts";
 import { NIC_MODELS } from "../catalog/nic_models.ts";
-import { formatLs } from "./ls.ts";
+import { formatLs, humanSize } from "./ls.ts";
 import { formatLsmod } from "./lsmod.ts";
 
 function walkthrough(): HostKernel {
@@ -107,5 +107,26 @@ Deno.test("lsmod prints kmod's table", () => {
   assert.ok(
     formatLsmod(k.lsmod()).includes("vhost_vdpa             32768  1\n"),
     "an open node counts",
+  );
+});
+
+Deno.test("ls -d lists a directory itself, -a adds . and .., -h prints sizes as ls does", () => {
+  const k = walkthrough();
+  assert.equal(
+    formatLs(k, ["/sys/bus/vdpa/devices/vdpa0/"], { directory: true }).stdout,
+    "/sys/bus/vdpa/devices/vdpa0/\n",
+  );
+  assert.equal(
+    formatLs(k, ["/sys/bus/vdpa/drivers/vhost_vdpa"], { all: true }).stdout,
+    ".\n..\nbind\nmodule\nuevent\nunbind\nvdpa0\n",
+  );
+  const long = formatLs(k, ["/sys/bus/vdpa/drivers_autoprobe"], { long: true, human: true });
+  assert.equal(
+    long.stdout,
+    "-rw-r--r-- 1 root root 4.0K Jan  1 00:00 /sys/bus/vdpa/drivers_autoprobe\n",
+  );
+  assert.deepEqual(
+    [0, 512, 1023, 1024, 1536, 4096, 10240, 12289, 1048576].map(humanSize),
+    ["0", "512", "1023", "1.0K", "1.5K", "4.0K", "10K", "13K", "1.0M"],
   );
 });
