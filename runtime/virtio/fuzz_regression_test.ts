@@ -48,12 +48,24 @@ function offerPacked(
   count: number,
   id: number,
 ): void {
+  offerPackedAt(mem, DESC, size, at, count, id);
+}
+
+/** {@link offerPacked} on the ring at `ring`. */
+function offerPackedAt(
+  mem: GuestMemory,
+  ring: number,
+  size: number,
+  at: { slot: number; wrap: number },
+  count: number,
+  id: number,
+): void {
   const first = at.slot;
   let firstFlags = 0;
   for (let k = 0; k < count; k++) {
     const flags = packedAvailFlags(at.wrap) | (k < count - 1 ? NEXT : 0);
     if (k === 0) firstFlags = flags;
-    writePackedDesc(mem, DESC, at.slot, {
+    writePackedDesc(mem, ring, at.slot, {
       addr: DATA + 0x100 * at.slot,
       len: 64,
       flags: k === 0 ? 0 : flags,
@@ -64,7 +76,7 @@ function offerPacked(
       at.wrap ^= 1;
     }
   }
-  mem.setU16(DESC + first * VIRTQ_DESC_SIZE + 14, firstFlags);
+  mem.setU16(ring + first * VIRTQ_DESC_SIZE + 14, firstFlags);
 }
 
 /** A split driver that makes head `head` (a one-descriptor chain) available at avail.idx `idx`. */
@@ -187,3 +199,105 @@ Deno.test("checkQueueState regression: a split state with more heads in flight t
   });
   assert.deepEqual(bad, { kind: "bad-state", field: "inFlight", value: 2 });
 });
+
+/**
+ * Guest memory whose ring region (RINGS) can be hot-unplugged and plugged back at the same
+ * address. The region fills one 64 KiB backing chunk of its own, so its bytes go with it; a
+ * ROM after it shares nothing.
+ */
+const RINGS = 0x20000;
+
+function hotplugMemory(): GuestMemory {
+  const mem = new GuestMemory();
+  mem.addRegion({ name: "ram", gpa: 0, size: 0x10000 });
+  mem.addRegion({ name: "rings", gpa: RINGS, size: 0x10000 });
+  mem.addRegion({ name: "rom", gpa: 0x30000, size: 0x1000, kind: "rom" });
+  return mem;
+}
+
+function replug(mem: GuestMemory): void {
+  mem.removeRegion("rings");
+  mem.addRegion({ name: "rings", gpa: RINGS, size: 0x10000 });
+}
+
+for (const [name, features] of FEATURE_SETS) {
+  Deno.test(`SplitDevice regression: used entries after a memory hot-replug land in the new memory (${name})`, () => {
+    const mem = hotplugMemory();
+    const size = 4;
+    const rings = {
+      size,
+      descTable: RINGS,
+      availRing: RINGS + 0x400,
+      usedRing: RINGS + 0x800,
+      features,
+    };
+    const dev = SplitDevice.create(mem, rings);
+    assert.ok(dev.ok);
+    writeSplitDesc(mem, RINGS, 0, { addr: DATA, len: 64, flags: WRITE, next: 0 });
+    mem.setU16(RINGS + 0x400 + availEntryOffset(0), 0);
+    mem.setU16(RINGS + 0x402, 1);
+    assert.equal(dev.value.pop(), 0);
+    replug(mem); // QEMU's memory listener re-inits the region caches; vhost re-walks its rings
+    dev.value.addUsed(0, 10);
+    assert.equal(mem.getU16(RINGS + 0x802), 1, "used.idx is in the memory the guest now has");
+    assert.equal(mem.getU32(RINGS + 0x804), 0, "used.ring[0].id");
+    assert.equal(mem.getU32(RINGS + 0x808), 10, "used.ring[0].len");
+  });
+
+  Deno.test(`SplitDevice regression: a queue whose ring memory was unplugged faults instead of writing into the void (${name})`, () => {
+    const mem = hotplugMemory();
+    const rings = {
+      size: 4,
+      descTable: RINGS,
+      availRing: RINGS + 0x400,
+      usedRing: RINGS + 0x800,
+      features,
+    };
+    const dev = SplitDevice.create(mem, rings);
+    assert.ok(dev.ok);
+    mem.removeRegion("rings");
+    dev.value.disableNotifications();
+    assert.equal(dev.value.needsInterrupt(), false);
+    assert.equal(dev.value.fault?.kind, "ring-unmapped");
+    mem.addRegion({ name: "rings", gpa: RINGS, size: 0x10000 });
+    assert.equal(mem.getU16(RINGS + 0x800), 0, "nothing was written while the memory was gone");
+  });
+
+  Deno.test(`PackedDevice regression: used descriptors after a memory hot-replug land in the new memory (${name})`, () => {
+    const mem = hotplugMemory();
+    const size = 4;
+    const dev = PackedDevice.create(mem, {
+      size,
+      descRing: RINGS,
+      driverEvent: RINGS + 0x400,
+      deviceEvent: RINGS + 0x404,
+      features: features | featureMask(VIRTIO_F_RING_PACKED),
+    });
+    assert.ok(dev.ok);
+    const at = { slot: 0, wrap: 1 };
+    offerPackedAt(mem, RINGS, size, at, 1, 2);
+    assert.equal(dev.value.pop(), 2);
+    replug(mem);
+    dev.value.addUsed(2, 10);
+    assert.equal(mem.getU16(RINGS + 12), 2, "the used descriptor's id");
+    assert.equal(mem.getU32(RINGS + 8), 10, "the used descriptor's len");
+  });
+
+  Deno.test(`PackedDevice regression: a queue whose ring memory was unplugged faults instead of writing into the void (${name})`, () => {
+    const mem = hotplugMemory();
+    const dev = PackedDevice.create(mem, {
+      size: 4,
+      descRing: RINGS,
+      driverEvent: RINGS + 0x400,
+      deviceEvent: RINGS + 0x404,
+      features: features | featureMask(VIRTIO_F_RING_PACKED),
+    });
+    assert.ok(dev.ok);
+    mem.removeRegion("rings");
+    dev.value.disableNotifications();
+    assert.equal(dev.value.hasAvail(), false);
+    assert.equal(dev.value.fault?.kind, "ring-unmapped");
+    mem.addRegion({ name: "rings", gpa: RINGS, size: 0x10000 });
+    assert.equal(mem.getU16(RINGS + 0x404 + 2), 0, "nothing was written while the memory was gone");
+  });
+}

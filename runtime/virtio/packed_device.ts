@@ -254,6 +254,17 @@ export class PackedDevice {
     return this.#fault !== undefined;
   }
 
+  /**
+   * True when the queue may touch its rings: it has not faulted, and its ring windows match
+   * the memory layout (re-mapped after a hot-unplug: a window on removed memory writes where
+   * no region is, or into whatever is plugged in there next). QEMU re-inits its region caches
+   * on every memory topology change; vhost re-walks the rings after SET_MEM_TABLE.
+   */
+  #usable(): boolean {
+    if (this.#fault !== undefined) return false;
+    return this.#gen === this.#mem.layoutGeneration || this.remapRings() === undefined;
+  }
+
   /** Next ring slot to read and the wrap counter expected there. */
   get nextAvail(): { slot: number; wrap: number } {
     return { slot: this.#nextAvail, wrap: this.#availWrap };
@@ -307,7 +318,7 @@ export class PackedDevice {
 
   /** True when the next slot holds an available descriptor. */
   hasAvail(): boolean {
-    if (this.#fault !== undefined) return false;
+    if (!this.#usable()) return false;
     return isDescAvail(
       this.#desc.getUint16(this.#nextAvail * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, true),
       this.#availWrap,
@@ -562,7 +573,7 @@ export class PackedDevice {
    * staged ones visible, the first one last (§2.8.21). Ignored after a fault.
    */
   fillUsed(id: number, len: number): void {
-    if (this.#fault !== undefined) return;
+    if (!this.#usable()) return;
     this.#release(id);
     this.#pendingIds[this.#pending] = id;
     this.#pendingLens[this.#pending] = len;
@@ -572,7 +583,7 @@ export class PackedDevice {
   /** Writes every staged used descriptor; the first one's flags are stored last. */
   flushUsed(): void {
     const n = this.#pending;
-    if (n === 0 || this.#fault !== undefined) return;
+    if (n === 0 || !this.#usable()) return;
     const firstSlot = this.#nextUsed;
     const firstWrap = this.#usedWrap;
     for (let k = 0; k < n; k++) {
@@ -594,7 +605,7 @@ export class PackedDevice {
 
   /** Marks one buffer used (fill + flush). */
   addUsed(id: number, len: number): void {
-    if (this.#fault !== undefined) return;
+    if (!this.#usable()) return;
     if (this.#pending !== 0) {
       this.fillUsed(id, len);
       this.flushUsed();
@@ -619,7 +630,7 @@ export class PackedDevice {
     if (count < 1 || count > this.#inFlight) {
       throw new RangeError(`Cannot return ${count} buffers: ${this.#inFlight} are in flight`);
     }
-    if (this.#fault !== undefined) return;
+    if (!this.#usable()) return;
     this.flushUsed(); // anything filled earlier goes first
     const slot = this.#nextUsed;
     const wrap = this.#usedWrap;
@@ -643,7 +654,7 @@ export class PackedDevice {
    * descriptors written since the last decision reached (off, wrap).
    */
   needsInterrupt(): boolean {
-    if (this.#fault !== undefined || (this.gate !== undefined && !this.gate.live)) return false;
+    if ((this.gate !== undefined && !this.gate.live) || !this.#usable()) return false;
     const flags = this.#driverEvent.getUint16(EVENT_FLAGS, true);
     const valid = this.#signalledValid;
     const count = this.#usedSinceSignal;
@@ -665,7 +676,7 @@ export class PackedDevice {
   /** Asks the driver not to kick (Device Event Suppression flags = DISABLE). */
   disableNotifications(): void {
     this.#notify = false;
-    if (this.#fault === undefined) {
+    if (this.#usable()) {
       this.#deviceEvent.setUint16(EVENT_FLAGS, RING_EVENT_FLAGS_DISABLE, true);
     }
   }
@@ -676,7 +687,7 @@ export class PackedDevice {
    */
   enableNotifications(): boolean {
     this.#notify = true;
-    if (this.#fault !== undefined) return false;
+    if (!this.#usable()) return false;
     if (this.#eventIdx) {
       // QEMU: off_wrap first, then flags.
       this.#deviceEvent.setUint16(EVENT_OFF_WRAP, this.#nextAvail | (this.#availWrap << 15), true);
