@@ -278,7 +278,8 @@ class Trial {
         ["availRing", availRingSize(size), 2],
         ["usedRing", usedRingSize(size), 4],
       ];
-    let next = r.int(8) * 0x100;
+    // Rings usually sit low in ram0; sometimes in ram1, the region that gets hot-unplugged.
+    let next = (r.chance(0.15) ? RAM1.gpa : 0) + r.int(8) * 0x100;
     for (const [name, len, align] of parts as [string, number, number][]) {
       this.#addrs[name] = this.#placePart(next, len, align);
       next = alignUp(next + (Number.isFinite(len) ? Math.max(len, 0) : 0) + r.int(4) * 64, 256);
@@ -703,8 +704,8 @@ class Trial {
       [2, "count"],
       [2, "saveRestore"],
       [1, "reset"],
-      [0.3, "unplug"],
-      [0.3, "replug"],
+      [0.6, "unplug"],
+      [0.6, "replug"],
     ]);
     switch (op) {
       case "offer":
@@ -748,6 +749,7 @@ class Trial {
         this.#note(`needsInterrupt → ${v}`);
         if (typeof v !== "boolean") this.#problem(`needsInterrupt returned ${v}`);
         if (this.#broken && v) this.#problem("a broken device asks for an interrupt");
+        this.#afterDeviceCall();
         break;
       }
       case "notify": {
