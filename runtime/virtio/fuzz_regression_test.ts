@@ -301,3 +301,36 @@ for (const [name, features] of FEATURE_SETS) {
     assert.equal(mem.getU16(RINGS + 0x404 + 2), 0, "nothing was written while the memory was gone");
   });
 }
+
+for (const [name, features] of FEATURE_SETS) {
+  Deno.test(`PackedDevice regression: a staged used descriptor keeps the slot count its buffer was popped with (${name})`, () => {
+    const mem = memory();
+    const size = 8;
+    const dev = PackedDevice.create(mem, {
+      size,
+      descRing: DESC,
+      driverEvent: DRIVER_EVENT,
+      deviceEvent: DEVICE_EVENT,
+      features: features | featureMask(VIRTIO_F_RING_PACKED),
+    });
+    assert.ok(dev.ok);
+    const at = { slot: 0, wrap: 1 };
+    offerPacked(mem, size, at, 2, 1);
+    assert.equal(dev.value.pop(), 1);
+    dev.value.fillUsed(1, 10);
+    // A driver that reuses id 1 before it sees it used: the device may take it again, but the
+    // staged entry still stands for the two slots the first buffer took.
+    offerPacked(mem, size, at, 1, 1);
+    assert.equal(dev.value.pop(), 1);
+    dev.value.fillUsed(1, 20);
+    dev.value.flushUsed();
+    assert.deepEqual(dev.value.nextUsed, { slot: 3, wrap: 1 });
+    assert.equal(
+      mem.getU16(DESC + 2 * VIRTQ_DESC_SIZE + 12),
+      1,
+      "second used descriptor at slot 2",
+    );
+    assert.equal(mem.getU32(DESC + 2 * VIRTQ_DESC_SIZE + 8), 20);
+    assert.equal(checkQueueState(dev.value.toState()), undefined);
+  });
+}

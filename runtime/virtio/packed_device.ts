@@ -158,6 +158,8 @@ export class PackedDevice {
   #slotsInUse = 0;
   #pendingIds: Uint16Array;
   #pendingLens: Uint32Array;
+  /** Slots of each staged buffer, taken when it was filled: the id may be popped again. */
+  #pendingSlots: Uint16Array;
   #pending = 0;
   #fault: QueueFault | undefined = undefined;
 
@@ -180,6 +182,7 @@ export class PackedDevice {
     this.#seq = new Float64Array(opts.size);
     this.#pendingIds = new Uint16Array(opts.size);
     this.#pendingLens = new Uint32Array(opts.size);
+    this.#pendingSlots = new Uint16Array(opts.size);
     this.chain = new Chain(mem, 8);
   }
 
@@ -577,6 +580,7 @@ export class PackedDevice {
     this.#release(id);
     this.#pendingIds[this.#pending] = id;
     this.#pendingLens[this.#pending] = len;
+    this.#pendingSlots[this.#pending] = this.#descs[id] as number;
     this.#pending++;
   }
 
@@ -588,9 +592,10 @@ export class PackedDevice {
     const firstWrap = this.#usedWrap;
     for (let k = 0; k < n; k++) {
       const id = this.#pendingIds[k] as number;
+      const slots = this.#pendingSlots[k] as number;
       this.#writeUsed(this.#nextUsed, this.#usedWrap, id, this.#pendingLens[k] as number, k > 0);
-      this.#advanceUsed(this.#descs[id] as number);
-      this.#slotsInUse -= this.#descs[id] as number;
+      this.#advanceUsed(slots);
+      this.#slotsInUse -= slots;
     }
     const len0 = this.#pendingLens[0] as number;
     this.#desc.setUint16(
