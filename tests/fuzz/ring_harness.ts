@@ -921,6 +921,9 @@ class Trial {
     ]]);
   }
 
+  // A device call on a broken queue is ignored, and so is one that finds the rings gone
+  // (the fault is raised inside the call): the model moves only when the device is intact.
+
   #complete(): void {
     if (this.#held.length === 0 || this.#pending.length > 0) return;
     const k = this.#pickHeld();
@@ -930,7 +933,7 @@ class Trial {
     this.#note(`addUsed(${h.id}, ${len})`);
     this.#allowRings();
     this.#dev.addUsed(h.id, len);
-    if (!this.#broken) {
+    if (!this.#dev.broken) {
       this.#held.splice(k, 1);
       this.#published([h]);
     }
@@ -947,7 +950,7 @@ class Trial {
       this.#note(`fillUsed(${h.id}, ${len})`);
       this.#allowRings();
       this.#dev.fillUsed(h.id, len);
-      if (!this.#broken) {
+      if (!this.#dev.broken) {
         this.#held.splice(at, 1);
         this.#pending.push(h);
       }
@@ -956,7 +959,7 @@ class Trial {
       this.#note("flushUsed");
       this.#allowRings();
       this.#dev.flushUsed();
-      if (!this.#broken) {
+      if (!this.#dev.broken) {
         const done = this.#pending;
         this.#pending = [];
         this.#published(done);
@@ -975,7 +978,7 @@ class Trial {
     this.#note(`addUsedInOrder(${count}, ${len})`);
     this.#allowRings();
     this.#dev.addUsedInOrder(count, len);
-    if (!this.#broken) {
+    if (!this.#dev.broken) {
       this.#held.splice(0, count);
       if (this.#o.layout === "split") {
         this.#nextUsed = (this.#nextUsed + count) & 0xffff;
