@@ -52,6 +52,7 @@ import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_IN_ORDER,
   VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_VERSION_1,
 } from "../../runtime/virtio/features.ts";
 import { PackedDevice } from "../../runtime/virtio/packed_device.ts";
 import { descRingSize, isDescUsed, packedAvailFlags } from "../../runtime/virtio/packed_layout.ts";
@@ -62,6 +63,14 @@ import {
   type SplitQueueState,
 } from "../../runtime/virtio/queue_state.ts";
 import { POP_EMPTY, POP_FAULT, SplitDevice } from "../../runtime/virtio/split_device.ts";
+import { DeviceStatus } from "../../runtime/virtio/status.ts";
+import {
+  VIRTIO_CONFIG_S_ACKNOWLEDGE,
+  VIRTIO_CONFIG_S_DRIVER,
+  VIRTIO_CONFIG_S_DRIVER_OK,
+  VIRTIO_CONFIG_S_FEATURES_OK,
+  VIRTIO_CONFIG_S_NEEDS_RESET,
+} from "../../runtime/virtio/defs.ts";
 import {
   availEntryOffset,
   availRingSize,
@@ -191,6 +200,8 @@ class Trial {
   #drvWrap = 1;
   #broken = false;
   #unplugged = false;
+  /** The device status the queue is attached to (QEMU's policy: a fault sets NEEDS_RESET). */
+  #status: DeviceStatus | undefined;
   /** How often this trial's driver makes mistakes (a factor on every mistake's odds). */
   #hostility = 1;
   #pops = 0;
@@ -313,6 +324,15 @@ class Trial {
       return made.error.kind;
     }
     this.#dev = made.value;
+    if (r.chance(0.5)) {
+      const status = new DeviceStatus({
+        deviceFeatures: features | featureMask(VIRTIO_F_VERSION_1),
+      });
+      if (this.#bringUp(status)) {
+        this.#status = status;
+        status.attachQueue(this.#dev, "needs-reset");
+      }
+    }
     this.#adoptState();
     if (fromState && !packed && r.chance(0.85)) {
       // A driver that agrees with the restored position.
@@ -1059,10 +1079,27 @@ class Trial {
   }
 
   /** Device reset; the driver usually starts its ring over too (§2.1, §3.1.1). */
+  /** The Linux probe sequence up to DRIVER_OK (§3.1.1); false when the device refuses. */
+  #bringUp(status: DeviceStatus): boolean {
+    const s1 = VIRTIO_CONFIG_S_ACKNOWLEDGE;
+    const s2 = s1 | VIRTIO_CONFIG_S_DRIVER;
+    const s3 = s2 | VIRTIO_CONFIG_S_FEATURES_OK;
+    status.write(0);
+    status.write(s1);
+    status.write(s2);
+    status.setDriverFeatures(this.#o.features | featureMask(VIRTIO_F_VERSION_1));
+    status.write(s3);
+    status.write(s3 | VIRTIO_CONFIG_S_DRIVER_OK);
+    return status.live;
+  }
+
   #reset(): void {
-    this.#note("reset");
+    this.#note(this.#status ? "status reset and probe" : "reset");
     this.#compareMemory("before reset");
-    this.#dev.reset();
+    if (this.#status) {
+      // Writing 0 resets every queue attached to the device.
+      if (!this.#bringUp(this.#status)) this.#problem("the device refuses the probe after a reset");
+    } else this.#dev.reset();
     this.#adoptState();
     if (this.#dev.broken) this.#problem("reset left the device broken");
     if (this.#o.layout === "split" && this.#rng.chance(0.85)) {
@@ -1095,6 +1132,7 @@ class Trial {
     this.#compareMemory("before restore");
     this.#dev = made.value;
     this.#broken = false;
+    this.#status?.attachQueue(this.#dev, "needs-reset");
   }
 
   // --- invariants ---------------------------------------------------------------------------------
@@ -1134,6 +1172,14 @@ class Trial {
   /** The saved state validates and matches the model. */
   #checkState(): void {
     const dev = this.#dev;
+    const status = this.#status;
+    if (status && dev.broken) {
+      // QEMU virtio_error: a queue fault sets NEEDS_RESET and stops the device.
+      if ((status.value & VIRTIO_CONFIG_S_NEEDS_RESET) === 0) {
+        this.#problem(`a fault (${dev.fault?.kind}) did not set NEEDS_RESET`);
+      }
+      if (status.live) this.#problem("a device with a faulted queue is still live");
+    }
     const st = dev.toState();
     const bad = checkQueueState(st);
     if (bad) this.#problem(`saved state is invalid: ${describeQueueFault(bad)}`);
