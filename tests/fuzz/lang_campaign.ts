@@ -28,6 +28,8 @@ export interface LangCampaignOptions {
   readonly sessionEvery?: number;
   /** Every `replEvery`-th input also goes through a REPL-style session (default 50). */
   readonly replEvery?: number;
+  /** Every `runEvery`-th input also goes through a session in run mode (default 25). */
+  readonly runEvery?: number;
 }
 
 /** One kind of failure and the smallest input found for it. */
@@ -75,8 +77,10 @@ function schedule(i: number, o: LangCampaignOptions): Pipeline[] {
   const out: Pipeline[] = ["interpreter"];
   const session = o.sessionEvery ?? 10;
   const repl = o.replEvery ?? 50;
+  const run = o.runEvery ?? 25;
   if (i % session === 3 % session) out.push("session");
   if (i % repl === 7 % repl) out.push("repl");
+  if (i % run === 11 % run) out.push("run");
   return out;
 }
 
@@ -89,7 +93,7 @@ function signature(problem: string): string {
 /** Runs a campaign; see the module documentation. */
 export async function runLangCampaign(o: LangCampaignOptions): Promise<LangCampaignResult> {
   const corpus = loadCorpus();
-  const runs: Record<Pipeline, number> = { interpreter: 0, session: 0, repl: 0 };
+  const runs: Record<Pipeline, number> = { interpreter: 0, session: 0, repl: 0, run: 0 };
   const found = new Map<
     string,
     { problem: string; pipeline: Pipeline; index: number; input: string; hits: number }

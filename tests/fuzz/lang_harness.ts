@@ -11,6 +11,10 @@
  *   has registered (they are being added; this path picks them up as they land).
  * - `repl`: a `Session` fed line by line as the REPL does (`<repl:N>` sources, incomplete
  *   input carried over), so diagnostics may point into earlier entries.
+ * - `run`: a `Session` in run mode (stops at the first error), so command output goes through
+ *   the `| grep …` filters; it has no file writer, so nothing reaches the real file system.
+ *
+ * Check-mode sessions get a file writer that reports any call: checking writes nothing.
  *
  * @example
  * ```ts
@@ -32,11 +36,12 @@ import type { ExpandedWord } from "../../lang/word.ts";
 import { checkOvs, OvsCheckState } from "../../stdlib/check/ovs.ts";
 import { checkQemu } from "../../stdlib/check/qemu.ts";
 import { checkTestpmd } from "../../stdlib/check/testpmd.ts";
+import type { FileWriter } from "../../stdlib/exec.ts";
 import { Session } from "../../stdlib/session.ts";
 import { INCLUDE_FILES } from "./generators.ts";
 
 /** Which pipeline a script goes through; see the module documentation. */
-export type Pipeline = "interpreter" | "session" | "repl";
+export type Pipeline = "interpreter" | "session" | "repl" | "run";
 
 /** Statements and loop iterations one input may run before the harness stops it. */
 export const STEP_BUDGET = 5_000;
@@ -65,9 +70,9 @@ export async function checkScript(
   try {
     run = pipeline === "interpreter"
       ? await viaInterpreter(text)
-      : pipeline === "session"
-      ? await viaSession(text)
-      : await viaRepl(text);
+      : pipeline === "repl"
+      ? await viaRepl(text)
+      : await viaSession(text, pipeline === "run" ? "run" : "check");
   } catch (e) {
     return [`threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`];
   }
@@ -117,13 +122,25 @@ async function viaInterpreter(text: string): Promise<Run> {
   return { diagnostics: diagnostics.items, sources, problems };
 }
 
-async function viaSession(text: string): Promise<Run> {
+/** A file writer that must never be called: checking writes nothing. */
+function noWrites(problems: string[]): FileWriter {
+  return (path) => {
+    problems.push(`check mode wrote ${JSON.stringify(path)}`);
+    return Promise.resolve({ ok: false, error: "check mode writes nothing" });
+  };
+}
+
+async function viaSession(text: string, mode: "check" | "run"): Promise<Run> {
   const problems: string[] = [];
   let steps = 0;
   const session = new Session({
-    mode: "check",
-    stdout: (t) => void problems.push(`check mode printed ${JSON.stringify(t.slice(0, 80))}`),
+    mode,
+    stdout: (t) => {
+      if (mode === "check") problems.push(`check mode printed ${JSON.stringify(t.slice(0, 80))}`);
+      else if (typeof t !== "string") problems.push(`printed a ${typeof t}`);
+    },
     readFile,
+    ...(mode === "check" ? { writeFile: noWrites(problems) } : {}),
     interrupted: () => ++steps > STEP_BUDGET,
   });
   await session.runText(text, "fuzz.vdpa");
@@ -137,6 +154,7 @@ async function viaRepl(text: string): Promise<Run> {
     mode: "check",
     stdout: (t) => void problems.push(`check mode printed ${JSON.stringify(t.slice(0, 80))}`),
     readFile,
+    writeFile: noWrites(problems),
     interrupted: () => ++steps > STEP_BUDGET,
   });
   let pending = "";

@@ -60,7 +60,7 @@ Deno.test("diagnosticProblems flags a primary label that is not first", () => {
 
 Deno.test("checkScript finds nothing wrong in a script full of errors that are all diagnostics", async () => {
   const text = 'modprobe vdpasim_net\nqemu-system-x86_64 -m 4Q -netdev tap,vhost=maybe\nlet = 3\n"';
-  for (const pipeline of ["interpreter", "session", "repl"] as const) {
+  for (const pipeline of ["interpreter", "session", "repl", "run"] as const) {
     assert.deepEqual(await checkScript(text, pipeline), []);
   }
 });
