@@ -714,6 +714,7 @@ class Trial {
       [14, "offer"],
       [2, "scribble"],
       [0.5, "scribbleIdx"],
+      [3, "eventWord"],
       [16, "pop"],
       [3, "drain"],
       [10, "complete"],
@@ -749,6 +750,9 @@ class Trial {
         if (split) this.#drvAvail = v;
         break;
       }
+      case "eventWord":
+        this.#eventWord();
+        break;
       case "pop":
         this.#pop();
         break;
@@ -814,6 +818,40 @@ class Trial {
     }
     this.#checkState();
     if (this.#steps % 16 === 0) this.#compareMemory(`step ${this.#steps}`);
+  }
+
+  /**
+   * The driver's event suppression words: split avail.flags (NO_INTERRUPT) and used_event,
+   * packed Driver Event Suppression flags (ENABLE, DISABLE, DESC, reserved) and off_wrap.
+   */
+  #eventWord(): void {
+    const r = this.#rng;
+    const size = Number.isInteger(this.#size) ? this.#size : 0;
+    if (this.#o.layout === "split") {
+      const avail = this.#addrs.availRing as number;
+      if (r.chance(0.4)) {
+        const v = r.weighted<number>([[4, 0], [4, 1], [1, r.int(0x10000)]]);
+        this.#note(`avail.flags = ${v}`);
+        this.#guestU16(avail, v);
+      } else {
+        const near = (this.#nextUsed + r.range(-2, 3)) & 0xffff;
+        const v = r.chance(0.8) ? near : r.int(0x10000);
+        this.#note(`used_event = ${v}`);
+        this.#guestU16(avail + availEntryOffset(size), v);
+      }
+      return;
+    }
+    const ev = this.#addrs.driverEvent as number;
+    if (r.chance(0.5)) {
+      const v = r.weighted<number>([[3, 0], [3, 1], [3, 2], [1, 3], [1, r.int(0x10000)]]);
+      this.#note(`driver event flags = ${v}`);
+      this.#guestU16(ev + 2, v);
+    } else {
+      const off = r.chance(0.8) ? r.int(Math.max(1, size)) : r.int(0x8000);
+      const v = off | ((r.chance(0.8) ? this.#usedWrap : r.int(2)) << 15);
+      this.#note(`driver event off_wrap = ${v}`);
+      this.#guestU16(ev, v);
+    }
   }
 
   /** One pop and what it promises. Returns the result. */
