@@ -14,8 +14,9 @@
  * must print nothing and write no file), one in 50 through a check-mode session fed line by
  * line like the REPL, and one in 25 through a session in run mode (output filters run; it
  * has no file writer). Loops are cut at 200 iterations in the cheap pipeline and at 5,000
- * statements per input in sessions. Measured here: about 60-75 s for the 100,000 inputs on
- * the shared 2-core machine, nearly all of it in the cheap pipeline (parsing and rendering).
+ * statements per input in sessions. Measured here: about 62 s of CPU time for the 100,000
+ * inputs (25 M characters), 75-90 s of wall time while other test runs share the 2 cores;
+ * nearly all of it is the cheap pipeline's parsing, interpretation and rendering.
  *
  * A failure prints the campaign seed, the input's index and pipeline, the problem, and the
  * input minimised; keep it in tests/fuzz/corpus/lang/, whose hand-written hostile inputs (block

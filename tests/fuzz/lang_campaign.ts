@@ -66,10 +66,10 @@ export function campaignInput(seed: number, i: number, corpus: readonly Seed[]):
   if (i % 2 === 0 || corpus.length === 0) return generateScript(rng);
   const base = (corpus[(i >> 1) % corpus.length] as Seed).text;
   const others = corpus.map((s) => s.text);
-  if (rng.chance(0.04)) return mutate(base, rng, others);
+  if (rng.chance(0.03)) return mutate(base, rng, others);
   const lines = base.split("\n");
   const from = rng.int(lines.length);
-  return mutate(`${lines.slice(from, from + rng.range(1, 8)).join("\n")}\n`, rng, others);
+  return mutate(`${lines.slice(from, from + rng.range(1, 6)).join("\n")}\n`, rng, others);
 }
 
 /** The pipelines input `i` goes through. */
