@@ -20,9 +20,11 @@
  *   model of what was popped and returned (indices, wrap counters, in-flight buffers and, with
  *   IN_ORDER, their order);
  * - a published used index (split) or used descriptor (packed) is in guest memory;
- * - guest memory changes only in the used ring (split) or descriptor ring and device event
- *   area (packed), and in the writable buffers of popped chains the device wrote to (the
- *   memory is compared with a shadow copy that the driver's own writes also update);
+ * - guest memory changes only where each call may write — split: used.flags, used.idx,
+ *   avail_event and the used elements the call fills or publishes; packed: the Device Event
+ *   Suppression area and the first slot of each buffer marked used — and in the writable
+ *   buffers of popped chains the device wrote to (memory is compared with a shadow copy that
+ *   the driver's own writes also update), and nowhere at all once the queue has faulted;
  * - draining pops stops within `size + 1` pops without a used entry in between.
  *
  * @example
@@ -73,8 +75,10 @@ import {
 } from "../../runtime/virtio/defs.ts";
 import {
   availEntryOffset,
+  availEventOffset,
   availRingSize,
   descTableSize,
+  usedEntryOffset,
   usedRingSize,
 } from "../../runtime/virtio/split_layout.ts";
 import { Prng } from "./prng.ts";
@@ -777,6 +781,7 @@ class Trial {
         break;
       }
       case "notify": {
+        this.#allow("notify");
         if (r.chance(0.5)) {
           this.#note("disableNotifications");
           this.#dev.disableNotifications();
@@ -785,7 +790,6 @@ class Trial {
           this.#note(`enableNotifications → ${v}`);
           if (this.#broken && v) this.#problem("a broken device says buffers are waiting");
         }
-        this.#allowRings();
         this.#afterDeviceCall();
         break;
       }
@@ -857,7 +861,7 @@ class Trial {
   /** One pop and what it promises. Returns the result. */
   #pop(): number {
     const dev = this.#dev;
-    this.#allowRings();
+    this.#allow("pop");
     const res = dev.pop();
     this.#pops++;
     if (res === POP_EMPTY) {
@@ -989,7 +993,7 @@ class Trial {
     const written = this.#deviceWrites(h);
     const len = this.#usedLen(h, written);
     this.#note(`addUsed(${h.id}, ${len})`);
-    this.#allowRings();
+    this.#allow("addUsed");
     this.#dev.addUsed(h.id, len);
     if (!this.#dev.broken) {
       this.#held.splice(k, 1);
@@ -1006,7 +1010,7 @@ class Trial {
       const h = this.#held[at] as Held;
       const len = this.#usedLen(h, this.#deviceWrites(h));
       this.#note(`fillUsed(${h.id}, ${len})`);
-      this.#allowRings();
+      this.#allow("fill");
       this.#dev.fillUsed(h.id, len);
       if (!this.#dev.broken) {
         this.#held.splice(at, 1);
@@ -1015,7 +1019,7 @@ class Trial {
     }
     if (r.chance(0.8)) {
       this.#note("flushUsed");
-      this.#allowRings();
+      this.#allow("flush");
       this.#dev.flushUsed();
       if (!this.#dev.broken) {
         const done = this.#pending;
@@ -1034,7 +1038,7 @@ class Trial {
     for (const h of batch) this.#deviceWrites(h);
     const len = r.int(4096);
     this.#note(`addUsedInOrder(${count}, ${len})`);
-    this.#allowRings();
+    this.#allow("inOrder");
     this.#dev.addUsedInOrder(count, len);
     if (!this.#dev.broken) {
       this.#held.splice(0, count);
@@ -1182,17 +1186,44 @@ class Trial {
     }
   }
 
-  /** The device may write its own ring parts (not after a fault). */
-  #allowRings(): void {
+  /**
+   * Allows exactly the ring bytes the device may write in the call about to be made (none
+   * once it is broken): split — used.flags, used.idx, avail_event and the used elements the
+   * call publishes or fills; packed — the Device Event Suppression area and the len, id and
+   * flags of the first slot of each buffer it marks used.
+   */
+  #allow(call: "pop" | "notify" | "addUsed" | "fill" | "flush" | "inOrder"): void {
     if (this.#broken) return;
     const dev = this.#dev;
+    const size = this.#size;
+    const range = (lo: number, len: number) => this.#allowed.push([lo, lo + len]);
     if (dev instanceof SplitDevice) {
-      const g = dev.ringGpas();
-      this.#allowed.push([g.usedRing, g.usedRing + usedRingSize(this.#size)]);
-    } else {
-      const g = dev.ringGpas();
-      this.#allowed.push([g.descRing, g.descRing + descRingSize(this.#size)]);
-      this.#allowed.push([g.deviceEvent, g.deviceEvent + 4]);
+      const u = dev.ringGpas().usedRing;
+      const entry = (i: number) => range(u + usedEntryOffset(i & (size - 1)), 8);
+      const availEvent = () => range(u + availEventOffset(size), 2);
+      const pending = this.#pending.length;
+      if (call === "pop") availEvent();
+      else if (call === "notify") {
+        range(u, 2);
+        availEvent();
+      } else if (call === "fill") entry(this.#nextUsed + pending);
+      else if (call === "flush") range(u + 2, 2);
+      else {
+        entry(this.#nextUsed + pending);
+        range(u + 2, 2);
+      }
+      return;
+    }
+    const g = dev.ringGpas();
+    const first = (slot: number) => range(g.descRing + (slot % size) * VIRTQ_DESC_SIZE + 8, 8);
+    if (call === "notify") range(g.deviceEvent, 4);
+    else if (call === "addUsed" || call === "inOrder") first(this.#usedSlot);
+    else if (call === "flush") {
+      let slot = this.#usedSlot;
+      for (const h of this.#pending) {
+        first(slot);
+        slot += h.slots;
+      }
     }
   }
 
@@ -1290,8 +1321,8 @@ class Trial {
           const gpa = region.gpa + i;
           if (!allowed.some(([lo, hi]) => gpa >= lo && gpa < hi)) {
             this.#problem(
-              `${when}: the device wrote 0x${gpa.toString(16)} (${region.name}), outside the ` +
-                `used ring and the writable buffers it holds`,
+              `${when}: the device wrote 0x${gpa.toString(16)} (${region.name}), outside what ` +
+                `its calls may write and the writable buffers it holds`,
             );
             reported = true;
             break;
