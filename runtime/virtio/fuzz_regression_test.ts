@@ -2,6 +2,7 @@
 // smallest driver behaviour that broke a device promise, under every feature set it applies to.
 import assert from "node:assert/strict";
 import { GuestMemory } from "../memory/guest_memory.ts";
+import { VdpaSimIotlb, type VringhTranslator } from "../iommu/vdpa_sim_iotlb.ts";
 import { VIRTQ_DESC_F_NEXT as NEXT, VIRTQ_DESC_F_WRITE as WRITE, VIRTQ_DESC_SIZE } from "./defs.ts";
 import {
   featureMask,
@@ -12,6 +13,7 @@ import {
 } from "./features.ts";
 import { PackedDevice } from "./packed_device.ts";
 import { packedAvailFlags, writePackedDesc } from "./packed_layout.ts";
+import { describeQueueFault } from "./queue_fault.ts";
 import { checkQueueState } from "./queue_state.ts";
 import { POP_FAULT, SplitDevice } from "./split_device.ts";
 import { availEntryOffset, writeSplitDesc } from "./split_layout.ts";
@@ -334,3 +336,65 @@ for (const [name, features] of FEATURE_SETS) {
     assert.equal(checkQueueState(dev.value.toState()), undefined);
   });
 }
+
+/** A vdpa_sim IOTLB that maps 64 MiB of guest memory one 4 KiB page at a time. */
+function pagedTranslator(): VringhTranslator {
+  const sim = new VdpaSimIotlb({ nas: 1 });
+  for (let p = 0; p < 0x4000; p++) sim.dmaMap(0, p * 0x1000, 0x1000, p * 0x1000, 3);
+  return sim.translatorFor(0);
+}
+
+function bigMemory(): GuestMemory {
+  const mem = new GuestMemory();
+  mem.addRegion({ name: "ram", gpa: 0, size: 64 << 20 });
+  return mem;
+}
+
+Deno.test("SplitDevice regression: a buffer that maps to more than 1024 segments is a fault, not a 4096-segment chain", () => {
+  const mem = bigMemory();
+  const translator = pagedTranslator();
+  const dev = SplitDevice.create(mem, {
+    size: 4,
+    descTable: DESC,
+    availRing: AVAIL,
+    usedRing: USED,
+    translator,
+  });
+  assert.ok(dev.ok);
+  // 1024 pages is the most QEMU (VIRTQUEUE_MAX_SIZE iovecs) and vhost (UIO_MAXIOV) accept.
+  writeSplitDesc(mem, DESC, 0, { addr: 0x10_0000, len: 1024 * 0x1000, flags: WRITE, next: 0 });
+  writeSplitDesc(mem, DESC, 1, { addr: 0x10_0000, len: 16 << 20, flags: WRITE, next: 0 });
+  mem.setU16(AVAIL + availEntryOffset(0), 0);
+  mem.setU16(AVAIL + availEntryOffset(1), 1);
+  mem.setU16(AVAIL + 2, 2);
+  assert.equal(dev.value.pop(), 0);
+  assert.equal(dev.value.chain.count, 1024);
+  assert.equal(dev.value.pop(), POP_FAULT);
+  const f = dev.value.fault;
+  assert.ok(f?.kind === "buffer-unmapped" && f.cause.via === "segments", JSON.stringify(f));
+  assert.match(describeQueueFault(f), /more than 1024 memory segments/);
+  assert.equal(checkQueueState(dev.value.toState()), undefined);
+});
+
+Deno.test("PackedDevice regression: a buffer that maps to more than 1024 segments is a fault, not a 4096-segment chain", () => {
+  const mem = bigMemory();
+  const dev = PackedDevice.create(mem, {
+    size: 4,
+    descRing: DESC,
+    driverEvent: DRIVER_EVENT,
+    deviceEvent: DEVICE_EVENT,
+    features: featureMask(VIRTIO_F_RING_PACKED),
+    translator: pagedTranslator(),
+  });
+  assert.ok(dev.ok);
+  writePackedDesc(mem, DESC, 0, {
+    addr: 0x10_0000,
+    len: 16 << 20,
+    flags: packedAvailFlags(1) | WRITE,
+    next: 0,
+  });
+  assert.equal(dev.value.pop(), POP_FAULT);
+  const f = dev.value.fault;
+  assert.ok(f?.kind === "buffer-unmapped" && f.cause.via === "segments", JSON.stringify(f));
+  assert.equal(checkQueueState(dev.value.toState()), undefined);
+});

@@ -27,7 +27,9 @@ export type AccessCause =
   | { readonly via: "translate"; readonly fault: TranslateFault }
   | { readonly via: "memory"; readonly fault: MemoryFault }
   /** The translation exists but is split where one contiguous mapping is required. */
-  | { readonly via: "discontiguous"; readonly mapped: number };
+  | { readonly via: "discontiguous"; readonly mapped: number }
+  /** The chain would need more memory segments than a device can hold (iovec limit). */
+  | { readonly via: "segments"; readonly max: number };
 
 /** Everything that can be wrong with a virtqueue. */
 export type QueueFault =
@@ -165,6 +167,8 @@ function describeCause(c: AccessCause): string {
       return describeMemoryFault(c.fault);
     case "discontiguous":
       return `only ${c.mapped} bytes are mapped contiguously`;
+    case "segments":
+      return `the chain needs more than ${c.max} memory segments`;
   }
 }
 
