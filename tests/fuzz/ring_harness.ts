@@ -12,8 +12,8 @@
  *
  * After every step it checks what the device promises:
  * - nothing throws;
- * - `pop()` returns a head/id with a well-formed chain whose segments lie in guest memory
- *   (writable ones in RAM), or POP_EMPTY with no fault, or POP_FAULT with a device-side fault
+ * - `pop()` returns a head/id with a well-formed chain of at most 1024 segments lying in guest
+ *   memory (writable ones in RAM), or POP_EMPTY with no fault, or POP_FAULT with a device-side fault
  *   that describes itself; once broken the device stays broken until reset or restore: every
  *   pop faults, no interrupt is requested, and it writes nothing more to memory;
  * - its saved state passes `checkQueueState`, restores through `fromState`, and agrees with a
@@ -141,6 +141,9 @@ const SETUP_FAULTS = new Set<QueueFault["kind"]>([
   "ring-unmapped",
   "bad-state",
 ]);
+
+/** QEMU's VIRTQUEUE_MAX_SIZE iovecs and vhost's UIO_MAXIOV: no chain maps to more segments. */
+const MAX_CHAIN_SEGMENTS = 1024;
 
 const RAM0: RegionOptions = { name: "ram0", gpa: 0, size: 0x10000 };
 /** A hole at [0x10000, 0x18000). */
@@ -918,6 +921,9 @@ class Trial {
     if (this.#held.some((h) => h.id === id)) this.#problem(`pop returned ${id} twice in flight`);
     if (c.count < 1 || c.readable > c.count) {
       this.#problem(`chain of ${c.count} segments, ${c.readable} readable`);
+    }
+    if (c.count > MAX_CHAIN_SEGMENTS) {
+      this.#problem(`chain of ${c.count} segments, more than ${MAX_CHAIN_SEGMENTS}`);
     }
     if (c.descriptors < 1 || c.descriptors > size) {
       this.#problem(`chain of ${c.descriptors} descriptors in a queue of ${size}`);
