@@ -5,7 +5,9 @@
  * Trials of tests/fuzz/ring_harness.ts (random ring addresses and sizes, random bytes or
  * hostile-driver descriptors in the rings, random saved states, pops, used entries, interrupt
  * decisions, notification toggles, save/restore, reset, hot-unplug) for split and packed
- * rings under every subset of EVENT_IDX, INDIRECT_DESC and IN_ORDER: 16 configurations with
+ * rings under every subset of EVENT_IDX, INDIRECT_DESC and IN_ORDER (a fifth of the split
+ * trials add the legacy NOTIFY_ON_EMPTY; a quarter translate through a vhost memory table
+ * with a hole or a vdpa_sim IOTLB with pages moved, read-only or missing): 16 configurations with
  * the same share of the step budget: twice VDPA_FUZZ_N steps, so 200,000 by default (about 10 s
  * here; VDPA_FUZZ_SEED picks other trials). Half the trials attach the queue to a DeviceStatus
  * at DRIVER_OK, whose promise is checked too: a queue fault sets NEEDS_RESET and the device

@@ -54,6 +54,7 @@ import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_IN_ORDER,
   VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_NOTIFY_ON_EMPTY,
   VIRTIO_F_VERSION_1,
 } from "../../runtime/virtio/features.ts";
 import { PackedDevice } from "../../runtime/virtio/packed_device.ts";
@@ -207,6 +208,8 @@ class Trial {
   #drvWrap = 1;
   #broken = false;
   #unplugged = false;
+  /** The negotiated features (the trial's, plus NOTIFY_ON_EMPTY on some split queues). */
+  #features: bigint;
   /** The device status the queue is attached to (QEMU's policy: a fault sets NEEDS_RESET). */
   #status: DeviceStatus | undefined;
   /** How often this trial's driver makes mistakes (a factor on every mistake's odds). */
@@ -218,10 +221,11 @@ class Trial {
   constructor(o: RingTrialOptions) {
     this.#o = o;
     this.#rng = new Prng(o.seed);
+    this.#features = o.features;
   }
 
   get #inOrder(): boolean {
-    return hasFeature(this.#o.features, VIRTIO_F_IN_ORDER);
+    return hasFeature(this.#features, VIRTIO_F_IN_ORDER);
   }
 
   #problem(text: string): void {
@@ -306,7 +310,9 @@ class Trial {
     if (image === "random") this.#randomImage();
     this.#takeShadow();
     const fromState = r.chance(0.4);
-    const features = this.#o.features;
+    // Split queues sometimes also run with the legacy NOTIFY_ON_EMPTY.
+    if (!packed && r.chance(0.2)) this.#features |= featureMask(VIRTIO_F_NOTIFY_ON_EMPTY);
+    const features = this.#features;
     const translator = this.#translator;
     const opts = translator ? { features, translator } : { features };
     let made;
@@ -643,7 +649,7 @@ class Trial {
     if (this.#outstanding() >= size && r.chance(0.95)) return;
     const n = r.weighted<number>([[12, 1], [8, r.range(2, 4)], [1, r.range(5, size + 2)]]);
     const writableFrom = r.range(0, n);
-    const indirect = hasFeature(this.#o.features, VIRTIO_F_INDIRECT_DESC)
+    const indirect = hasFeature(this.#features, VIRTIO_F_INDIRECT_DESC)
       ? r.chance(0.25)
       : this.#bad(0.03);
     if (this.#o.layout === "split") {
@@ -1135,7 +1141,7 @@ class Trial {
     status.write(0);
     status.write(s1);
     status.write(s2);
-    status.setDriverFeatures(this.#o.features | featureMask(VIRTIO_F_VERSION_1));
+    status.setDriverFeatures(this.#features | featureMask(VIRTIO_F_VERSION_1));
     status.write(s3);
     status.write(s3 | VIRTIO_CONFIG_S_DRIVER_OK);
     return status.live;
@@ -1160,8 +1166,8 @@ class Trial {
     if (this.#pending.length > 0) return;
     const st = this.#dev.toState();
     const opts = this.#translator
-      ? { features: this.#o.features, translator: this.#translator }
-      : { features: this.#o.features };
+      ? { features: this.#features, translator: this.#translator }
+      : { features: this.#features };
     const made = st.layout === "split"
       ? SplitDevice.fromState(this.#mem, st, opts)
       : PackedDevice.fromState(this.#mem, st, opts);
