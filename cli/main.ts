@@ -28,6 +28,13 @@ import type { ReadResult } from "../lang/interpreter.ts";
 import { diagnosticToJson, renderDiagnostics } from "../lang/render.ts";
 import type { FileWriter } from "../stdlib/exec.ts";
 import { Session } from "../stdlib/session.ts";
+import { DEFAULT_COST_PROFILE } from "../stdlib/cost_profile.ts";
+import {
+  applyCostOverrides,
+  type CostProfile,
+  describeCostOverrideError,
+  parseCostOverridesJson,
+} from "../runtime/sim/cost.ts";
 import { type CliArgs, parseCliArgs, USAGE } from "./args.ts";
 import { helpText } from "./help.ts";
 
@@ -63,9 +70,33 @@ async function readScript(path: string, io: CliIo): Promise<ReadResult> {
   return await io.readFile(path);
 }
 
+/**
+ * The cost profile `--profile FILE` asks for: the default with the file's overrides applied,
+ * or the problems found in the file (each naming its key, with did-you-mean).
+ */
+export async function loadProfile(
+  path: string | undefined,
+  io: Pick<CliIo, "readFile">,
+): Promise<{ profile: CostProfile } | { error: string }> {
+  if (path === undefined) return { profile: DEFAULT_COST_PROFILE };
+  const read = await io.readFile(path);
+  if ("error" in read) return { error: `cannot read ${path}: ${read.error}` };
+  const parsed = parseCostOverridesJson(read.text, DEFAULT_COST_PROFILE);
+  if (!parsed.ok) {
+    const lines = parsed.error.map((e) => `  ${describeCostOverrideError(e)}`);
+    return { error: `bad cost profile ${path}:\n${lines.join("\n")}` };
+  }
+  return { profile: applyCostOverrides(DEFAULT_COST_PROFILE, parsed.value, { origin: path }) };
+}
+
 /** Runs or checks each file in its own lab; returns the exit status. */
 async function runFiles(args: CliArgs, io: CliIo): Promise<number> {
   const color = useColor(args, io);
+  const loaded = await loadProfile(args.profile, io);
+  if ("error" in loaded) {
+    io.stderr(`vdpa-lab: ${loaded.error}\n`);
+    return 2;
+  }
   let status = 0;
   const json: ReturnType<typeof diagnosticToJson>[] = [];
   for (const path of args.files) {
@@ -82,6 +113,8 @@ async function runFiles(args: CliArgs, io: CliIo): Promise<number> {
       readFile: (p) => io.readFile(p),
       ...(io.writeFile ? { writeFile: io.writeFile } : {}),
       seed: args.seed,
+      costProfile: loaded.profile,
+      traceLevel: args.trace,
       json: args.json,
       quiet: args.quiet,
       color,

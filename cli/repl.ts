@@ -17,7 +17,7 @@ import type { CliArgs } from "./args.ts";
 import { complete } from "./complete.ts";
 import { sessionSources } from "./complete_sources.ts";
 import { History, HISTORY_LIMIT } from "./history.ts";
-import { type CliIo, VERSION } from "./main.ts";
+import { type CliIo, loadProfile, VERSION } from "./main.ts";
 import { Progress } from "./progress.ts";
 import { ReplCore } from "./repl_core.ts";
 import { runPiped } from "./repl_pipe.ts";
@@ -70,9 +70,15 @@ export async function runRepl(args: CliArgs, io: CliIo): Promise<number> {
   const color = useColor(args.color, io);
   let interrupt = false;
   const cwd = currentDir();
+  const loaded = await loadProfile(args.profile, io);
+  if ("error" in loaded) {
+    io.stderr(`vdpa-lab: ${loaded.error}\n`);
+    return 2;
+  }
   const core = new ReplCore({
     args,
     io,
+    costProfile: loaded.profile,
     interactive,
     color,
     interrupted: () => interrupt,

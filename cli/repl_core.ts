@@ -37,6 +37,7 @@ import type { Diagnostic } from "../lang/diagnostic.ts";
 import type { RunOutcome } from "../lang/interpreter.ts";
 import { diagnosticToJson, renderDiagnostics } from "../lang/render.ts";
 import { helpPage } from "../stdlib/commands/help.ts";
+import type { CostProfile } from "../runtime/sim/cost.ts";
 import { Session } from "../stdlib/session.ts";
 import type { CliArgs } from "./args.ts";
 import { type CliIo, VERSION } from "./main.ts";
@@ -58,6 +59,8 @@ export interface ReplCoreOptions {
   readonly interrupted?: () => boolean;
   /** The working directory, to record `.load`ed files by absolute path. */
   readonly cwd?: string;
+  /** The cost profile (`--profile`); default stdlib's. */
+  readonly costProfile?: CostProfile;
 }
 
 /** The REPL's state: a session and what `.save` needs. */
@@ -78,6 +81,8 @@ export class ReplCore {
       readFile: (p) => io.readFile(p),
       ...(io.writeFile ? { writeFile: io.writeFile } : {}),
       seed: args.seed,
+      traceLevel: args.trace,
+      ...(options.costProfile ? { costProfile: options.costProfile } : {}),
       json: args.json,
       quiet: args.quiet,
       color: options.color ?? false,

@@ -33,8 +33,11 @@ import {
 import { SourceMap, type Span } from "../lang/span.ts";
 import type { ExpandedWord } from "../lang/word.ts";
 import { Lab } from "../runtime/lab.ts";
+import type { CostProfile } from "../runtime/sim/cost.ts";
+import type { TraceLevel } from "../runtime/trace/recorder.ts";
 import { KERNEL_MODULES } from "./catalog/kernel_modules.ts";
 import { NIC_MODELS } from "./catalog/nic_models.ts";
+import { DEFAULT_COST_PROFILE } from "./cost_profile.ts";
 import { EXECUTORS } from "./commands/mod.ts";
 import type { ExecContext, Executor, FileWriter, SessionSettings } from "./exec.ts";
 import { applyFilters } from "./output_filter.ts";
@@ -52,6 +55,10 @@ export interface SessionOptions {
   readonly writeFile?: FileWriter;
   /** Seed of the lab's random streams (default 1). */
   readonly seed?: number;
+  /** The cost profile (default: stdlib's DEFAULT_COST_PROFILE, from reference/cost-model.md). */
+  readonly costProfile?: CostProfile;
+  /** How many per-hop events runs keep (default `sample`). */
+  readonly traceLevel?: TraceLevel;
   readonly json?: boolean;
   readonly quiet?: boolean;
   readonly color?: boolean;
@@ -126,10 +133,13 @@ export class Session {
   }
 
   #newLab(): Lab {
-    return new Lab({
+    const lab = new Lab({
       hostCatalog: { modules: KERNEL_MODULES, nicModels: NIC_MODELS },
       seed: this.#options.seed ?? 1,
+      costProfile: this.#options.costProfile ?? DEFAULT_COST_PROFILE,
     });
+    if (this.#options.traceLevel !== undefined) lab.setTraceLevel(this.#options.traceLevel);
+    return lab;
   }
 
   #newInterpreter(): Interpreter {

@@ -211,12 +211,15 @@ export function formatPacketTrace(trace: PacketTrace): string {
   const span = first && last ? last.t + last.dur - first.t : 0;
   let cpu = 0;
   for (const h of hops) cpu += h.dur;
+  // Completion hops (TX used-buffer interrupts) may follow the delivery, so the packet's
+  // fate is its deliver or drop hop wherever it stands.
+  const fate = hops.find((h) => h.action === "deliver" || h.action === "drop");
   const end = last === undefined
     ? "no hops"
-    : last.action === "deliver"
+    : fate?.action === "deliver"
     ? "delivered"
-    : last.action === "drop"
-    ? `dropped (${last.details.reason})`
+    : fate?.action === "drop"
+    ? `dropped (${fate.details.reason})`
     : "in flight";
   const title =
     `packet ${trace.pkt} of ${trace.flow}: ${hops.length} hop${hops.length === 1 ? "" : "s"}, ${

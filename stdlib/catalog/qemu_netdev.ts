@@ -43,13 +43,14 @@ const TAP_PROPS = {
   script: {
     type: "path",
     default: "/etc/qemu-ifup",
-    ioRelevant: false,
+    // The lab models what the default script does to I/O: it brings the tap up.
+    ioRelevant: true,
     desc: "script run after the tap is created (`no` to skip)",
   },
   downscript: {
     type: "path",
     default: "/etc/qemu-ifdown",
-    ioRelevant: false,
+    ioRelevant: true,
     desc: "script run before the tap is destroyed (`no` to skip)",
   },
   br: {

@@ -39,7 +39,7 @@ const EXAMPLES: Record<CheckCode, string> = {
   E0242: "ovs-vsctl set Bridge br0 datapath=netdev",
   E0243:
     "ovs-vsctl add-br br0 -- add-port br0 d0 -- set Interface d0 type=dpdk options:dpdk-devargs=0000:01:00.0",
-  W0220: `${Q} -netdev tap,id=n,script=no -device virtio-net-pci,netdev=n`,
+  W0220: `${Q} -netdev tap,id=n,sndbuf=1M -device virtio-net-pci,netdev=n`,
   W0221: `${Q} -netdev l2tpv3,id=n -device virtio-net-pci,netdev=n`,
   W0222: `${Q} -chardev socket,id=c,path=/s,reconnect=1`,
   W0223: `${Q} -netdev tap,id=lonely`,

@@ -476,11 +476,11 @@ Deno.test("E0239: virtio-net-device has no virtio bus on pc/q35", () => {
 Deno.test("warnings: ignored, unmodelled, deprecated, no peer", async (t) => {
   await t.step("W0220: one warning per line lists every ignored setting at its place", () => {
     const r = check(
-      `${Q} -netdev tap,id=n,script=no -device virtio-net-pci,netdev=n,addr=0x5 -device VGA`,
+      `${Q} -netdev tap,id=n,sndbuf=1M -device virtio-net-pci,netdev=n,addr=0x5 -device VGA`,
     );
     const d = r.find("W0220");
     assertEquals(r.codes.filter((c) => c === "W0220").length, 1);
-    assertEquals(r.at(d), "script");
+    assertEquals(r.at(d), "sndbuf");
     assertEquals(r.secondary(d), ["addr", "VGA"]);
   });
   await t.step("W0221: a backend or NIC the lab does not simulate", () => {

@@ -7,17 +7,27 @@
  * ```ts
  * import { EXECUTORS } from "./mod.ts";
  * if (EXECUTORS["vdpa-dev-add"] === undefined) throw new Error("vdpa has an executor");
+ * if (EXECUTORS["qemu"] === undefined) throw new Error("qemu has an executor");
  * ```
  *
  * @module
  */
 
 import type { ExecutorTable } from "../exec.ts";
+import { CAPTURE_EXECUTORS } from "./capture.ts";
+import { EXPECT_EXECUTORS } from "./expect.ts";
+import { EXPORT_EXECUTORS } from "./export.ts";
 import { HELP_EXECUTORS } from "./help.ts";
 import { HOST_EXECUTORS } from "./host.ts";
 import { IP_EXECUTORS } from "./ip.ts";
 import { MODPROBE_EXECUTORS } from "./modprobe.ts";
+import { QEMU_EXECUTORS } from "./qemu.ts";
+import { RUN_EXECUTORS } from "./run.ts";
+import { SET_EXECUTORS } from "./set.ts";
+import { SHOW_EXECUTORS } from "./show.ts";
 import { SYSFS_EXECUTORS } from "./sysfs.ts";
+import { TRACE_EXECUTORS } from "./trace.ts";
+import { TRAFFIC_EXECUTORS } from "./traffic.ts";
 import { USAGE_EXECUTORS } from "./usage.ts";
 import { VDPA_EXECUTORS } from "./vdpa.ts";
 
@@ -30,4 +40,13 @@ export const EXECUTORS: ExecutorTable = {
   ...IP_EXECUTORS,
   ...HOST_EXECUTORS,
   ...USAGE_EXECUTORS,
+  ...QEMU_EXECUTORS,
+  ...TRAFFIC_EXECUTORS,
+  ...RUN_EXECUTORS,
+  ...SHOW_EXECUTORS,
+  ...TRACE_EXECUTORS,
+  ...EXPECT_EXECUTORS,
+  ...CAPTURE_EXECUTORS,
+  ...EXPORT_EXECUTORS,
+  ...SET_EXECUTORS,
 };

@@ -1,0 +1,26 @@
+/**
+ * Which runtime model serves each `-netdev` type and each `-device` kind other than
+ * virtio-net-pci. Engines plug in here: add your factory to the list (one line).
+ *
+ * @example
+ * ```ts
+ * import { NET_BACKEND_FACTORIES } from "./registry.ts";
+ * if (!NET_BACKEND_FACTORIES.some((f) => f.type === "tap")) throw new Error("tap is modelled");
+ * ```
+ *
+ * @module
+ */
+
+import type { NetBackendFactory } from "../qemu/net_backend.ts";
+import type { VmDeviceFactory } from "../qemu/vm.ts";
+import { TAP_BACKEND } from "./qemu_tap.ts";
+import { USER_BACKEND } from "./user.ts";
+
+/** `-netdev` types with a runtime model. */
+export const NET_BACKEND_FACTORIES: readonly NetBackendFactory[] = [
+  TAP_BACKEND,
+  USER_BACKEND,
+];
+
+/** `-device` kinds (besides virtio-net-pci) with a runtime model. */
+export const VM_DEVICE_FACTORIES: readonly VmDeviceFactory[] = [];

@@ -1,0 +1,171 @@
+/**
+ * The lab's endpoint registry and the receiving end of every datapath. Providers (VMs, the
+ * host network, other engines) answer names; {@link Endpoints.resolve} asks them in
+ * registration order and suggests a close name when none answers. {@link Endpoints.receive}
+ * is where a frame that reached a stack is verified against its traffic's sink (every byte),
+ * counted, answered (an echo request becomes a reply sent from the same endpoint) and given
+ * its `deliver` hop.
+ *
+ * A copy of a frame that reaches a stack other than its traffic's destination (a bridge
+ * flooded it) is discarded without being counted: the copy that reaches the destination
+ * counts.
+ *
+ * @module
+ */
+
+import { err, ok, type Result } from "../result.ts";
+import { didYouMean } from "../sim/suggest.ts";
+import type { CpuContext } from "../sim/cpu_context.ts";
+import { echoReplyInPlace } from "../traffic/icmp.ts";
+import type { Hops } from "./hop.ts";
+import type { Endpoint, EndpointHost, EndpointProvider } from "./endpoint.ts";
+import { type FlowTable, newPacketId } from "./flow_table.ts";
+
+/** Why an endpoint name names nothing. */
+export interface EndpointError {
+  readonly kind: "unknown-endpoint";
+  readonly name: string;
+  readonly known: readonly string[];
+  readonly suggestion: string | undefined;
+}
+
+/** One lowercase line (the only formatter of {@link EndpointError}). */
+export function describeEndpointError(e: EndpointError): string {
+  return `no endpoint \`${e.name}\`` +
+    (e.suggestion ? `; did you mean \`${e.suggestion}\`?` : "") +
+    (e.known.length > 0
+      ? ` (endpoints: ${e.known.map((k) => `\`${k}\``).join(", ")})`
+      : " (no VM interface, host netdev or wire exists yet)");
+}
+
+const ICMP_TYPE_OFFSET = 34;
+const ICMP_ECHO_REQUEST = 8;
+
+/** Endpoint providers and frame delivery. */
+export class Endpoints implements EndpointHost {
+  readonly #providers: EndpointProvider[] = [];
+  readonly #flows: FlowTable;
+  readonly #hopsOf: () => Hops;
+  readonly #id = newPacketId();
+  readonly #reply = new Uint8Array(65536);
+  /** Frames discarded because they reached a stack that was not their destination. */
+  foreign = 0;
+
+  /** `hops` gives the lab's hop helper (it exists once costs are known). */
+  constructor(flows: FlowTable, hops: () => Hops) {
+    this.#flows = flows;
+    this.#hopsOf = hops;
+  }
+
+  /** Adds a provider; later providers are asked after earlier ones. */
+  register(p: EndpointProvider): void {
+    this.#providers.push(p);
+  }
+
+  /** Every endpoint name, in provider order. */
+  names(): string[] {
+    return this.#providers.flatMap((p) => p.endpointNames());
+  }
+
+  /** The endpoint called `name`. */
+  resolve(name: string): Result<Endpoint, EndpointError> {
+    for (const p of this.#providers) {
+      const e = p.endpoint(name);
+      if (e !== undefined) return ok(e);
+    }
+    const known = this.names();
+    return err({ kind: "unknown-endpoint", name, known, suggestion: didYouMean(name, known) });
+  }
+
+  receive(
+    at: Endpoint,
+    t: number,
+    ctx: CpuContext,
+    comp: string,
+    frame: Uint8Array,
+    off: number,
+    len: number,
+  ): void {
+    const id = this.#id;
+    if (!this.#flows.identify(frame, off, id)) return;
+    const flow = id.flow;
+    if (flow === undefined) return;
+    const seq = id.seq;
+    const hops = this.#hopsOf();
+    const bytes = frame.subarray(off, off + len);
+    if (flow.kind === "ping") {
+      const request = frame[off + ICMP_TYPE_OFFSET] === ICMP_ECHO_REQUEST;
+      if (request) {
+        if (flow.dst !== undefined && flow.dst !== at) {
+          this.foreign++;
+          return;
+        }
+        const reply = this.#reply;
+        reply.set(bytes);
+        const r = reply.subarray(0, len);
+        if (echoReplyInPlace(r) !== undefined) {
+          hops.drop(flow, seq, ctx, t, comp, "bad_checksum", "echo request failed verification");
+          return;
+        }
+        if (hops.wants(flow, seq)) {
+          hops.at(ctx, t);
+          hops.record(flow, seq, comp, "reply", { kind: "icmp-echo", bytes: len });
+        }
+        at.sendFrame(t, reply, len, id);
+        return;
+      }
+      if (flow.src !== undefined && flow.src !== at) {
+        this.foreign++;
+        return;
+      }
+      this.#finish(flow.sink.receiveEchoReply(t, bytes), at, t, ctx, comp, flow, seq, len);
+      return;
+    }
+    if (flow.dst !== undefined && flow.dst !== at) {
+      this.foreign++;
+      return;
+    }
+    this.#finish(flow.sink.receiveUdp(t, bytes), at, t, ctx, comp, flow, seq, len);
+  }
+
+  #finish(
+    outcome: string,
+    at: Endpoint,
+    t: number,
+    ctx: CpuContext,
+    comp: string,
+    flow: NonNullable<ReturnType<FlowTable["get"]>>,
+    seq: number,
+    len: number,
+  ): void {
+    const hops = this.#hopsOf();
+    if (outcome === "delivered") {
+      if (hops.wants(flow, seq)) {
+        hops.at(ctx, t);
+        hops.record(flow, seq, comp, "deliver", {
+          dev: at.name,
+          bytes: len + 4,
+          latency: t - flow.schedule.sendTime(seq),
+        });
+      }
+      return;
+    }
+    if (outcome === "bad_checksum" || outcome === "corrupt_payload") {
+      // The sink counted the drop; record its hop when sampled.
+      if (hops.recorder.wantsDrop(flow.name, seq, outcome)) {
+        const p = flow.sink.lastProblem;
+        hops.recorder.hop({
+          type: "hop",
+          t,
+          dur: 0,
+          ctx: ctx.name,
+          comp,
+          action: "drop",
+          flow: flow.name,
+          pkt: seq,
+          details: { reason: outcome, ...(p ? { detail: p.kind } : {}) },
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,1014 @@
+/**
+ * The guest kernel's virtio_net driver (Linux drivers/net/virtio_net.c over
+ * drivers/virtio/virtio_ring.c), one instance per virtio-net-pci device, named eth0, eth1 …
+ * in device order. It is also the traffic endpoint `vm1.eth0`.
+ *
+ * **Probe** ({@link GuestVirtioNet.probe}, virtio 1.2 §3.1.1): reset, ACKNOWLEDGE, DRIVER,
+ * features = offered ∩ the driver's (VIRTIO_NET_DRIVER_FEATURES, passed in) with
+ * dependencies dropped, FEATURES_OK and re-read, the config space (MAC, MTU,
+ * max_virtqueue_pairs), every virtqueue (split or packed as negotiated, sizes from the
+ * device, MSI-X vectors one per queue plus config when there are enough — else one shared,
+ * else INTx), DRIVER_OK, MQ VQ_PAIRS_SET on the control queue, then `ndo_open`: fill the
+ * receive rings (mergeable 1536-byte buffers, small 12 + 1518-byte buffers, or "big" page
+ * chains with guest TSO and no MRG_RXBUF) and kick.
+ *
+ * **TX** (on the vCPU of the queue): the app's frames enter `start_xmit` (`guest_xmit`):
+ * reclaim completed buffers, header + frame in one buffer in guest memory, `add_outbuf`; at
+ * the end of a burst (`xmit_more` false) `kick_prepare` decides the notify; with napi_tx the
+ * driver asks for a TX interrupt after ¾ of the outstanding buffers
+ * (`enable_cb_delayed`). A full ring stops the queue; the app blocks (UDP socket backpressure)
+ * until TX completion frees descriptors.
+ *
+ * **RX**: the interrupt (`guest_irq_to_napi`) schedules NAPI with callbacks disabled; a poll
+ * (`napi_poll`) takes up to 64 buffers (`guest_rx_per_packet` each, then the stack,
+ * `host_stack_rx`), refills when more than min(64, size)/2 descriptors are free, and when it
+ * did less than its budget re-enables callbacks and re-checks the ring (the race of
+ * `virtqueue_napi_complete`): work that arrived meanwhile polls again.
+ *
+ * @module
+ */
+
+import { err, ok, type Result } from "../../result.ts";
+import type { CpuContext } from "../../sim/cpu_context.ts";
+import { Counter } from "../../trace/metrics.ts";
+import type { Mac } from "../../traffic/address.ts";
+import type { Endpoint, FrameBuilder } from "../../datapath/endpoint.ts";
+import { newPacketId, type PacketId, type TrafficFlow } from "../../datapath/flow_table.ts";
+import type { HopFlow, PacketGroup } from "../../datapath/hop.ts";
+import {
+  VIRTIO_CONFIG_S_ACKNOWLEDGE,
+  VIRTIO_CONFIG_S_DRIVER,
+  VIRTIO_CONFIG_S_DRIVER_OK,
+  VIRTIO_CONFIG_S_FAILED,
+  VIRTIO_CONFIG_S_FEATURES_OK,
+} from "../../virtio/defs.ts";
+import {
+  hasFeature,
+  negotiateFeatures,
+  VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_RING_PACKED,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_GUEST_ECN,
+  VIRTIO_NET_F_GUEST_TSO4,
+  VIRTIO_NET_F_GUEST_TSO6,
+  VIRTIO_NET_F_GUEST_UFO,
+  VIRTIO_NET_F_MQ,
+  VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_MTU,
+} from "../../virtio/features.ts";
+import { decodeNetConfig } from "../../virtio/net_config.ts";
+import { netHdrSize } from "../../virtio/net_hdr.ts";
+import { PackedDriver } from "../../virtio/packed_driver.ts";
+import { descRingSize } from "../../virtio/packed_layout.ts";
+import { SplitDriver, USED_FAULT, USED_NONE } from "../../virtio/split_driver.ts";
+import { availRingSize, usedRingSize } from "../../virtio/split_layout.ts";
+import { describeQueueFault } from "../../virtio/queue_fault.ts";
+import type { Lab } from "../../lab.ts";
+import { NO_VECTOR, type VirtioNetPci } from "../virtio_net_pci.ts";
+import type { Vm } from "../vm.ts";
+import type { GuestAlloc } from "./guest_alloc.ts";
+
+/**
+ * KVM_HALT_POLL_NS_DEFAULT (arch/x86/include/asm/kvm_host.h): a vCPU idle for longer than
+ * this stopped polling and halted, and an interrupt must wake its thread.
+ */
+export const KVM_HALT_POLL_NS = 200_000;
+/** NAPI_POLL_WEIGHT (include/linux/netdevice.h). */
+export const NAPI_BUDGET = 64;
+/** GOOD_PACKET_LEN: ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN. */
+export const GOOD_PACKET_LEN = 14 + 4 + 1500;
+/** MAX_SKB_FRAGS with 4 KiB pages: the page chain of a "big" receive buffer. */
+const MAX_SKB_FRAGS = 17;
+const PAGE_SIZE = 4096;
+/** Bytes between TX buffer slots: a 1500-MTU frame and its header fit. */
+const TX_SLOT = 2048;
+/** Jumbo TX slots: the largest frame (65,549 bytes) and a 32-byte header. */
+const TX_JUMBO_SLOT = 65600;
+const FCS = 4;
+
+type DriverRing = SplitDriver | PackedDriver;
+
+/** One transmit queue. */
+interface TxQueue {
+  readonly index: number;
+  readonly name: string;
+  readonly drv: DriverRing;
+  readonly vcpu: CpuContext;
+  readonly base: number;
+  /** Jumbo slot area (allocated on first use). */
+  jumbo: number;
+  readonly free: number[];
+  readonly slotFlow: (TrafficFlow | undefined)[];
+  readonly slotSeq: Float64Array;
+  /** Packets the app handed over that wait for a descriptor, as ranges. */
+  readonly backlog: { flow: TrafficFlow; next: number; last: number; build: FrameBuilder }[];
+  stopped: boolean;
+  /** The device stopped this queue (NEEDS_RESET, vq_err): why its packets are lost. */
+  lost: { reason: "needs_reset" | "device_not_ready"; detail: string } | undefined;
+  /** A start_xmit loop is in progress (it resumes itself). */
+  running: boolean;
+  napi: boolean;
+  readonly kick: PacketGroup;
+  readonly done: PacketGroup;
+}
+
+/** One receive queue. */
+interface RxQueue {
+  readonly index: number;
+  readonly name: string;
+  readonly drv: DriverRing;
+  readonly vcpu: CpuContext;
+  readonly base: number;
+  /** Bytes one buffer can take (header included). */
+  readonly bufLen: number;
+  /** Stride between buffers in guest memory. */
+  readonly stride: number;
+  /** "big" mode: one chain of pages per buffer. */
+  readonly big: boolean;
+  napi: boolean;
+  /** Packets taken by the poll in progress. */
+  work: number;
+  readonly poll: PacketGroup;
+  readonly refill: PacketGroup;
+}
+
+/** Options of {@link GuestVirtioNet}. */
+export interface GuestVirtioNetOptions {
+  /** The interface name (`eth0`). */
+  readonly ifname: string;
+  /** The Linux driver's feature table (stdlib's VIRTIO_NET_DRIVER_FEATURES). */
+  readonly driverFeatures: bigint;
+}
+
+/** The guest's virtio_net driver for one device; also the endpoint `vm.ifname`. */
+export class GuestVirtioNet implements Endpoint {
+  readonly name: string;
+  readonly kind = "guest" as const;
+  readonly ifname: string;
+  readonly dev: VirtioNetPci;
+  readonly ip: number;
+  /** MAC from the config space (after probe). */
+  mac: Readonly<Mac>;
+  /** MTU: the config's with VIRTIO_NET_F_MTU, else 1500. */
+  mtu = 1500;
+  /** Features the driver accepted. */
+  features = 0n;
+  /** virtio-net header size in force. */
+  hdrLen = 12;
+  /** MRG_RXBUF negotiated. */
+  mergeable = false;
+  /** Queue pairs in use. */
+  pairs = 1;
+  /** Why the probe failed, if it did. */
+  probeError: string | undefined = undefined;
+  /** The interface is up and its rings filled. */
+  up = false;
+  /** Configuration interrupts received. */
+  configInterrupts = 0;
+  /** Watchers of every frame the interface sends or receives (`capture vm1.eth0`). */
+  readonly captures: ((t: number, frame: Uint8Array, off: number, len: number) => void)[] = [];
+  readonly #lab: Lab;
+  readonly #vm: Vm;
+  readonly #alloc: GuestAlloc;
+  readonly #driverFeatures: bigint;
+  readonly #tx: TxQueue[] = [];
+  readonly #rx: RxQueue[] = [];
+  readonly #scratch = new Uint8Array(65600);
+  readonly #id: PacketId = newPacketId();
+  #ctrl: DriverRing | undefined;
+  #ctrlBuf = 0;
+  /** Per-packet continuations, bound once (scheduling one allocates no closure). */
+  readonly #xmitStepFn = (at: number, q: TxQueue) => this.#xmitStep(q, at);
+  readonly #rxStepFn = (at: number, q: RxQueue) => this.#rxStep(q, at);
+
+  constructor(lab: Lab, vm: Vm, dev: VirtioNetPci, o: GuestVirtioNetOptions) {
+    this.#lab = lab;
+    this.#vm = vm;
+    this.#alloc = vm.alloc;
+    this.dev = dev;
+    this.ifname = o.ifname;
+    this.name = `${vm.name}.${o.ifname}`;
+    this.mac = dev.mac;
+    this.ip = dev.backend?.guestIp ?? lab.ipFor(this.name);
+    this.#driverFeatures = o.driverFeatures;
+  }
+
+  get ctx(): CpuContext {
+    return this.#vm.vcpus[0] as CpuContext;
+  }
+
+  /** Reached through its backend's host netdev (a tap), if it has one. */
+  get attachment(): string | undefined {
+    return this.dev.backend?.hostNetdev;
+  }
+
+  // -- probe ----------------------------------------------------------------------------------
+
+  /** Binds the driver to the device at `t` (virtio 1.2 §3.1.1, then `ndo_open`). */
+  probe(t: number): Result<void, string> {
+    const r = this.#probe(t);
+    if (!r.ok) {
+      this.probeError = r.error;
+      this.dev.writeStatus(this.dev.status.value | VIRTIO_CONFIG_S_FAILED, t);
+      this.#lab.control({
+        comp: `${this.name}`,
+        action: "note",
+        details: { name: "virtio_net probe failed", detail: r.error },
+      });
+    }
+    return r;
+  }
+
+  #probe(t: number): Result<void, string> {
+    const dev = this.dev;
+    dev.guest = this;
+    dev.writeStatus(0, t);
+    dev.writeStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE, t);
+    dev.writeStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER, t);
+    const accepted = negotiateFeatures(dev.features, this.#driverFeatures);
+    dev.writeDriverFeatures(accepted);
+    const s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
+    dev.writeStatus(s, t);
+    // §3.1.1 step 6: re-read; a device that cleared FEATURES_OK refused the subset.
+    if ((dev.status.value & VIRTIO_CONFIG_S_FEATURES_OK) === 0) {
+      return err("virtio: device refused features");
+    }
+    this.features = accepted;
+    this.hdrLen = netHdrSize(accepted);
+    this.mergeable = hasFeature(accepted, VIRTIO_NET_F_MRG_RXBUF);
+    const cfg = decodeNetConfig(dev.config());
+    this.mac = new Uint8Array(cfg.mac.split(":").map((h) => parseInt(h, 16)));
+    if (hasFeature(accepted, VIRTIO_NET_F_MTU)) this.mtu = cfg.mtu;
+    const maxPairs = hasFeature(accepted, VIRTIO_NET_F_MQ) ? Math.max(1, cfg.maxVirtqueuePairs) : 1;
+    const ctrl = hasFeature(accepted, VIRTIO_NET_F_CTRL_VQ);
+    const nvqs = 2 * maxPairs + (ctrl ? 1 : 0);
+    // vp_find_vqs_msix: a vector per queue with a callback plus config, else one shared.
+    const vectors = dev.spec.vectors;
+    const perVq = vectors >= 2 * maxPairs + 1;
+    const shared = !perVq && vectors >= 2;
+    dev.configVector = vectors >= 1 ? 0 : NO_VECTOR;
+    const packed = hasFeature(accepted, VIRTIO_F_RING_PACKED);
+    const vcpus = this.#vm.vcpus;
+    for (let i = 0; i < nvqs; i++) {
+      const isCtrl = ctrl && i === nvqs - 1;
+      const size = dev.queueMaxSize(i);
+      if (size === 0) return err(`virtio: queue ${i} not available`);
+      const vector = isCtrl ? NO_VECTOR : perVq ? i + 1 : shared ? 1 : NO_VECTOR;
+      const ring = this.#allocRing(size, packed);
+      if (!ring.ok) return ring;
+      const a = ring.value;
+      dev.setupQueue(i, { size, desc: a.desc, driver: a.driver, device: a.device, vector });
+      const indirect = hasFeature(accepted, VIRTIO_F_INDIRECT_DESC);
+      const pool = indirect ? this.#alloc.alloc(size * (MAX_SKB_FRAGS + 2) * 16, 16) : undefined;
+      if (pool !== undefined && !pool.ok) return pool;
+      const drv = packed
+        ? PackedDriver.create(this.#vm.mem, {
+          size,
+          descRing: a.desc,
+          driverEvent: a.driver,
+          deviceEvent: a.device,
+          features: accepted,
+          ...(pool?.ok ? { indirectPool: { gpa: pool.value, entries: MAX_SKB_FRAGS + 2 } } : {}),
+        })
+        : SplitDriver.create(this.#vm.mem, {
+          size,
+          descTable: a.desc,
+          availRing: a.driver,
+          usedRing: a.device,
+          features: accepted,
+          ...(pool?.ok ? { indirectPool: { gpa: pool.value, entries: MAX_SKB_FRAGS + 2 } } : {}),
+        });
+      if (!drv.ok) return err(`virtio: ${describeQueueFault(drv.error)}`);
+      const name = dev.queueName(i);
+      const vcpu = vcpus[(i >> 1) % vcpus.length] as CpuContext;
+      if (isCtrl) {
+        this.#ctrl = drv.value;
+        const buf = this.#alloc.alloc(64, 64);
+        if (!buf.ok) return buf;
+        this.#ctrlBuf = buf.value;
+      } else if (i % 2 === 0) {
+        const r = this.#newRx(i, name, drv.value, vcpu, size);
+        if (!r.ok) return r;
+        this.#rx.push(r.value);
+      } else {
+        const r = this.#newTx(i, name, drv.value, vcpu, size);
+        if (!r.ok) return r;
+        this.#tx.push(r.value);
+      }
+    }
+    dev.writeStatus(s | VIRTIO_CONFIG_S_DRIVER_OK, t);
+    if ((dev.status.value & VIRTIO_CONFIG_S_DRIVER_OK) === 0) {
+      return err("virtio: DRIVER_OK refused");
+    }
+    // Linux: curr_queue_pairs = min(max_queue_pairs, num_online_cpus()), set over the CVQ.
+    this.pairs = Math.min(maxPairs, vcpus.length);
+    if (ctrl && hasFeature(accepted, VIRTIO_NET_F_MQ)) {
+      if (!this.#ctrlCommand(4, 0, new Uint8Array([this.pairs & 0xff, this.pairs >> 8]), t)) {
+        this.pairs = 1;
+      }
+    }
+    this.#lab.control({
+      comp: this.name,
+      action: "note",
+      details: {
+        name: "virtio_net",
+        dev: this.ifname,
+        value: `mac ${cfg.mac} mtu ${this.mtu} queues ${this.pairs}/${maxPairs}`,
+      },
+    });
+    this.#open(t);
+    return ok(undefined);
+  }
+
+  /** Rings for one queue, as `vring_create_virtqueue` lays them out (used part 64-aligned). */
+  #allocRing(
+    size: number,
+    packed: boolean,
+  ): Result<{ desc: number; driver: number; device: number }, string> {
+    if (packed) {
+      const desc = this.#alloc.alloc(descRingSize(size), 4096);
+      if (!desc.ok) return desc;
+      const ev = this.#alloc.alloc(8, 64);
+      if (!ev.ok) return ev;
+      return ok({ desc: desc.value, driver: ev.value, device: ev.value + 4 });
+    }
+    const descBytes = 16 * size;
+    const availBytes = availRingSize(size);
+    const usedOff = Math.ceil((descBytes + availBytes) / 64) * 64;
+    const total = usedOff + usedRingSize(size);
+    const base = this.#alloc.alloc(total, 4096);
+    if (!base.ok) return base;
+    return ok({ desc: base.value, driver: base.value + descBytes, device: base.value + usedOff });
+  }
+
+  #newTx(
+    index: number,
+    name: string,
+    drv: DriverRing,
+    vcpu: CpuContext,
+    size: number,
+  ): Result<TxQueue, string> {
+    const base = this.#alloc.alloc(size * TX_SLOT, 4096);
+    if (!base.ok) return base;
+    const free: number[] = [];
+    for (let i = size - 1; i >= 0; i--) free.push(i);
+    return ok({
+      index,
+      name,
+      drv,
+      vcpu,
+      base: base.value,
+      jumbo: 0,
+      free,
+      slotFlow: new Array(size).fill(undefined),
+      slotSeq: new Float64Array(size),
+      backlog: [],
+      stopped: false,
+      lost: undefined,
+      running: false,
+      napi: false,
+      kick: this.#lab.hops.group(),
+      done: this.#lab.hops.group(),
+    });
+  }
+
+  #newRx(
+    index: number,
+    name: string,
+    drv: DriverRing,
+    vcpu: CpuContext,
+    size: number,
+  ): Result<RxQueue, string> {
+    const gso = [
+      VIRTIO_NET_F_GUEST_TSO4,
+      VIRTIO_NET_F_GUEST_TSO6,
+      VIRTIO_NET_F_GUEST_ECN,
+      VIRTIO_NET_F_GUEST_UFO,
+    ]
+      .some((b) => hasFeature(this.features, b));
+    const big = !this.mergeable && gso;
+    // get_mergeable_buf_len: hdr + GOOD_PACKET_LEN aligned to L1_CACHE_BYTES; small: hdr + 1518.
+    const bufLen = big
+      ? this.hdrLen + (MAX_SKB_FRAGS + 1) * PAGE_SIZE - this.hdrLen
+      : this.mergeable
+      ? Math.ceil((this.hdrLen + GOOD_PACKET_LEN) / 64) * 64
+      : this.hdrLen + GOOD_PACKET_LEN;
+    const stride = big ? (MAX_SKB_FRAGS + 1) * PAGE_SIZE : Math.ceil(bufLen / 64) * 64;
+    const base = this.#alloc.alloc(size * stride, 4096);
+    if (!base.ok) return base;
+    return ok({
+      index,
+      name,
+      drv,
+      vcpu,
+      base: base.value,
+      bufLen,
+      stride,
+      big,
+      napi: false,
+      work: 0,
+      poll: this.#lab.hops.group(),
+      refill: this.#lab.hops.group(),
+    });
+  }
+
+  /** `ndo_open`: fill every receive ring in use and kick. */
+  #open(t: number): void {
+    this.up = true;
+    // The guest's link-up traffic (IPv6 DAD and router solicitations) teaches the bridge
+    // its address on the tap's port.
+    const tap = this.attachment;
+    if (tap !== undefined) this.#lab.net.learn(tap, this.mac);
+    for (let k = 0; k < this.pairs; k++) {
+      const q = this.#rx[k];
+      if (q === undefined) continue;
+      this.#fill(q);
+      q.refill.reset();
+      if (q.drv.kickPrepare()) this.dev.notify(q.index, t, q.vcpu, q.refill);
+    }
+  }
+
+  /** try_fill_recv: adds receive buffers until the ring is full. Returns buffers added. */
+  #fill(q: RxQueue): number {
+    let n = 0;
+    const drv = q.drv;
+    for (;;) {
+      if (drv.numFree < (q.big ? 1 : 1)) break;
+      const slot = this.#nextRxSlot(q);
+      if (slot < 0) break;
+      const addr = q.base + slot * q.stride;
+      let head: number;
+      if (q.big) {
+        // add_recvbuf_big: the header alone, the rest of the first page, then full pages.
+        const segs = [{ addr, len: this.hdrLen, write: true }, {
+          addr: addr + this.hdrLen,
+          len: PAGE_SIZE - this.hdrLen,
+          write: true,
+        }];
+        for (let p = 1; p <= MAX_SKB_FRAGS; p++) {
+          segs.push({ addr: addr + p * PAGE_SIZE, len: PAGE_SIZE, write: true });
+        }
+        head = drv.add(segs, slot);
+      } else {
+        head = drv.addInbuf(addr, q.bufLen, slot);
+      }
+      if (head < 0) break;
+      n++;
+    }
+    return n;
+  }
+
+  /** Receive buffers are posted slot by slot; a slot is free when its buffer came back. */
+  readonly #rxInUse = new Map<RxQueue, Uint8Array>();
+
+  #nextRxSlot(q: RxQueue): number {
+    let used = this.#rxInUse.get(q);
+    if (used === undefined) {
+      used = new Uint8Array(q.drv.size);
+      this.#rxInUse.set(q, used);
+    }
+    for (let i = 0; i < used.length; i++) {
+      if (used[i] === 0) {
+        used[i] = 1;
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  #releaseRxSlot(q: RxQueue, slot: number): void {
+    const used = this.#rxInUse.get(q);
+    if (used !== undefined && slot >= 0 && slot < used.length) used[slot] = 0;
+  }
+
+  /** Sends a control-queue command and waits for the ack (virtnet_send_command). */
+  #ctrlCommand(cls: number, cmd: number, data: Uint8Array, t: number): boolean {
+    const drv = this.#ctrl;
+    if (drv === undefined) return false;
+    const mem = this.#vm.mem;
+    const at = this.#ctrlBuf;
+    mem.setU8(at, cls);
+    mem.setU8(at + 1, cmd);
+    mem.write(at + 2, data);
+    mem.setU8(at + 32, 0xff);
+    const head = drv.add(
+      [
+        { addr: at, len: 2, write: false },
+        { addr: at + 2, len: data.length, write: false },
+        { addr: at + 32, len: 1, write: true },
+      ],
+      0,
+      false,
+    );
+    if (head < 0) return false;
+    drv.kickPrepare();
+    const ctrlIndex = 2 * Math.max(1, this.#tx.length);
+    const g = this.#lab.hops.group();
+    this.dev.notify(ctrlIndex, t, this.ctx, g);
+    if (drv.getUsed() < 0) return false;
+    return mem.getU8(at + 32) === 0;
+  }
+
+  // -- endpoint: transmit ---------------------------------------------------------------------
+
+  #txFor(flow: TrafficFlow, seq: number): TxQueue | undefined {
+    if (this.pairs <= 1) return this.#tx[0];
+    const sub = flow.schedule.subflow(seq);
+    return this.#tx[sub % this.pairs];
+  }
+
+  sendBurst(
+    now: number,
+    flow: TrafficFlow,
+    first: number,
+    last: number,
+    build: FrameBuilder,
+  ): void {
+    for (let seq = first; seq <= last; seq++) flow.metrics.onSend(now, flow.schedule.frameBytes);
+    if (this.pairs <= 1 || flow.schedule.flows <= 1) {
+      const q = this.#tx[0];
+      if (q === undefined) return this.#dropAll(flow, first, last, now, "device_not_ready");
+      q.backlog.push({ flow, next: first, last, build });
+      this.#xmit(q, now);
+      return;
+    }
+    // Several UDP source ports on several queues: each packet to its queue (XPS by flow).
+    for (let seq = first; seq <= last; seq++) {
+      const q = this.#txFor(flow, seq) as TxQueue;
+      q.backlog.push({ flow, next: seq, last: seq, build });
+    }
+    for (const q of this.#tx.slice(0, this.pairs)) if (q.backlog.length > 0) this.#xmit(q, now);
+  }
+
+  #dropAll(flow: TrafficFlow, first: number, last: number, t: number, reason: "device_not_ready") {
+    for (let seq = first; seq <= last; seq++) {
+      this.#lab.hops.drop(flow, seq, this.ctx, t, "guest.virtio-net", reason);
+    }
+  }
+
+  sendFrame(t: number, frame: Uint8Array, len: number, id: PacketId): void {
+    const flow = id.flow;
+    const q = this.#tx[0];
+    if (flow === undefined || q === undefined) return;
+    const copy = frame.slice(0, len);
+    q.backlog.push({
+      flow,
+      next: id.seq,
+      last: id.seq,
+      build: (buf, off) => {
+        buf.set(copy, off);
+        return len;
+      },
+    });
+    this.#xmit(q, t);
+  }
+
+  /**
+   * start_xmit for everything waiting on `q`, from `t` on its vCPU. Each packet is one step at
+   * its own virtual time (what it publishes in the ring becomes visible then, not earlier);
+   * the end of a burst (`xmit_more` false) or a stopped queue decides the kick.
+   */
+  #xmit(q: TxQueue, t: number): void {
+    if (q.running || q.stopped) return;
+    q.running = true;
+    q.kick.reset();
+    this.#xmitStep(q, t);
+  }
+
+  #xmitStep(q: TxQueue, t: number): void {
+    const lab = this.#lab;
+    const hops = lab.hops;
+    const dev = this.dev;
+    const mem = this.#vm.mem;
+    const kick = q.kick;
+    let now = t;
+    if (!this.up || dev.needsReset || q.lost !== undefined) {
+      const reason = dev.needsReset ? "needs_reset" : q.lost?.reason ?? "device_not_ready";
+      for (const b of q.backlog.splice(0)) {
+        for (let seq = b.next; seq <= b.last; seq++) {
+          hops.drop(b.flow, seq, q.vcpu, now, "guest.virtio-net", reason, q.lost?.detail);
+        }
+      }
+      q.running = false;
+      return;
+    }
+    for (;;) {
+      const b = q.backlog[0];
+      if (b === undefined) break;
+      const flow = b.flow;
+      const seq = b.next;
+      // free_old_xmit before each packet (the queue may have completions).
+      this.#reclaim(q);
+      if (q.drv.numFree < 1 || q.free.length === 0) {
+        // netif_stop_subqueue; with napi_tx, ask for an interrupt once ¾ are done.
+        if (!q.drv.enableCallbacksDelayed()) {
+          this.#reclaim(q);
+          if (q.drv.numFree >= 1 && q.free.length > 0) continue;
+        }
+        q.stopped = true;
+        break;
+      }
+      const len = flow.schedule.frameBytes - FCS;
+      now = hops.charge(q.vcpu, now, "guest_xmit", 0, flow);
+      if (hops.wants(flow, seq)) {
+        hops.record(flow, seq, "guest.virtio-net", "xmit", {
+          dev: this.ifname,
+          bytes: len,
+          q: q.name,
+        });
+      }
+      const endOfBurst = b.next === b.last;
+      if (endOfBurst) q.backlog.shift();
+      else b.next++;
+      if (len - 14 > this.mtu) {
+        hops.drop(
+          flow,
+          seq,
+          q.vcpu,
+          now,
+          "guest.virtio-net",
+          "mtu_exceeded",
+          `${len - 14} > mtu ${this.mtu}`,
+        );
+      } else if (this.#post(q, b.build, flow, seq, len, now, mem)) {
+        kick.add(flow, seq);
+      }
+      if (endOfBurst && kick.size > 0) {
+        this.#kick(q, now);
+        kick.reset();
+      }
+      // The next packet starts when this one is done: yield if that is in the future.
+      if (now > lab.sched.now && q.backlog.length > 0) {
+        lab.sched.at(now, this.#xmitStepFn, 0, q);
+        return;
+      }
+    }
+    if (kick.size > 0) {
+      this.#kick(q, now);
+      kick.reset();
+    }
+    // start_xmit with napi_tx: completions interrupt once ¾ of what is in flight is done.
+    if (!q.stopped) q.drv.enableCallbacksDelayed();
+    q.running = false;
+  }
+
+  /** Builds the frame of `seq` in a TX buffer and adds it to the ring; false when dropped. */
+  #post(
+    q: TxQueue,
+    build: FrameBuilder,
+    flow: TrafficFlow,
+    seq: number,
+    len: number,
+    now: number,
+    mem: Vm["mem"],
+  ): boolean {
+    const hops = this.#lab.hops;
+    const slot = q.free.pop() as number;
+    const addr = this.#txSlotAddr(q, slot, len);
+    if (addr < 0) {
+      q.free.push(slot);
+      hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "queue_full", "guest out of memory");
+      return false;
+    }
+    // The header in the skb's headroom, the frame after it: one descriptor (can_push).
+    const total = this.hdrLen + len;
+    const view = mem.view(addr, total, true);
+    if (view !== undefined) {
+      view.fill(0, 0, this.hdrLen);
+      build(view, this.hdrLen, seq);
+    } else {
+      const s = this.#scratch;
+      s.fill(0, 0, this.hdrLen);
+      build(s, this.hdrLen, seq);
+      mem.write(addr, s, 0, total);
+    }
+    if (this.captures.length > 0) {
+      const f = mem.view(addr + this.hdrLen, len) ?? this.#scratch.subarray(this.hdrLen, total);
+      for (const c of this.captures) c(now, f, 0, len);
+    }
+    q.slotFlow[slot] = flow;
+    q.slotSeq[slot] = seq;
+    const head = q.drv.addOutbuf(addr, total, slot);
+    if (head < 0) {
+      q.free.push(slot);
+      hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "ring_full", q.name);
+      return false;
+    }
+    if (hops.wants(flow, seq)) {
+      hops.at(q.vcpu, now);
+      hops.record(flow, seq, "guest.virtio-net", "add-avail", {
+        q: q.name,
+        head,
+        descs: 1,
+        bytes: total,
+        avail: q.drv instanceof SplitDriver ? q.drv.availIdx : q.drv.nextAvail.slot,
+      });
+    }
+    return true;
+  }
+
+  #txSlotAddr(q: TxQueue, slot: number, len: number): number {
+    if (this.hdrLen + len <= TX_SLOT) return q.base + slot * TX_SLOT;
+    if (q.jumbo === 0) {
+      const r = this.#alloc.alloc(q.drv.size * TX_JUMBO_SLOT, 4096);
+      if (!r.ok) return -1;
+      q.jumbo = r.value;
+    }
+    return q.jumbo + slot * TX_JUMBO_SLOT;
+  }
+
+  /** kick_prepare → notify (or record that the device asked not to be kicked). */
+  #kick(q: TxQueue, t: number): void {
+    const kick = q.kick;
+    if (q.drv.kickPrepare()) {
+      if (kick.sampled) {
+        this.#lab.hops.at(q.vcpu, t);
+        kick.record("guest.virtio-net", "kick", {
+          q: q.name,
+          ...(kick.size > 1 ? { batch: kick.size } : {}),
+        });
+      }
+      this.dev.notify(q.index, t, q.vcpu, kick);
+    } else {
+      kick.count(Counter.kicks_suppressed);
+      if (kick.sampled) {
+        this.#lab.hops.at(q.vcpu, t);
+        kick.record("guest.virtio-net", "kick-suppressed", {
+          q: q.name,
+          why: hasFeature(this.features, 29) ? "avail_event" : "NO_NOTIFY",
+        });
+      }
+    }
+  }
+
+  /** free_old_xmit: takes back every completed TX buffer. Returns how many. */
+  #reclaim(q: TxQueue): number {
+    let n = 0;
+    for (;;) {
+      const token = q.drv.getUsed();
+      if (token === USED_NONE) break;
+      if (token === USED_FAULT) {
+        this.#broken(q.name, q.drv);
+        break;
+      }
+      q.slotFlow[token] = undefined;
+      q.free.push(token);
+      n++;
+    }
+    return n;
+  }
+
+  #broken(name: string, drv: DriverRing): void {
+    const f = drv.fault;
+    this.#lab.control({
+      comp: this.name,
+      action: "device-error",
+      details: {
+        q: name,
+        name: "virtio_net: vring broken",
+        detail: f ? describeQueueFault(f) : "",
+      },
+    });
+  }
+
+  // -- interrupts and NAPI --------------------------------------------------------------------
+
+  vcpuFor(index: number): CpuContext {
+    const vcpus = this.#vm.vcpus;
+    return vcpus[(index >> 1) % vcpus.length] as CpuContext;
+  }
+
+  queueLost(index: number, why: string, t: number): void {
+    const q = this.#tx[index >> 1];
+    if (index % 2 === 1 && q !== undefined) this.#lose(q, "device_not_ready", why, t);
+  }
+
+  /** The device gave up on `q`: its buffers will never complete, its backlog never leave. */
+  #lose(q: TxQueue, reason: "needs_reset" | "device_not_ready", why: string, t: number): void {
+    if (q.lost !== undefined) return;
+    q.lost = { reason, detail: why };
+    const hops = this.#lab.hops;
+    for (let slot = 0; slot < q.slotFlow.length; slot++) {
+      const flow = q.slotFlow[slot];
+      if (flow === undefined) continue;
+      hops.drop(flow, q.slotSeq[slot] as number, q.vcpu, t, "guest.virtio-net", reason, why);
+      q.slotFlow[slot] = undefined;
+    }
+    for (const b of q.backlog.splice(0)) {
+      for (let seq = b.next; seq <= b.last; seq++) {
+        hops.drop(b.flow, seq, q.vcpu, t, "guest.virtio-net", reason, why);
+      }
+    }
+  }
+
+  configIrq(t: number): void {
+    this.configInterrupts++;
+    if (this.dev.needsReset) {
+      // virtio_net has no reset path for NEEDS_RESET: what is in its TX rings is lost.
+      const why = this.dev.status.describe();
+      for (const q of this.#tx) this.#lose(q, "needs_reset", why, t);
+    }
+    this.#lab.control({
+      comp: this.name,
+      action: "note",
+      details: { name: "config interrupt", value: this.dev.status.describe() },
+    });
+    void t;
+  }
+
+  irq(index: number, t: number, vcpu: CpuContext, group: PacketGroup): void {
+    const hops = this.#lab.hops;
+    let start = t;
+    if (vcpu.isIdleAt(t) && t - vcpu.busyUntil > KVM_HALT_POLL_NS) {
+      // The vCPU halted (past halt-polling): KVM wakes its thread before the guest runs.
+      start = hops.charge(vcpu, t, "vcpu_wake_from_halt", 0, group.flow);
+      group.count(Counter.wakeups);
+      group.count(Counter.context_switches);
+      if (group.sampled) group.record("kvm", "wakeup", { thread: vcpu.name });
+    }
+    const end = hops.charge(vcpu, start, "guest_irq_to_napi", 0, group.flow);
+    if (group.sampled) {
+      group.record("guest.virtio-net", "irq", {
+        q: this.dev.queueName(index),
+        via: "msi",
+        ...(group.size > 1 ? { batch: group.size } : {}),
+      });
+    }
+    if (index % 2 === 1) {
+      const q = this.#tx[index >> 1];
+      if (q === undefined || q.napi) return;
+      if (!q.drv.interrupt()) return;
+      q.napi = true;
+      q.drv.disableCallbacks();
+      const hint = group.flow;
+      this.#lab.sched.at(end, (now) => this.#txPoll(q, now, hint));
+      return;
+    }
+    const q = this.#rx[index >> 1];
+    if (q === undefined || q.napi) return;
+    if (!q.drv.interrupt()) return;
+    // virtqueue_napi_schedule: callbacks off, NAPI on this vCPU.
+    q.napi = true;
+    q.drv.disableCallbacks();
+    this.#lab.sched.at(end, (now) => this.#rxPoll(q, now));
+  }
+
+  /** virtnet_poll_tx: reclaim, wake the queue, send what waited, re-enable callbacks. */
+  #txPoll(q: TxQueue, t: number, hint: HopFlow | undefined): void {
+    const hops = this.#lab.hops;
+    const end = hops.charge(q.vcpu, t, "napi_poll", 0, hint);
+    this.#reclaim(q);
+    q.napi = false;
+    const wasStopped = q.stopped;
+    q.stopped = false;
+    if (q.drv.numFree > 0) {
+      if (q.backlog.length > 0) this.#xmit(q, end);
+      else if (!q.drv.enableCallbacks()) {
+        this.#reclaim(q);
+      }
+    } else {
+      q.stopped = wasStopped;
+      if (!q.drv.enableCallbacksDelayed()) {
+        this.#lab.sched.at(end, (now) => this.#txPoll(q, now, hint));
+      }
+    }
+  }
+
+  /**
+   * virtnet_poll: up to NAPI_BUDGET packets, refill, then complete or poll again. Each packet
+   * is a step at its own virtual time.
+   */
+  #rxPoll(q: RxQueue, t: number): void {
+    const poll = q.poll;
+    poll.reset();
+    const now = this.#lab.hops.charge(q.vcpu, t, "napi_poll", 0, undefined);
+    poll.mark();
+    q.work = 0;
+    this.#rxStep(q, now);
+  }
+
+  #rxStep(q: RxQueue, t: number): void {
+    const lab = this.#lab;
+    const hops = lab.hops;
+    const mem = this.#vm.mem;
+    const poll = q.poll;
+    const s = this.#scratch;
+    let now = t;
+    while (q.work < NAPI_BUDGET) {
+      const token = q.drv.getUsed();
+      if (token === USED_NONE) break;
+      if (token === USED_FAULT) {
+        this.#broken(q.name, q.drv);
+        break;
+      }
+      const len = q.drv.lastLen;
+      const addr = q.base + token * q.stride;
+      this.#releaseRxSlot(q, token);
+      q.work++;
+      if (len < this.hdrLen) continue; // a zero-length buffer: nothing to deliver
+      // receive_mergeable: num_buffers in the header says how many buffers follow.
+      let frameLen = len - this.hdrLen;
+      mem.read(addr + this.hdrLen, s, 0, Math.min(frameLen, s.length));
+      if (this.mergeable) {
+        const nb = mem.getU16(addr + 10);
+        for (let k = 1; k < nb; k++) {
+          const more = q.drv.getUsed();
+          if (more < 0) break;
+          const l = q.drv.lastLen;
+          this.#releaseRxSlot(q, more);
+          if (frameLen + l <= s.length) mem.read(q.base + more * q.stride, s, frameLen, l);
+          frameLen += l;
+        }
+      }
+      for (const c of this.captures) c(now, s, 0, frameLen);
+      const id = this.#id;
+      lab.flows.identify(s, 0, id);
+      const flow = id.flow;
+      if (flow === undefined) continue;
+      const seq = id.seq;
+      poll.add(flow, seq);
+      now = hops.charge(q.vcpu, now, "guest_rx_per_packet", 0, flow);
+      if (hops.wants(flow, seq)) {
+        hops.record(flow, seq, "guest.virtio-net", "receive", {
+          dev: this.ifname,
+          bytes: frameLen,
+        });
+      }
+      // The guest's stack: eth_type_trans keeps frames for this MAC or a group address.
+      const dstOk = ((s[0] as number) & 1) === 1 || this.#isOwnMac(s);
+      if (!dstOk) {
+        if (flow.dst === this) {
+          hops.drop(
+            flow,
+            seq,
+            q.vcpu,
+            now,
+            "guest.stack",
+            "mac_filter",
+            "not addressed to this NIC",
+          );
+        }
+      } else {
+        now = hops.charge(q.vcpu, now, "host_stack_rx", 0, flow);
+        lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
+      }
+      if (now > lab.sched.now) {
+        lab.sched.at(now, this.#rxStepFn, 0, q);
+        return;
+      }
+    }
+    this.#rxPollEnd(q, now);
+  }
+
+  #rxPollEnd(q: RxQueue, t: number): void {
+    const lab = this.#lab;
+    const poll = q.poll;
+    let now = t;
+    poll.count(Counter.napi_polls);
+    if (poll.sampled) {
+      poll.recordMark("guest.virtio-net", "napi-poll", {
+        q: q.name,
+        budget: NAPI_BUDGET,
+        work: q.work,
+      });
+    }
+    // try_fill_recv when more than min(budget, size)/2 descriptors are free.
+    if (q.drv.numFree > Math.min(NAPI_BUDGET, q.drv.size) / 2) {
+      if (this.#fill(q) > 0) {
+        q.refill.reset();
+        if (q.drv.kickPrepare()) now = this.dev.notify(q.index, now, q.vcpu, q.refill);
+      }
+    }
+    if (q.work < NAPI_BUDGET) {
+      // napi_complete_done + virtqueue_enable_cb: re-check the ring to close the race.
+      if (q.drv.enableCallbacks()) {
+        q.napi = false;
+        return;
+      }
+      q.drv.disableCallbacks();
+    }
+    lab.sched.at(now, (at) => this.#rxPoll(q, at));
+  }
+
+  #isOwnMac(frame: Uint8Array): boolean {
+    const m = this.mac;
+    for (let i = 0; i < 6; i++) if (frame[i] !== m[i]) return false;
+    return true;
+  }
+
+  /** Live ring state for `show vq`. */
+  queue(name: string): DriverRing | undefined {
+    const m = /^(rx|tx)(\d+)$/.exec(name);
+    if (name === "ctrl" || name === "cvq") return this.#ctrl;
+    if (!m) return undefined;
+    const k = Number(m[2]);
+    return m[1] === "rx" ? this.#rx[k]?.drv : this.#tx[k]?.drv;
+  }
+
+  /** Packets waiting for a TX descriptor, per queue. */
+  backlog(): number {
+    let n = 0;
+    for (const q of this.#tx) for (const b of q.backlog) n += b.last - b.next + 1;
+    return n;
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * A VM: one `qemu-system-x86_64` process. {@link startVm} does what QEMU's start-up and the
+ * guest's boot do, synchronously at the current virtual time (so `show` works on the next
+ * line):
+ *
+ * 1. guest RAM from `-m`, memory backends and `-numa` (split below and above 4 GiB as the
+ *    pc/q35 machines split it), `share=on` kept per block;
+ * 2. vCPU contexts (`vm1:vcpu0` …), QEMU's main loop (`qemu-vm1:main`), the KVM state
+ *    (ioeventfds, irqfds; posted interrupts on);
+ * 3. netdevs in command-line order, each by its backend factory (runtime/backends/registry.ts):
+ *    opening /dev/net/tun, /dev/vhost-net … — an error stops the start with QEMU's text;
+ * 4. devices in order: virtio-net-pci frontends wired to their netdevs; other kinds through
+ *    the VM device factories (vfio-pci, vIOMMUs); devices the lab does not model are kept
+ *    for `show` only;
+ * 5. the guest boots: the virtio_net driver probes each virtio-net device in order, naming
+ *    the interfaces eth0, eth1 … (a passthrough NIC takes its name in the same order).
+ *
+ * @module
+ */
+
+import { err, ok, type Result } from "../result.ts";
+import { GuestMemory } from "../memory/guest_memory.ts";
+import type { CpuContext } from "../sim/cpu_context.ts";
+import type { Endpoint } from "../datapath/endpoint.ts";
+import type { Viommu } from "../iommu/viommu.ts";
+import type { Lab } from "../lab.ts";
+import { NET_BACKEND_FACTORIES, VM_DEVICE_FACTORIES } from "../backends/registry.ts";
+import { GuestAlloc } from "./guest/guest_alloc.ts";
+import { GuestVirtioNet } from "./guest/virtio_net.ts";
+import { Kvm } from "./kvm.ts";
+import type { NetBackend } from "./net_backend.ts";
+import { VirtioNetPci } from "./virtio_net_pci.ts";
+import type { DeviceSpec, RamSpec, VmError, VmSpec } from "./vm_spec.ts";
+
+/** A device of a VM other than virtio-net (vfio-pci, a vIOMMU …), made by a factory. */
+export interface VmDevice {
+  /** `vfio-pci`, `intel-iommu`. */
+  readonly kind: string;
+  /** `-device …,id=`. */
+  readonly id?: string;
+  /** The guest interface it brings (`eth1`), if it is a NIC. */
+  readonly ifname?: string;
+  /** The traffic endpoint of that interface. */
+  readonly endpoint?: Endpoint;
+  /** Lines for `show topology`. */
+  describe(): readonly string[];
+  /** QEMU exits. */
+  destroy?(t: number): void;
+}
+
+/** What a device factory gets. */
+export interface VmDeviceEnv {
+  readonly lab: Lab;
+  readonly vm: Vm;
+  readonly device: DeviceSpec;
+  /** Index in {@link VmSpec.devices}. */
+  readonly index: number;
+}
+
+/** Creates devices of one kind (`vfio-pci`, `intel-iommu`, `virtio-iommu-pci`). */
+export interface VmDeviceFactory {
+  readonly kind: DeviceSpec["kind"];
+  create(env: VmDeviceEnv): Result<VmDevice, VmError>;
+}
+
+/** The guest's DMA view, replaced by a vIOMMU's guest driver (identity without one). */
+export interface GuestDma {
+  /** The device address a driver programs for guest-physical `gpa` (an IOVA under a vIOMMU). */
+  map(gpa: number, len: number): number;
+}
+
+const IDENTITY_DMA: GuestDma = { map: (gpa) => gpa };
+
+/** A running VM. */
+export class Vm {
+  readonly name: string;
+  /** QEMU's process id. */
+  readonly pid: number;
+  readonly spec: VmSpec;
+  /** Guest RAM. */
+  readonly mem: GuestMemory = new GuestMemory();
+  /** The guest kernel's allocator for rings and buffers. */
+  readonly alloc: GuestAlloc;
+  /** vCPU threads. */
+  readonly vcpus: readonly CpuContext[];
+  /** QEMU's main loop thread. */
+  readonly qemu: CpuContext;
+  readonly kvm: Kvm;
+  /** virtio-net frontends, in device order. */
+  readonly nics: VirtioNetPci[] = [];
+  /** The guest's virtio_net interfaces, in device order. */
+  readonly guestNics: GuestVirtioNet[] = [];
+  /** Other devices (vfio-pci, vIOMMU). */
+  readonly devices: VmDevice[] = [];
+  /** Backends by netdev id. */
+  readonly backends = new Map<string, NetBackend>();
+  /** Devices accepted but not simulated (`-device e1000`), for `show`. */
+  readonly unmodelled: string[] = [];
+  /** The guest's DMA mapping (identity unless a vIOMMU replaced it). */
+  dma: GuestDma = IDENTITY_DMA;
+  /** The VM's vIOMMU (intel-iommu, virtio-iommu-pci), set by its device factory. */
+  viommu: Viommu | undefined = undefined;
+  #ifIndex = 0;
+
+  constructor(lab: Lab, name: string, spec: VmSpec) {
+    this.name = name;
+    this.pid = lab.allocPid();
+    this.spec = spec;
+    this.alloc = new GuestAlloc(this.mem);
+    const vcpus: CpuContext[] = [];
+    for (let i = 0; i < Math.max(1, spec.cpus); i++) {
+      vcpus.push(lab.context("vcpu", `${name}:vcpu${i}`));
+    }
+    this.vcpus = vcpus;
+    this.qemu = lab.context("qemu", `qemu-${name}:main`);
+    this.kvm = new Kvm(name, { posted: true, trace: (s) => lab.control(s) });
+  }
+
+  /** The next guest interface name (eth0, eth1 … in device order). */
+  allocIfname(): string {
+    return `eth${this.#ifIndex++}`;
+  }
+
+  /** An interface by guest name (`eth0`) or netdev id (`net0`). */
+  endpoint(name: string): Endpoint | undefined {
+    for (const [id, b] of this.backends) {
+      if (name === `${id}.host` && b.peerEndpoint !== undefined) return b.peerEndpoint;
+    }
+    const g = this.guestNics.find((n) => n.ifname === name);
+    if (g !== undefined) return g;
+    const byNetdev = this.guestNics.find((n) => n.dev.backend?.id === name);
+    if (byNetdev !== undefined) return byNetdev;
+    return this.devices.find((d) => d.ifname === name)?.endpoint;
+  }
+
+  /** `vm1.eth0` … for every interface. */
+  endpointNames(): string[] {
+    const out = this.guestNics.map((g) => g.name);
+    for (const b of this.backends.values()) if (b.peerEndpoint) out.push(b.peerEndpoint.name);
+    for (const d of this.devices) if (d.ifname !== undefined) out.push(`${this.name}.${d.ifname}`);
+    return out;
+  }
+
+  /** The guest interface of a virtio-net device by interface or netdev name. */
+  guestNic(name: string): GuestVirtioNet | undefined {
+    return this.guestNics.find((n) => n.ifname === name || n.dev.backend?.id === name);
+  }
+}
+
+/** QEMU's below-4G RAM limit for the machine (pc_q35_init / pc_init1). */
+function lowmemLimit(machine: VmSpec["machine"], size: number): number {
+  if (machine === "q35") return size >= 0xb0000000 ? 0x80000000 : 0xb0000000;
+  return size >= 0xe0000000 ? 0xc0000000 : 0xe0000000;
+}
+
+function layoutRam(vm: Vm, spec: VmSpec): Result<void, VmError> {
+  const blocks: RamSpec[] = spec.ram.length > 0 ? [...spec.ram] : [{
+    name: "pc.ram",
+    size: spec.ramSize,
+    shared: false,
+    hugepages: false,
+    at: { vm: "memory" },
+  }];
+  const total = blocks.reduce((a, b) => a + b.size, 0);
+  const x86 = spec.machine === "q35" || spec.machine === "pc" || spec.machine === "other";
+  const low = x86 ? lowmemLimit(spec.machine, total) : Infinity;
+  let gpa = 0;
+  for (const b of blocks) {
+    let left = b.size;
+    let part = 0;
+    while (left > 0) {
+      if (gpa >= low && gpa < 0x100000000) gpa = 0x100000000;
+      const room = gpa < low ? low - gpa : Infinity;
+      const n = Math.min(left, room);
+      const r = vm.mem.addRegion({
+        name: part === 0 ? b.name : `${b.name}@4g`,
+        gpa,
+        size: n,
+        shared: b.shared,
+        ...(b.backend !== undefined ? { backend: b.backend } : {}),
+      });
+      if (!r.ok) return err({ kind: "memory", at: b.at, detail: `${b.name}: ${r.error.kind}` });
+      gpa += n;
+      left -= n;
+      part++;
+    }
+  }
+  return ok(undefined);
+}
+
+/** Starts a VM named `name` from `spec`; see the module documentation. */
+export function startVm(lab: Lab, name: string, spec: VmSpec): Result<Vm, VmError> {
+  const vm = new Vm(lab, name, spec);
+  const t = lab.now;
+  lab.control({
+    comp: `qemu-${name}`,
+    action: "note",
+    details: { name: "start", value: `pid ${vm.pid}`, detail: `${spec.cpus} vCPUs` },
+  });
+  const mem = layoutRam(vm, spec);
+  if (!mem.ok) return mem;
+  const backends: NetBackend[] = [];
+  const fail = (e: VmError): Result<Vm, VmError> => {
+    for (const b of backends) b.destroy(t);
+    lab.control({ comp: `qemu-${name}`, action: "note", details: { name: "exit", value: 1 } });
+    return err(e);
+  };
+  for (const nd of spec.netdevs) {
+    const type = nd.kind === "other" ? nd.type : nd.kind;
+    const factory = NET_BACKEND_FACTORIES.find((f) => f.type === type);
+    if (factory === undefined) {
+      if (nd.kind === "other") continue; // accepted, not simulated: its NIC has no link
+      return fail({ kind: "backend-unavailable", at: nd.at, type });
+    }
+    const r = factory.create({ lab, vm, netdev: nd });
+    if (!r.ok) return fail(r.error);
+    backends.push(r.value);
+    vm.backends.set(nd.id, r.value);
+  }
+  for (let i = 0; i < spec.devices.length; i++) {
+    const d = spec.devices[i] as DeviceSpec;
+    if (d.kind === "virtio-net-pci") {
+      const nd = d.netdev === undefined ? undefined : spec.netdevs[d.netdev];
+      const backend = nd === undefined ? undefined : vm.backends.get(nd.id);
+      if (nd !== undefined && backend !== undefined && nd.queues > backend.maxQueuePairs) {
+        return fail({
+          kind: "queues-exceed",
+          at: nd.at,
+          netdev: nd.id,
+          requested: nd.queues,
+          max: backend.maxQueuePairs,
+        });
+      }
+      const nic = new VirtioNetPci(lab, vm, {
+        spec: d,
+        backend,
+        ifname: vm.allocIfname(),
+        slot: vm.nics.length + vm.devices.length,
+      });
+      if (backend !== undefined) {
+        const a = backend.attach(nic);
+        if (!a.ok) return fail(a.error);
+      }
+      vm.nics.push(nic);
+      continue;
+    }
+    const factory = VM_DEVICE_FACTORIES.find((f) => f.kind === d.kind);
+    if (factory === undefined) {
+      if (d.kind !== "other") return fail({ kind: "device-unavailable", at: d.at, type: d.kind });
+      vm.unmodelled.push(d.type);
+      continue;
+    }
+    const r = factory.create({ lab, vm, device: d, index: i });
+    if (!r.ok) return fail(r.error);
+    vm.devices.push(r.value);
+  }
+  // The guest boots: virtio_net binds to each device in PCI order.
+  for (const nic of vm.nics) {
+    const g = new GuestVirtioNet(lab, vm, nic, {
+      ifname: nic.ifname,
+      driverFeatures: spec.guest.netDriverFeatures,
+    });
+    g.probe(t);
+    vm.guestNics.push(g);
+  }
+  return ok(vm);
+}
