@@ -412,6 +412,9 @@ function optLocated(typed: TypedProps, key: string): Located<string> | undefined
     : undefined;
 }
 
+/** A guest name the lab can use: one word of letters, digits, `_` and `-`. */
+const LAB_VM_NAME_RE = /^[A-Za-z0-9_-]+$/;
+
 /** The head of a list (`tap` in `tap,id=n0`, or `type=tap`): the last item with that key. */
 function headOf(list: PropList | undefined, key: string): Located<string> | undefined {
   if (!list) return undefined;
@@ -618,7 +621,24 @@ class Resolver {
   #nameOption(opt: QemuOption): void {
     const typed = this.#type(listOf(opt, "guest"), NAME_SCHEMA, "name", "option");
     const guest = optLocated(typed, "guest");
-    if (guest) this.#name = guest;
+    if (!guest) return;
+    // QEMU takes any guest name; the lab writes a VM's endpoints NAME.IFACE (`vm1.eth0`) and
+    // its CPU contexts NAME:vcpuN, so the name must be one such word.
+    if (!LAB_VM_NAME_RE.test(guest.value)) {
+      this.#diags.push(
+        error("E0241", `the lab cannot use \`${guest.value}\` as a VM name`, {
+          span: guest.span,
+          label: guest.value === "" ? "empty name" : "not letters, digits, `_` and `-`",
+          notes: [
+            "the lab names a VM's interfaces `NAME.IFACE` (as in `traffic t1 from vm1.eth0 …`) " +
+            "and its vCPU threads `NAME:vcpuN`",
+          ],
+          help: ["name the guest with letters, digits, `_` and `-`, e.g. `-name vm1`"],
+        }),
+      );
+      return;
+    }
+    this.#name = guest;
   }
 
   #mOption(opt: QemuOption): void {
