@@ -102,7 +102,7 @@ const STRANGE_CHARS = [
 /** Generates one script; see the module documentation. */
 export function generateScript(rng: Prng): string {
   const g = new ScriptWriter(rng);
-  const statements = rng.weighted<number>([[4, 1], [5, rng.range(2, 4)], [1, rng.range(5, 12)]]);
+  const statements = rng.weighted<number>([[5, 1], [5, rng.range(2, 3)], [1, rng.range(4, 10)]]);
   for (let k = 0; k < statements; k++) g.statement(0);
   return g.finish();
 }

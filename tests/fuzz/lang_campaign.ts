@@ -69,7 +69,7 @@ export function campaignInput(seed: number, i: number, corpus: readonly Seed[]):
   if (rng.chance(0.03)) return mutate(base, rng, others);
   const lines = base.split("\n");
   const from = rng.int(lines.length);
-  return mutate(`${lines.slice(from, from + rng.range(1, 6)).join("\n")}\n`, rng, others);
+  return mutate(`${lines.slice(from, from + rng.range(1, 5)).join("\n")}\n`, rng, others);
 }
 
 /** The pipelines input `i` goes through. */
