@@ -27,7 +27,7 @@
  * @module
  */
 
-import { type Diagnostics, error, warning } from "../lang/diagnostic.ts";
+import { Diagnostics, error, warning } from "../lang/diagnostic.ts";
 import type { QemuCommand, QemuOption } from "../lang/commands/ast.ts";
 import type { Prop, PropList } from "../lang/props.ts";
 import type { Span } from "../lang/span.ts";
@@ -495,11 +495,12 @@ export interface ResolveQemuOptions {
  * this command produced no error.
  */
 export function resolveQemu(cmd: QemuCommand, diags: Diagnostics): QemuConfig | undefined {
-  const errorsBefore = diags.items.filter((d) => d.severity === "error").length;
-  const r = new Resolver(cmd, diags);
-  const config = r.run();
-  const errorsAfter = diags.items.filter((d) => d.severity === "error").length;
-  return errorsAfter === errorsBefore ? config : undefined;
+  // Its own collector: `diags` keeps identical diagnostics once (a statement run again in a
+  // loop reports nothing new), so counting its errors cannot tell whether this command has one.
+  const local = new Diagnostics();
+  const config = new Resolver(cmd, local).run();
+  diags.pushAll(local.items);
+  return local.hasErrors ? undefined : config;
 }
 
 class Resolver {

@@ -33,3 +33,23 @@ Deno.test("resolveQemu regression: guest names of letters, digits, `_` and `-` s
     assertEquals(diags.items.filter((d) => d.severity === "error"), []);
   }
 });
+
+Deno.test("resolveQemu regression: an error already reported for the same words still refuses the command", () => {
+  // A `for` loop runs one statement several times into one collector, which keeps identical
+  // diagnostics once: counting errors before and after saw no new error the second time, and
+  // the second iteration got a configuration (here a VM with 67,296 vCPUs: out of memory).
+  const line = `${Q} -smp k,modules=67296 -m 1G`;
+  const cmd = testQemu(line);
+  const diags = new Diagnostics();
+  assertEquals(resolveQemu(cmd, diags), undefined);
+  const reported = diags.length;
+  assertEquals(resolveQemu(cmd, diags), undefined);
+  assertEquals(diags.length, reported, "the same diagnostics, kept once");
+});
+
+Deno.test("resolveQemu regression: a loop over a bad QEMU line checks without starting a VM", async () => {
+  const s = new Session({ mode: "check", stdout: () => {} });
+  const r = await s.runText(`for j in 1..6 {\n  ${Q} -smp k,modules=67296\n}\n`, "lab.vdpa");
+  assertEquals(r.status, "failed");
+  assertEquals(s.lab.vms.length, 0);
+});
