@@ -61,7 +61,8 @@ Deno.test(`fuzz: ${COUNT} generated and mutated scripts produce only diagnostics
     `fuzz_lang: seed ${SEED}: ${r.inputs} inputs (${r.generated} generated, ${r.mutated} ` +
       `mutated from ${r.seeds} seed files, ${r.chars} chars); pipelines: interpreter ` +
       `${r.runs.interpreter}, session ${r.runs.session}, repl ${r.runs.repl}, run ` +
-      `${r.runs.run}; ${seconds} s`,
+      `${r.runs.run}; ${seconds} s (slowest: input #${r.slowest.index} through ` +
+      `${r.slowest.pipeline}, ${r.slowest.ms.toFixed(0)} ms)`,
   );
   assert.equal(r.inputs, COUNT);
   assert.ok(r.seeds >= 14, `every example and testdata file seeds the mutator (${r.seeds})`);

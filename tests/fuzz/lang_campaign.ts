@@ -52,6 +52,8 @@ export interface LangCampaignResult {
   readonly seeds: number;
   readonly runs: Readonly<Record<Pipeline, number>>;
   readonly chars: number;
+  /** The input that took longest through one pipeline (a hint at slow paths, not a check). */
+  readonly slowest: { readonly index: number; readonly pipeline: Pipeline; readonly ms: number };
   readonly failures: readonly LangFailure[];
 }
 
@@ -99,12 +101,20 @@ export async function runLangCampaign(o: LangCampaignOptions): Promise<LangCampa
     { problem: string; pipeline: Pipeline; index: number; input: string; hits: number }
   >();
   let chars = 0;
+  let slowest: { index: number; pipeline: Pipeline; ms: number } = {
+    index: -1,
+    pipeline: "interpreter",
+    ms: 0,
+  };
   for (let i = 0; i < o.count; i++) {
     const input = campaignInput(o.seed, i, corpus);
     chars += input.length;
     for (const pipeline of schedule(i, o)) {
       runs[pipeline]++;
+      const started = performance.now();
       const problems = await checkScript(input, pipeline, { color: i % 16 === 5 });
+      const ms = performance.now() - started;
+      if (ms > slowest.ms) slowest = { index: i, pipeline, ms };
       for (const problem of problems) {
         const sig = signature(problem);
         const f = found.get(sig);
@@ -132,6 +142,7 @@ export async function runLangCampaign(o: LangCampaignOptions): Promise<LangCampa
     seeds: corpus.length,
     runs,
     chars,
+    slowest,
     failures,
   };
 }
