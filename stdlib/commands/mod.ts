@@ -21,11 +21,13 @@ import { HELP_EXECUTORS } from "./help.ts";
 import { HOST_EXECUTORS } from "./host.ts";
 import { IP_EXECUTORS } from "./ip.ts";
 import { MODPROBE_EXECUTORS } from "./modprobe.ts";
+import { OVS_EXECUTORS } from "./ovs.ts";
 import { QEMU_EXECUTORS } from "./qemu.ts";
 import { RUN_EXECUTORS } from "./run.ts";
 import { SET_EXECUTORS } from "./set.ts";
 import { SHOW_EXECUTORS } from "./show.ts";
 import { SYSFS_EXECUTORS } from "./sysfs.ts";
+import { TESTPMD_EXECUTORS } from "./testpmd.ts";
 import { TRACE_EXECUTORS } from "./trace.ts";
 import { TRAFFIC_EXECUTORS } from "./traffic.ts";
 import { USAGE_EXECUTORS } from "./usage.ts";
@@ -49,4 +51,6 @@ export const EXECUTORS: ExecutorTable = {
   ...CAPTURE_EXECUTORS,
   ...EXPORT_EXECUTORS,
   ...SET_EXECUTORS,
+  ...TESTPMD_EXECUTORS,
+  ...OVS_EXECUTORS,
 };
