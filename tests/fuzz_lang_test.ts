@@ -9,14 +9,17 @@
  *
  * The split, honestly: every input goes through the cheap pipeline — parse → interpreter in
  * check mode → parseCommand → checkQemu / checkTestpmd / checkOvs — and every diagnostic is
- * rendered (plain; coloured for one input in 16) and converted to JSON. One input in 10 also
+ * rendered (plain; coloured for one input in 16) and converted to JSON. One input in 15 also
  * goes through the whole checker, `Session` in check mode with every executor registered (it
- * must print nothing and write no file), one in 50 through a check-mode session fed line by
- * line like the REPL, and one in 25 through a session in run mode (output filters run; it
- * has no file writer). Loops are cut at 200 iterations in the cheap pipeline and at 5,000
- * statements per input in sessions. Measured here: about 62 s of CPU time for the 100,000
- * inputs (25 M characters), 75-90 s of wall time while other test runs share the 2 cores;
- * nearly all of it is the cheap pipeline's parsing, interpretation and rendering.
+ * must print nothing and write no file), one in 100 through a check-mode session fed line by
+ * line like the REPL, and one in 50 through a session in run mode (output filters run,
+ * traffic is simulated; it has no file writer): 6,667 + 1,000 + 2,000 session runs. Loops are
+ * cut at 200 iterations in the cheap pipeline and at 5,000 statements per input in sessions.
+ * Measured here, with every executor merged: 65-80 s of CPU time for the 100,000 inputs
+ * (22 M characters), three quarters of it the cheap pipeline (parsing, interpretation,
+ * rendering), the rest the sessions (run mode simulates traffic); 90-110 s of wall time while
+ * other engineers' test runs load the 2 cores — over the 60 s asked for, as small as it gets
+ * without dropping inputs or renderings.
  *
  * A failure prints the campaign seed, the input's index and pipeline, the problem, and the
  * input minimised; keep it in tests/fuzz/corpus/lang/, whose hand-written hostile inputs (block

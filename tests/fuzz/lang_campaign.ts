@@ -24,11 +24,11 @@ import { Prng } from "./prng.ts";
 export interface LangCampaignOptions {
   readonly seed: number;
   readonly count: number;
-  /** Every `sessionEvery`-th input also goes through the whole `Session` (default 10). */
+  /** Every `sessionEvery`-th input also goes through the whole `Session` (default 15). */
   readonly sessionEvery?: number;
-  /** Every `replEvery`-th input also goes through a REPL-style session (default 50). */
+  /** Every `replEvery`-th input also goes through a REPL-style session (default 100). */
   readonly replEvery?: number;
-  /** Every `runEvery`-th input also goes through a session in run mode (default 25). */
+  /** Every `runEvery`-th input also goes through a session in run mode (default 50). */
   readonly runEvery?: number;
 }
 
@@ -77,9 +77,9 @@ export function campaignInput(seed: number, i: number, corpus: readonly Seed[]):
 /** The pipelines input `i` goes through. */
 function schedule(i: number, o: LangCampaignOptions): Pipeline[] {
   const out: Pipeline[] = ["interpreter"];
-  const session = o.sessionEvery ?? 10;
-  const repl = o.replEvery ?? 50;
-  const run = o.runEvery ?? 25;
+  const session = o.sessionEvery ?? 15;
+  const repl = o.replEvery ?? 100;
+  const run = o.runEvery ?? 50;
   if (i % session === 3 % session) out.push("session");
   if (i % repl === 7 % repl) out.push("repl");
   if (i % run === 11 % run) out.push("run");
