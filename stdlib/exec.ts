@@ -26,7 +26,11 @@ import type { Lab } from "../runtime/lab.ts";
 import type { Provenance } from "./provenance.ts";
 
 /** Where the lab may write files (`capture`, `export`, `.save`); absent: writing is refused. */
-export type FileWriter = (path: string, data: Uint8Array | string) => Promise<FileWriteResult>;
+export type FileWriter = (
+  path: string,
+  data: Uint8Array | string,
+  options?: { readonly append?: boolean },
+) => Promise<FileWriteResult>;
 
 /** The outcome of a {@link FileWriter} call. */
 export type FileWriteResult = { readonly ok: true } | {
@@ -42,6 +46,17 @@ export interface SessionSettings {
   readonly quiet: boolean;
   /** The CLI colours output for a terminal. */
   readonly color: boolean;
+}
+
+/** How far a `run` is, reported between chunks of events. */
+export interface RunProgressInfo {
+  /** Virtual time run so far (ns). */
+  readonly doneNs: number;
+  /** Virtual time the run will stop at, from its start (ns), for `run DURATION`. */
+  readonly totalNs?: number;
+  /** Packets sent so far by the traffics that run, and in all when each has a count. */
+  readonly sent: number;
+  readonly count?: number;
 }
 
 /** What an executor gets besides its command. */
@@ -61,6 +76,11 @@ export interface ExecContext {
   writeFile(path: string, data: Uint8Array | string, at: Span): Promise<boolean>;
   /** True once the user asked to stop (Ctrl-C in the REPL). */
   interrupted(): boolean;
+  /**
+   * Called by a long run between chunks; awaiting it gives the terminal a turn (Ctrl-C, the
+   * progress line). Resolves at once when nobody watches.
+   */
+  runProgress(p: RunProgressInfo): Promise<void>;
 }
 
 /** Executes one kind of command. */

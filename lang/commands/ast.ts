@@ -93,6 +93,11 @@ export interface CommandBase {
   readonly pipeline: readonly OutputFilter[];
   /** Every word of the statement as the command parser received it. */
   readonly words: readonly ExpandedWord[];
+  /**
+   * `> PATH` / `>> PATH` after the command (or its last filter): where its output goes instead
+   * of the terminal (`> /dev/null` discards it). `echo` keeps its own `redirect` (a write).
+   */
+  readonly stdout?: FileRedirect;
 }
 
 /** A word that names a file or a sysfs/dev path; `glob` is true for an unquoted `*`, `?` or `[`. */
@@ -1044,6 +1049,27 @@ export interface UsageCommand extends CommandBase {
   readonly what: "usage" | "version";
 }
 
+/** The signals the lab's processes exit on (kill -TERM, -KILL, -INT, -HUP). */
+export type KillSignal = "SIGTERM" | "SIGKILL" | "SIGINT" | "SIGHUP";
+
+/** `kill [-SIGNAL] PID…`. */
+export interface KillCommand extends CommandBase {
+  readonly kind: "kill";
+  /** The signal (SIGTERM when none is given, located at the program word). */
+  readonly signal: Located<KillSignal>;
+  readonly pids: readonly Located<number>[];
+}
+
+/** `pkill [-SIGNAL] [-f] PATTERN`. */
+export interface PkillCommand extends CommandBase {
+  readonly kind: "pkill";
+  readonly signal: Located<KillSignal>;
+  /** `-f`: match the whole command line, not just the program name. */
+  readonly full: boolean;
+  /** An extended regular expression. */
+  readonly pattern: Located<string>;
+}
+
 /** Every command node, discriminated by `kind`. */
 export type Command =
   | ModprobeCommand
@@ -1057,6 +1083,8 @@ export type Command =
   | OvsVsctlCommand
   | TestpmdCommand
   | QemuCommand
+  | KillCommand
+  | PkillCommand
   | LabStatement
   | UsageCommand;
 
