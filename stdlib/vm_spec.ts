@@ -220,6 +220,8 @@ function ramSpecs(config: QemuConfig): RamSpec[] {
     size: b.size.value,
     shared: b.share.value,
     hugepages: b.hugepages.value,
+    // memory-backend-file and -memfd have an fd another process can map; -ram has none.
+    fd: b.type.value !== "memory-backend-ram",
     backend: b.id.value,
     at: { object: i, prop: "size" },
   });

@@ -159,6 +159,7 @@ function layoutRam(vm: Vm, spec: VmSpec): Result<void, VmError> {
     size: spec.ramSize,
     shared: false,
     hugepages: false,
+    fd: false, // anonymous memory
     at: { vm: "memory" },
   }];
   const total = blocks.reduce((a, b) => a + b.size, 0);

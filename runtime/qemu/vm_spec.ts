@@ -41,6 +41,13 @@ export interface RamSpec {
   readonly shared: boolean;
   /** On huge pages. */
   readonly hugepages: boolean;
+  /**
+   * The block has a file descriptor another process can mmap: memory-backend-file and
+   * memory-backend-memfd do, memory-backend-ram and plain `-m` do not (QEMU
+   * `memory_region_get_fd` returns -1). vhost-user's SET_MEM_TABLE carries only blocks with
+   * one (`vhost_user_mem_section_filter`).
+   */
+  readonly fd: boolean;
   /** Id of the `-object memory-backend-*`, if any. */
   readonly backend?: string;
   /** Where it was written (for errors). */

@@ -32,7 +32,7 @@
  * const chardev = { id: "char0", backend: "socket", path: "/tmp/vu0", server: false, wait: true, reconnectMs: 0, at: { chardev: 0 } };
  * const r = startVm(lab, "vm1", {
  *   machine: "q35", accel: "kvm", kernelIrqchip: "on", ramSize: 1 << 30, cpus: 1,
- *   ram: [{ name: "mem0", size: 1 << 30, shared: true, hugepages: true, backend: "mem0", at: { object: 0 } }],
+ *   ram: [{ name: "mem0", size: 1 << 30, shared: true, hugepages: true, fd: true, backend: "mem0", at: { object: 0 } }],
  *   chardevs: [chardev],
  *   netdevs: [{ kind: "vhost-user", id: "net0", queues: 1, at: { netdev: 0 }, index: 0, chardev }],
  *   devices: [], guest: { netDriverFeatures: 0n },
@@ -299,14 +299,15 @@ export class VhostUserNetBackend implements NetBackend {
           }`,
       });
     }
-    const ram = vm.mem.regions().filter((r) => r.kind === "ram");
-    if (ram.length > 0 && !ram.some((r) => r.backend !== undefined)) {
+    if (!vm.spec.ram.some((b) => b.fd)) {
       // hw/virtio/vhost-user.c vhost_user_fill_set_mem_table_msg: no section has an fd.
+      const anon = vm.spec.ram.length === 0
+        ? "`-m` alone is anonymous memory"
+        : "memory-backend-ram has no fd";
       return err({
         kind: "backend",
         at: { netdev: nd.index },
-        message:
-          `vhost-user needs guest RAM the back-end can map: \`-m\` alone is anonymous memory`,
+        message: `vhost-user needs guest RAM the back-end can map: ${anon}`,
         qemu: describeFrontendError({ kind: "mem-no-fd" }).map((l) => `qemu-system-x86_64: ${l}`)
           .join("; "),
         help:
@@ -375,12 +376,14 @@ export class VhostUserNetBackend implements NetBackend {
 
   #memfd(r: MemRegion): MemFd | undefined {
     if (r.backend === undefined) return undefined;
+    // memory_region_get_fd: only file and memfd backends have one.
+    const spec = this.#vm.spec.ram.find((b) => b.backend === r.backend);
+    if (spec === undefined || !spec.fd) return undefined;
     let fd = this.#memfds.get(r.name);
     if (fd === undefined) {
-      const spec = this.#vm.spec.ram.find((b) => b.backend === r.backend);
       fd = new MemFd(r.backend, this.#fe?.mem ?? this.#vm.mem, r, {
         shared: r.shared,
-        hugepages: spec?.hugepages ?? false,
+        hugepages: spec.hugepages,
       });
       this.#memfds.set(r.name, fd);
     }
