@@ -15,6 +15,11 @@
  * 5. the guest boots: the virtio_net driver probes each virtio-net device in order, naming
  *    the interfaces eth0, eth1 … (a passthrough NIC takes its name in the same order).
  *
+ * A backend that is not {@link NetBackend.ready} (a vhost-user netdev whose back-end is not on
+ * the socket yet) holds QEMU in `net_vhost_user_init`: the command returns (so the lab can
+ * start the back-end on a later line), but the NICs are realized with the back-end's features
+ * and the guest boots only when every backend is ready ({@link Vm.waitingFor}).
+ *
  * @module
  */
 
@@ -100,6 +105,10 @@ export class Vm {
   dma: GuestDma = IDENTITY_DMA;
   /** The VM's vIOMMU (intel-iommu, virtio-iommu-pci), set by its device factory. */
   viommu: Viommu | undefined = undefined;
+  /** Netdevs QEMU still waits for (their back-ends are not connected); the guest boots after. */
+  waitingFor: readonly string[] = [];
+  /** The guest booted (its drivers probed). */
+  booted = false;
   #ifIndex = 0;
 
   constructor(lab: Lab, name: string, spec: VmSpec) {
@@ -255,14 +264,36 @@ export function startVm(lab: Lab, name: string, spec: VmSpec): Result<Vm, VmErro
     if (!r.ok) return fail(r.error);
     vm.devices.push(r.value);
   }
-  // The guest boots: virtio_net binds to each device in PCI order.
+  const waiting = [...vm.backends].filter(([, b]) => b.ready === false);
+  if (waiting.length === 0) {
+    boot(lab, vm, t);
+    return ok(vm);
+  }
+  vm.waitingFor = waiting.map(([id]) => id);
+  lab.control({
+    comp: `qemu-${name}`,
+    action: "note",
+    details: { name: "waiting", value: `for netdev ${vm.waitingFor.join(", ")}` },
+  });
+  for (const [id, b] of waiting) {
+    b.whenReady?.(() => {
+      vm.waitingFor = vm.waitingFor.filter((x) => x !== id);
+      if (vm.waitingFor.length === 0 && !vm.booted) boot(lab, vm, lab.now);
+    });
+  }
+  return ok(vm);
+}
+
+/** The NICs get their backends' features and the guest boots: virtio_net binds in PCI order. */
+function boot(lab: Lab, vm: Vm, t: number): void {
+  vm.booted = true;
+  for (const nic of vm.nics) nic.realize();
   for (const nic of vm.nics) {
     const g = new GuestVirtioNet(lab, vm, nic, {
       ifname: nic.ifname,
-      driverFeatures: spec.guest.netDriverFeatures,
+      driverFeatures: vm.spec.guest.netDriverFeatures,
     });
     g.probe(t);
     vm.guestNics.push(g);
   }
-  return ok(vm);
 }
