@@ -424,6 +424,7 @@ export class GuestVirtioNet implements Endpoint {
       if (q === undefined) continue;
       this.#fill(q);
       q.refill.reset();
+      this.dev.published(q.index, t, q.refill);
       if (q.drv.kickPrepare()) this.dev.notify(q.index, t, q.vcpu, q.refill);
     }
   }
@@ -704,6 +705,8 @@ export class GuestVirtioNet implements Endpoint {
         avail: q.drv instanceof SplitDriver ? q.drv.availIdx : q.drv.nextAvail.slot,
       });
     }
+    // virtqueue_add_split stores avail->idx per buffer: a poller sees it now, kick or not.
+    this.dev.published(q.index, now, q.kick);
     return true;
   }
 
@@ -976,6 +979,7 @@ export class GuestVirtioNet implements Endpoint {
     if (q.drv.numFree > Math.min(NAPI_BUDGET, q.drv.size) / 2) {
       if (this.#fill(q) > 0) {
         q.refill.reset();
+        this.dev.published(q.index, now, q.refill);
         if (q.drv.kickPrepare()) now = this.dev.notify(q.index, now, q.vcpu, q.refill);
       }
     }
