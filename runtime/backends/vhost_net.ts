@@ -690,11 +690,17 @@ export class VhostNetBackend implements NetBackend {
         }
         break;
       }
-      queue.shift();
       const flow = skb.flow;
       const seq = skb.seq;
       now = hops.charge(w, now, "vring_desc_fetch_and_used_update", 0, flow);
       const r = rx.deliver(skb.data, 0, skb.len);
+      // get_rx_bufs found too few buffers for the frame and gave them back
+      // (vhost_discard_vq_desc): the frame stays in the socket until the guest refills.
+      if (r === NET_NO_BUFFER) {
+        rx.ring.enableNotifications();
+        break;
+      }
+      queue.shift();
       if (r === NET_FAULT) {
         lab.net.drop(skb, now, w, "vhost-net", "needs_reset", "rx ring fault");
         break;

@@ -13,7 +13,9 @@
  *   (net/tap.c `tap_send`), each copied into guest buffers (`virtio_net_receive`) and
  *   notified. With no receive buffer QEMU stops reading (`virtio_net_can_receive`): frames wait
  *   in the peer's queue until the guest refills and kicks the RX queue
- *   (`virtio_net_handle_rx` → `qemu_flush_queued_packets`).
+ *   (`virtio_net_handle_rx` → `qemu_flush_queued_packets`). A frame read that finds too few
+ *   mergeable buffers (`virtio_net_has_buffers`) is not dropped: `virtio_net_receive` returns
+ *   0 and the frame stays queued in QEMU until that kick; a reset purges it.
  *
  * Ring faults are QEMU's `virtio_error`: the device sets NEEDS_RESET.
  *
@@ -72,7 +74,7 @@ export interface QemuNetPeer {
     skb: Skb,
     t: number,
     ctx: CpuContext,
-    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer",
+    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer" | "device_not_ready",
   ): void;
 }
 
@@ -100,6 +102,8 @@ interface Pair {
   readonly rxWake: PacketGroup;
   /** Packets the TX interrupt reports. */
   readonly irq: PacketGroup;
+  /** A frame read from the peer that waits in QEMU for receive buffers (`qemu_net_queue`). */
+  held: Skb | undefined;
 }
 
 /** QEMU's userspace virtio-net device datapath over a {@link QemuNetPeer}. */
@@ -178,14 +182,23 @@ export class QemuUserspaceNet {
         txGroup: this.#lab.hops.group(),
         rxGroup: this.#lab.hops.group(),
         rxWake: this.#lab.hops.group(),
+        held: undefined,
       });
     }
     this.#pairs = pairs;
     return ok(undefined);
   }
 
-  /** Device reset: QEMU forgets the rings. */
-  stop(): void {
+  /**
+   * Device reset: QEMU forgets the rings and purges what it queued for the guest
+   * (`qemu_flush_or_purge_queued_packets`).
+   */
+  stop(t: number = this.#lab.now): void {
+    for (const p of this.#pairs) {
+      if (p.held !== undefined && this.#ctx !== undefined) {
+        this.#peer.drop(p.held, t, this.#ctx, "device_not_ready");
+      }
+    }
     this.#pairs = [];
   }
 
@@ -346,7 +359,7 @@ export class QemuUserspaceNet {
     p.rxPending = false;
     const ctx = this.#ctx as CpuContext;
     const k = p.rxIndex >> 1;
-    const first = this.#peer.peek(k);
+    const first = p.held ?? this.#peer.peek(k);
     if (first === undefined) {
       // An RX kick with nothing queued: the handler runs and finds nothing.
       if (eventfd) this.#wake(t, p.rxWake, hint, eventfd);
@@ -371,13 +384,18 @@ export class QemuUserspaceNet {
     const group = p.rxGroup;
     let now = t;
     while (p.rxCount < TAP_SEND_BATCH) {
-      const skb = this.#peer.peek(k);
+      const held = p.held;
+      const skb = held ?? this.#peer.peek(k);
       if (skb === undefined) break;
       // virtio_net_can_receive: no buffer → stop reading; the RX kick resumes.
       if (!rx.hasBuffer()) break;
-      const got = this.#peer.read(k, now, ctx);
-      if (got === undefined) break;
-      now = got.end;
+      if (held !== undefined) {
+        p.held = undefined; // qemu_flush_queued_packets: already in QEMU's buffer
+      } else {
+        const got = this.#peer.read(k, now, ctx);
+        if (got === undefined) break;
+        now = got.end;
+      }
       p.rxCount++;
       const flow = skb.flow;
       const seq = skb.seq;
@@ -390,9 +408,15 @@ export class QemuUserspaceNet {
         this.#peer.drop(skb, now, ctx, "needs_reset");
         break;
       }
-      if (r === NET_TOO_BIG || r === NET_NO_BUFFER) {
+      if (r === NET_NO_BUFFER) {
+        // virtio_net_has_buffers: too few mergeable buffers for the frame. receive returns
+        // 0 and the frame waits in QEMU's queue for the guest's refill kick.
+        p.held = skb;
+        break;
+      }
+      if (r === NET_TOO_BIG) {
         rx.flush();
-        this.#peer.drop(skb, now, ctx, r === NET_TOO_BIG ? "mtu_exceeded" : "no_rx_buffer");
+        this.#peer.drop(skb, now, ctx, "mtu_exceeded");
         continue;
       }
       if (flow !== undefined) {
