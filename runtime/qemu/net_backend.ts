@@ -118,6 +118,14 @@ export interface NetFrontend {
    * waits in it is lost.
    */
   queueError(index: number, message: string, t: number): void;
+  /**
+   * QEMU's `set_link` on this NIC at `t` (`qmp_set_link` → `virtio_net_set_link_status`): the
+   * config space's VIRTIO_NET_S_LINK_UP follows `up` and a change raises the configuration
+   * interrupt; a guest that negotiated VIRTIO_NET_F_STATUS turns its carrier off and stops
+   * transmitting. A vhost-user netdev calls it when its back-end goes away and comes back
+   * (`net_vhost_user_event`). Returns false when nothing changed.
+   */
+  setLink?(up: boolean, t: number): boolean;
 }
 
 /** A running netdev backend. */

@@ -244,6 +244,8 @@ export class VhostUserNetBackend implements NetBackend {
       guestNotifier: (i) => this.callFd(i),
       setLink: (up) => {
         this.linkUp = up;
+        // net_vhost_user_event: qmp_set_link on the NIC (the guest sees its carrier follow).
+        this.#fe?.setLink?.(up, lab.now);
       },
     };
     this.frontend.attach(side);
