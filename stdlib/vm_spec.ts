@@ -253,7 +253,12 @@ export function vmSpecOf(config: QemuConfig, netDriverFeatures: bigint): VmSpecM
     chardevs,
     netdevs: config.netdevs.map((nd, i) => netdevSpec(nd, i, chardevs)),
     devices: config.devices.map((d, i) => deviceSpec(d, i, config.netdevs)),
-    guest: { netDriverFeatures },
+    guest: {
+      netDriverFeatures,
+      ...(config.kernel !== undefined && config.append !== undefined
+        ? { cmdline: config.append.value }
+        : {}),
+    },
   };
   const locate = (at: SpecPath): Span => {
     if ("vm" in at) {

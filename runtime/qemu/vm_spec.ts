@@ -250,6 +250,12 @@ export interface VmSpec {
 export interface GuestSpec {
   /** Features Linux virtio_net (with virtio_ring's transport bits) can accept. */
   readonly netDriverFeatures: bigint;
+  /**
+   * The kernel command line (`-kernel … -append "…"`): what the guest's IOMMU does
+   * (`intel_iommu=on`, `iommu=pt`, `iommu.passthrough=`, `iommu.strict=`). Undefined: the
+   * lab's guest image, whose boot loader passes `iommu=pt`.
+   */
+  readonly cmdline?: string;
 }
 
 /** Why a VM did not start (or a netdev could not be set up). */
