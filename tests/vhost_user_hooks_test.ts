@@ -207,3 +207,17 @@ Deno.test("EVENT_IDX with a polling PMD: a kick when the avail index crosses ava
   await step(s, "run");
   assert.equal(s.lab.metrics.summaries().t3?.totals.kicks, 0);
 });
+
+Deno.test("a QEMU killed while it waits for its back-end never boots a guest", async () => {
+  const s = session();
+  await step(s, qemu("path=/tmp/vu0,server=on,wait=off"));
+  const vm = s.lab.vm("vm1");
+  assert.ok(vm !== undefined && !vm.booted);
+  assert.deepEqual(errors((await step(s, `kill ${vm.pid}`)).codes), []);
+  assert.ok(vm.exitReason !== undefined);
+  // The back-end comes later and finds nobody listening: the socket went with QEMU.
+  const r = await step(s, `${TESTPMD},client=1 -- -a`);
+  assert.deepEqual(errors(r.codes), []);
+  assert.equal(vm.booted, false);
+  assert.equal(vm.guestNics.length, 0);
+});
