@@ -41,6 +41,7 @@ import { describeQueueFault } from "../virtio/queue_fault.ts";
 import type { Lab } from "../lab.ts";
 import type { Skb } from "../net/skb.ts";
 import type { BackendStart, NetFrontend } from "./net_backend.ts";
+import { viommuTranslator } from "./viommu_translator.ts";
 
 /** QEMU TX_BURST: packets per TX flush (include/hw/virtio/virtio-net.h). */
 export const QEMU_TX_BURST = 256;
@@ -146,6 +147,10 @@ export class QemuUserspaceNet {
     this.#txBurst = frontend.txBurst;
     const pairs: Pair[] = [];
     const mem = frontend.mem;
+    // With a translated guest vIOMMU the rings and buffers are IOVAs: QEMU's accesses go
+    // through the device's IOMMU address space.
+    const dma = frontend.vm.dmaTranslation(frontend, s.features);
+    const translator = dma === undefined ? undefined : viommuTranslator(dma.viommu, dma.rid);
     for (let k = 0; k < s.pairs; k++) {
       const rxq = s.queues.find((q) => q.index === 2 * k);
       const txq = s.queues.find((q) => q.index === 2 * k + 1);
@@ -157,6 +162,7 @@ export class QemuUserspaceNet {
         driver: q.driver,
         device: q.device,
         features: s.features,
+        ...(translator === undefined ? {} : { translator }),
       });
       const rr = createDeviceRing(mem, spec(rxq));
       if (!rr.ok) return { ok: false, error: `rx${k}: ${describeQueueFault(rr.error)}` };

@@ -30,10 +30,13 @@ import type { Endpoint } from "../datapath/endpoint.ts";
 import type { Viommu } from "../iommu/viommu.ts";
 import type { Lab } from "../lab.ts";
 import { NET_BACKEND_FACTORIES, VM_DEVICE_FACTORIES } from "../backends/registry.ts";
+import { guestRid } from "../backends/viommu.ts";
+import { hasFeature, VIRTIO_F_ACCESS_PLATFORM } from "../virtio/features.ts";
 import { GuestAlloc } from "./guest/guest_alloc.ts";
+import { type GuestIommuMode, guestIommuMode } from "./guest/guest_iommu.ts";
 import { GuestVirtioNet } from "./guest/virtio_net.ts";
 import { Kvm } from "./kvm.ts";
-import type { NetBackend } from "./net_backend.ts";
+import type { NetBackend, NetFrontend } from "./net_backend.ts";
 import { VirtioNetPci } from "./virtio_net_pci.ts";
 import type { DeviceSpec, RamSpec, VmError, VmSpec } from "./vm_spec.ts";
 
@@ -107,6 +110,8 @@ export class Vm {
   dma: GuestDma = IDENTITY_DMA;
   /** The VM's vIOMMU (intel-iommu, virtio-iommu-pci), set by its device factory. */
   viommu: Viommu | undefined = undefined;
+  /** What the guest kernel makes of the vIOMMU (from its command line). */
+  readonly guestIommu: GuestIommuMode;
   /** Netdevs QEMU still waits for (their back-ends are not connected); the guest boots after. */
   waitingFor: readonly string[] = [];
   /** The guest booted (its drivers probed). */
@@ -121,6 +126,7 @@ export class Vm {
     this.name = name;
     this.pid = lab.allocPid();
     this.spec = spec;
+    this.guestIommu = guestIommuMode(spec.devices, spec.guest.cmdline);
     this.alloc = new GuestAlloc(this.mem);
     const vcpus: CpuContext[] = [];
     for (let i = 0; i < Math.max(1, spec.cpus); i++) {
@@ -152,6 +158,26 @@ export class Vm {
     };
     if (options.abrupt === true) this.#lab.withoutControlOf(comp, release);
     else release();
+  }
+
+  /**
+   * The vIOMMU and the guest requester id through which `nic`'s DMA is translated when
+   * `features` were negotiated, or undefined when the device sees guest-physical addresses:
+   * no vIOMMU, `iommu_platform` off, a pass-through or disabled guest IOMMU, or
+   * ACCESS_PLATFORM not negotiated (without it Linux's virtio ring bypasses the DMA API:
+   * vring_use_dma_api).
+   */
+  dmaTranslation(
+    nic: NetFrontend,
+    features: bigint,
+  ): { readonly viommu: Viommu; readonly rid: string } | undefined {
+    const viommu = this.viommu;
+    if (viommu === undefined || this.guestIommu.mode !== "dma") return undefined;
+    if (!hasFeature(features, VIRTIO_F_ACCESS_PLATFORM)) return undefined;
+    const k = this.nics.findIndex((n) => n === nic);
+    if (k < 0) return undefined;
+    const rid = guestRid(k);
+    return viommu.devices().includes(rid) ? { viommu, rid } : undefined;
   }
 
   /** The next guest interface name (eth0, eth1 … in device order). */
