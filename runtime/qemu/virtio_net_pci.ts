@@ -86,6 +86,7 @@ import { describeQueueFault } from "../virtio/queue_fault.ts";
 import type { Lab } from "../lab.ts";
 import type { IoEventFd, IrqFd } from "./kvm.ts";
 import type { InterruptSource, NetBackend, NetFrontend, VirtqueueConfig } from "./net_backend.ts";
+import { viommuTranslator } from "./viommu_translator.ts";
 import type { VirtioNetDeviceSpec } from "./vm_spec.ts";
 import type { Vm } from "./vm.ts";
 
@@ -527,6 +528,8 @@ export class VirtioNetPci implements NetFrontend {
   #setupCtrl(): void {
     const q = this.#queues.find((x) => x.name === "ctrl" && x.enabled);
     if (q === undefined) return;
+    // QEMU reads the control queue through the device's address space (the vIOMMU's IOVAs).
+    const dma = this.vm.dmaTranslation(this, this.status.negotiated);
     const r = createDeviceRing(this.mem, {
       layout: hasFeature(this.status.negotiated, VIRTIO_F_RING_PACKED) ? "packed" : "split",
       size: q.size,
@@ -534,6 +537,7 @@ export class VirtioNetPci implements NetFrontend {
       driver: q.driver,
       device: q.device,
       features: this.status.negotiated,
+      ...(dma === undefined ? {} : { translator: viommuTranslator(dma.viommu, dma.rid) }),
     });
     if (!r.ok) {
       this.deviceError(`control queue: ${describeQueueFault(r.error)}`, this.#lab.now);
