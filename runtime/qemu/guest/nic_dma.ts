@@ -17,7 +17,9 @@
  * vIOMMU takes (invalidations under caching mode, virtio-iommu requests, lazy flushes) are
  * charged by {@link NicDma.charge} on the vCPU that mapped or unmapped, as
  * `vmexit_to_userspace` each — QEMU handles the invalidation on that vCPU's thread — and the
- * flush queue's 10 ms timer charges its own exit on vCPU 0.
+ * flush queue's 10 ms timer charges its own exit on vCPU 0. (The lab's driver publishes the
+ * buffer in the same step that charged the map's exit: a device polling the ring can take it
+ * while the vCPU is still in that exit.)
  *
  * @example Without translation the addresses are guest-physical
  * ```ts
