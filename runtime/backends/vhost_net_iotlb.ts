@@ -72,6 +72,10 @@ export class VhostNetIotlb {
   #roundTrips = 0;
   /** Round trips since creation. */
   roundTrips = 0;
+  /** The IOVA of the last miss. */
+  lastMiss = 0;
+  /** The IOVA of the last translation (after a pop: its chain's last buffer). */
+  lastIova = 0;
 
   constructor(o: VhostNetIotlbOptions) {
     this.dev = new VhostDevIotlb({ sink: o.sink });
@@ -111,6 +115,7 @@ export class VhostNetIotlb {
           if (inner.lastOutcome !== "miss") return false;
           // EAGAIN: QEMU reads the MISS, walks the vIOMMU, writes the UPDATE; vq re-queued.
           this.relay.serviceReadable();
+          this.lastMiss = addr;
           this.#roundTrips++;
           this.roundTrips++;
           if (!inner.translate(addr, len, access, out)) return false;
@@ -121,6 +126,7 @@ export class VhostNetIotlb {
           return false;
         }
         out.addr = gpa;
+        this.lastIova = addr;
         return true;
       },
     };
