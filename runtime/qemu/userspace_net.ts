@@ -70,6 +70,8 @@ export interface QemuNetPeer {
    * part, copy #1 into QEMU's buffer). Returns when the frame is in QEMU's buffer.
    */
   read(pair: number, t: number, ctx: CpuContext): { skb: Skb; end: number } | undefined;
+  /** Takes the next frame of queue pair `pair` without reading it (nothing charged). */
+  take(pair: number): Skb | undefined;
   /** The frame could not be delivered: count its drop. */
   drop(
     skb: Skb,
@@ -105,6 +107,8 @@ interface Pair {
   readonly irq: PacketGroup;
   /** A frame read from the peer that waits in QEMU for receive buffers (`qemu_net_queue`). */
   held: Skb | undefined;
+  /** The device was reset: continuations still scheduled for this pair do nothing. */
+  dead: boolean;
 }
 
 /** QEMU's userspace virtio-net device datapath over a {@link QemuNetPeer}. */
@@ -189,6 +193,7 @@ export class QemuUserspaceNet {
         rxGroup: this.#lab.hops.group(),
         rxWake: this.#lab.hops.group(),
         held: undefined,
+        dead: false,
       });
     }
     this.#pairs = pairs;
@@ -201,8 +206,10 @@ export class QemuUserspaceNet {
    */
   stop(t: number = this.#lab.now): void {
     for (const p of this.#pairs) {
+      p.dead = true;
       if (p.held !== undefined && this.#ctx !== undefined) {
         this.#peer.drop(p.held, t, this.#ctx, "device_not_ready");
+        p.held = undefined;
       }
     }
     this.#pairs = [];
@@ -275,6 +282,7 @@ export class QemuUserspaceNet {
   /** virtio_net_flush_tx on the main loop: starts a flush. */
   #flushTx(p: Pair, t: number, hint: HopFlow | undefined, eventfd: boolean): void {
     p.txPending = false;
+    if (p.dead) return;
     const ctx = this.#ctx as CpuContext;
     p.txActive = true;
     p.txWoke = ctx.isIdleAt(t);
@@ -288,6 +296,7 @@ export class QemuUserspaceNet {
 
   /** The flush's loop, one packet per step at its own virtual time. */
   #txStep(p: Pair, t: number, hint: HopFlow | undefined): void {
+    if (p.dead) return;
     const lab = this.#lab;
     const hops = lab.hops;
     const ctx = this.#ctx as CpuContext;
@@ -318,6 +327,11 @@ export class QemuUserspaceNet {
       const flow = tx.id.flow;
       const seq = tx.id.seq;
       p.txCount++;
+      if (r === NET_BAD_CHAIN && tx.chain.readable === 0) {
+        // virtio_net_flush_tx: out_num < 1 is virtio_error, not a dropped packet.
+        fe.deviceError("virtio-net header not in first element", now);
+        break;
+      }
       if (r === NET_BAD_CHAIN) {
         tx.flush();
         if (flow !== undefined) {
@@ -363,6 +377,7 @@ export class QemuUserspaceNet {
   /** tap_send → virtio_net_receive on the main loop: starts reading. */
   #receive(p: Pair, t: number, hint: HopFlow | undefined, eventfd: boolean): void {
     p.rxPending = false;
+    if (p.dead) return;
     const ctx = this.#ctx as CpuContext;
     const k = p.rxIndex >> 1;
     const first = p.held ?? this.#peer.peek(k);
@@ -381,6 +396,7 @@ export class QemuUserspaceNet {
 
   /** tap_send's loop, one frame per step at its own virtual time. */
   #rxStep(p: Pair, t: number): void {
+    if (p.dead) return;
     const lab = this.#lab;
     const hops = lab.hops;
     const ctx = this.#ctx as CpuContext;
@@ -393,6 +409,14 @@ export class QemuUserspaceNet {
       const held = p.held;
       const skb = held ?? this.#peer.peek(k);
       if (skb === undefined) break;
+      if (rx.ring.broken || !(rx.ring.gate?.live ?? true)) {
+        // virtio_error left the device broken: QEMU never reads this queue again, so what
+        // waits there (and whatever comes) is lost to the NEEDS_RESET.
+        const dead = held ?? this.#peer.take(k) as Skb;
+        p.held = undefined;
+        this.#peer.drop(dead, now, ctx, "needs_reset");
+        continue;
+      }
       // virtio_net_can_receive: no buffer → stop reading; the RX kick resumes.
       if (!rx.hasBuffer()) break;
       if (held !== undefined) {
@@ -406,6 +430,11 @@ export class QemuUserspaceNet {
       const flow = skb.flow;
       const seq = skb.seq;
       if (flow !== undefined) p.rxWake.add(flow, seq);
+      if (!fe.linkUp) {
+        // qemu_deliver_packet_iov: the NIC's client is link-down, the frame is discarded.
+        this.#lab.net.drop(skb, now, ctx, "qemu.virtio-net", "link_down", `${fe.label} link down`);
+        continue;
+      }
       now = hops.charge(ctx, now, "qemu_virtqueue_pop_push", 0, flow);
       const r = rx.deliver(skb.data, 0, skb.len);
       if (r === NET_FAULT) {

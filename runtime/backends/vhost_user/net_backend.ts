@@ -245,7 +245,7 @@ export class VhostUserNetBackend implements NetBackend {
       setLink: (up) => {
         this.linkUp = up;
         // net_vhost_user_event: qmp_set_link on the NIC (the guest sees its carrier follow).
-        this.#fe?.setLink?.(up, lab.now);
+        this.#fe?.setLink(up, lab.now);
       },
     };
     this.frontend.attach(side);
