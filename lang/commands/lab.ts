@@ -9,7 +9,7 @@
  * ping EP EP [count=…] [size=…] [interval=…]
  * run [DURATION] [--json] [--trace=off|sample|full]
  * trace T packet N [--json]
- * show topology|graph|stats [T]|vq EP Q|vhost EP|features EP|iommu [VM]|log|modules|flows [--json]
+ * show topology|graph|stats [T|PATTERN]|vq EP Q|vhost EP|features EP|iommu [VM]|log|modules|flows [--json]
  * expect LHS OP RHS              # OP: == != < <= > >=
  * capture IFACE to FILE [count=N] [snaplen=N]
  * export graph|trace to FILE [format=…]
@@ -70,6 +70,9 @@ export const LAB_KEYWORDS: readonly string[] = [
   "set",
   "help",
 ];
+
+/** A host NIC name: 1 to 15 letters, digits, `_` and `-`. */
+const NIC_NAME_RE = /^[A-Za-z0-9_-]{1,15}$/;
 
 /** `show` subjects and how many endpoint/queue arguments each takes: [min, max]. */
 const SHOW_SUBJECTS: Readonly<Record<ShowSubject["kind"], readonly [number, number]>> = {
@@ -174,7 +177,8 @@ const FORMS: Readonly<Record<string, string>> = {
   ping: "ping EP EP [count=3] [size=64] [interval=1ms]",
   run: "run [DURATION] [--json] [--trace=off|sample|full]",
   trace: "trace T packet N [--json]",
-  show: "show topology|graph|stats [T]|vq EP Q|vhost EP|features EP|iommu [VM]|log|modules|flows",
+  show:
+    "show topology|graph|stats [T|PATTERN]|vq EP Q|vhost EP|features EP|iommu [VM]|log|modules|flows",
   expect: "expect t1.delivered == 1000",
   capture: "capture IFACE to FILE [count=N]",
   export: "export graph|trace to FILE",
@@ -284,6 +288,18 @@ class LabParser {
     const name = rest[0];
     if (!name || name.text.includes("=")) {
       return this.#missing("host nic", "the NIC's name (e.g. `ens1f0`)", sub);
+    }
+    // A Linux interface name (check_ifname: at most IFNAMSIZ - 1 = 15 bytes) of the kind
+    // physical NICs get (`ens1f0`): the lab names the port's wire and its VFs after it.
+    if (!NIC_NAME_RE.test(name.text)) {
+      report(this.#diags, "E0121", `\`${name.text}\` is not a NIC name the lab can use`, {
+        span: name.span,
+        label: name.text.length > 15
+          ? `${name.text.length} characters, at most 15`
+          : "not letters, digits, `_` and `-`",
+        help: ["name the NIC as the kernel names ports, e.g. `ens1f0` or `enp59s0f0np0`"],
+      });
+      return undefined;
     }
     const p = this.#props(rest.slice(1), HOST_NIC_KEYS, "host nic", name);
     if (!p) return undefined;
@@ -450,7 +466,14 @@ class LabParser {
     }
     if (operands.length > max) return this.#extra(operands.slice(max), `show ${kind}`);
     const targetWord = operands[0];
-    const target = targetWord ? this.#dotted(targetWord) : undefined;
+    // `show stats 'tput_*'`: a shell-style pattern over traffic names selects a table.
+    const pattern = kind === "stats" && targetWord !== undefined &&
+      /[*?]/.test(targetWord.text) && /^[A-Za-z0-9_:@%+*?-]+$/.test(targetWord.text);
+    const target = targetWord === undefined
+      ? undefined
+      : pattern
+      ? { span: targetWord.span, text: targetWord.text, parts: [loc(targetWord)] }
+      : this.#dotted(targetWord);
     if (targetWord && !target) return undefined;
     let subject: ShowSubject;
     switch (kind) {

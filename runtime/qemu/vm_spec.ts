@@ -41,6 +41,13 @@ export interface RamSpec {
   readonly shared: boolean;
   /** On huge pages. */
   readonly hugepages: boolean;
+  /**
+   * The block has a file descriptor another process can mmap: memory-backend-file and
+   * memory-backend-memfd do, memory-backend-ram and plain `-m` do not (QEMU
+   * `memory_region_get_fd` returns -1). vhost-user's SET_MEM_TABLE carries only blocks with
+   * one (`vhost_user_mem_section_filter`).
+   */
+  readonly fd: boolean;
   /** Id of the `-object memory-backend-*`, if any. */
   readonly backend?: string;
   /** Where it was written (for errors). */
@@ -243,6 +250,12 @@ export interface VmSpec {
 export interface GuestSpec {
   /** Features Linux virtio_net (with virtio_ring's transport bits) can accept. */
   readonly netDriverFeatures: bigint;
+  /**
+   * The kernel command line (`-kernel … -append "…"`): what the guest's IOMMU does
+   * (`intel_iommu=on`, `iommu=pt`, `iommu.passthrough=`, `iommu.strict=`). Undefined: the
+   * lab's guest image, whose boot loader passes `iommu=pt`.
+   */
+  readonly cmdline?: string;
 }
 
 /** Why a VM did not start (or a netdev could not be set up). */
@@ -281,6 +294,14 @@ export type VmError =
   | { readonly kind: "device-unavailable"; readonly at: SpecPath; readonly type: string }
   /** Guest RAM cannot be laid out (sizes, overlaps). */
   | { readonly kind: "memory"; readonly at: SpecPath; readonly detail: string }
+  /** The lab already runs its most VMs (a limit of the lab, not of QEMU). */
+  | {
+    readonly kind: "too-many-vms";
+    readonly at: SpecPath;
+    readonly max: number;
+    /** The VM that was refused. */
+    readonly name: string;
+  }
   /**
    * A backend-specific failure (vhost-user, vhost-vdpa, VFIO …): `message` for the lab's
    * diagnostic, `qemu` the text QEMU prints.
@@ -348,6 +369,13 @@ export function describeVmError(
       return {
         message: `guest RAM cannot be laid out: ${e.detail}`,
         qemu: `qemu-system-x86_64: ${e.detail}`,
+      };
+    case "too-many-vms":
+      // A limit of the lab (it keeps its memory bounded), not of QEMU: no QEMU text.
+      return {
+        message: `\`${e.name}\` would be VM ${e.max + 1}: the lab runs at most ${e.max} VMs`,
+        qemu: "",
+        help: "split the topology into several labs",
       };
     case "backend":
       return { message: e.message, qemu: e.qemu, ...(e.help ? { help: e.help } : {}) };
