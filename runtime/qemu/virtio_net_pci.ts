@@ -31,6 +31,7 @@
 
 import { err, ok, type Result } from "../result.ts";
 import type { GuestMemory } from "../memory/guest_memory.ts";
+import { costKeyIndex } from "../sim/cost.ts";
 import type { CpuContext } from "../sim/cpu_context.ts";
 import { Counter } from "../trace/metrics.ts";
 import type { Mac } from "../traffic/address.ts";
@@ -107,6 +108,16 @@ export const NO_VECTOR = 0xffff;
 export const CTRL_QUEUE_SIZE = 64;
 /** Offset of the notify area in BAR4 (QEMU's modern layout). */
 export const NOTIFY_OFFSET = 0x3000;
+
+/** Cost keys of the notify and interrupt paths, resolved once. */
+const K_VMEXIT_TO_USERSPACE = costKeyIndex("vmexit_to_userspace");
+const K_HW_DOORBELL_MMIO = costKeyIndex("hw_doorbell_mmio");
+const K_VMEXIT_LIGHT = costKeyIndex("vmexit_light");
+const K_IOEVENTFD_SIGNAL = costKeyIndex("ioeventfd_signal");
+const K_SYSCALL = costKeyIndex("syscall");
+const K_IRQ_INJECT_POSTED = costKeyIndex("irq_inject_posted");
+const K_IRQ_INJECT_EXIT_BASED = costKeyIndex("irq_inject_exit_based");
+const K_QEMU_VIRTQUEUE_POP_PUSH = costKeyIndex("qemu_virtqueue_pop_push");
 
 /** The guest side of a virtio-net device: where interrupts land. */
 export interface GuestIrqHandler {
@@ -218,6 +229,14 @@ interface QueueState {
   notifyAddr: number;
   ioeventfd: IoEventFd | undefined;
   irqfd: IrqFd | undefined;
+}
+
+/** An interrupt on its way to the guest driver (pooled by its {@link VirtioNetPci}). */
+class IrqDelivery {
+  guest: GuestIrqHandler | undefined = undefined;
+  index = 0;
+  vcpu: CpuContext | undefined = undefined;
+  constructor(readonly pci: VirtioNetPci, readonly group: PacketGroup) {}
 }
 
 /** A virtio-net-pci device; see the module documentation. */
@@ -632,18 +651,18 @@ export class VirtioNetPci implements NetFrontend {
     let end: number;
     if (name === "ctrl") {
       // The guest spins on the control queue's reply; QEMU handles it after a full exit.
-      end = hops.charge(vcpu, t, "vmexit_to_userspace", 0, flow);
+      end = hops.chargeAt(vcpu, t, K_VMEXIT_TO_USERSPACE, 0, flow);
       this.handleCtrl(end);
       return end;
     }
     if (this.backend?.hostNotifier && this.started) {
       // A host-notifier page mapped into the guest: the write rings the device, no exit.
-      end = hops.charge(vcpu, t, "hw_doorbell_mmio", 0, flow);
+      end = hops.chargeAt(vcpu, t, K_HW_DOORBELL_MMIO, 0, flow);
       group.count(Counter.doorbells);
       if (group.sampled) group.record("virtio-pci", "doorbell", { q: name, value: index });
     } else if (q?.ioeventfd !== undefined) {
       // MMIO write → EPT misconfiguration exit, matched in KVM to the ioeventfd.
-      end = hops.charge(vcpu, t, "vmexit_light", 0, flow);
+      end = hops.chargeAt(vcpu, t, K_VMEXIT_LIGHT, 0, flow);
       group.count(Counter.vmexits);
       if (group.sampled) {
         group.record("kvm", "vmexit", {
@@ -653,11 +672,11 @@ export class VirtioNetPci implements NetFrontend {
           ...(batch ? { batch } : {}),
         });
       }
-      end = hops.charge(vcpu, end, "ioeventfd_signal", 0, flow);
+      end = hops.chargeAt(vcpu, end, K_IOEVENTFD_SIGNAL, 0, flow);
       if (group.sampled) group.record("kvm", "ioeventfd", { q: name, ...(batch ? { batch } : {}) });
     } else {
       // No ioeventfd: the exit goes to QEMU, which runs the queue's handler.
-      end = hops.charge(vcpu, t, "vmexit_to_userspace", 0, flow);
+      end = hops.chargeAt(vcpu, t, K_VMEXIT_TO_USERSPACE, 0, flow);
       group.count(Counter.vmexits);
       group.count(Counter.vmexits_userspace);
       group.count(Counter.user_kernel_switches, 2);
@@ -738,7 +757,7 @@ export class VirtioNetPci implements NetFrontend {
       }
       n++;
       const flow = tx.id.flow;
-      now = hops.charge(ctx, now, "qemu_virtqueue_pop_push", 0, flow);
+      now = hops.chargeAt(ctx, now, K_QEMU_VIRTQUEUE_POP_PUSH, 0, flow);
       if (r === NET_BAD_CHAIN) continue; // already returned with length 0
       if (flow !== undefined) {
         hops.drop(
@@ -775,7 +794,7 @@ export class VirtioNetPci implements NetFrontend {
     const batch = group.size > 1 ? group.size : undefined;
     let end: number;
     if (source === "irqfd") {
-      end = hops.charge(ctx, t, "ioeventfd_signal", 0, flow);
+      end = hops.chargeAt(ctx, t, K_IOEVENTFD_SIGNAL, 0, flow);
       if (group.sampled) {
         group.record("eventfd", "eventfd-signal", {
           fd: "call",
@@ -785,13 +804,13 @@ export class VirtioNetPci implements NetFrontend {
       }
     } else {
       // virtio_notify → msix_notify → kvm_irqchip_send_msi: the KVM_SIGNAL_MSI ioctl.
-      end = hops.charge(ctx, t, "syscall", 0, flow);
+      end = hops.chargeAt(ctx, t, K_SYSCALL, 0, flow);
       group.count(Counter.syscalls);
       if (group.sampled) group.record("qemu", "syscall", { name: "KVM_SIGNAL_MSI" });
     }
     const vcpu = guest.vcpuFor(index);
     if (q.vector !== NO_VECTOR && this.vm.kvm.posted) {
-      end = hops.charge(ctx, end, "irq_inject_posted", 0, flow);
+      end = hops.chargeAt(ctx, end, K_IRQ_INJECT_POSTED, 0, flow);
       group.count(Counter.interrupts_posted);
       if (group.sampled) {
         group.record("kvm", "irq", {
@@ -802,7 +821,7 @@ export class VirtioNetPci implements NetFrontend {
         });
       }
     } else {
-      end = hops.charge(vcpu, end, "irq_inject_exit_based", 0, flow);
+      end = hops.chargeAt(vcpu, end, K_IRQ_INJECT_EXIT_BASED, 0, flow);
       group.count(Counter.interrupts_exit);
       group.count(Counter.vmexits);
       if (group.sampled) {
@@ -814,11 +833,28 @@ export class VirtioNetPci implements NetFrontend {
         });
       }
     }
-    // The group is reused by the caller: the guest gets its own copy for the handler.
-    const g = lab.hops.group();
-    g.addGroup(group);
-    lab.sched.at(end, (now) => guest.irq(index, now, vcpu, g));
+    // The group is reused by the caller: the guest gets its own copy for the handler (a
+    // pooled delivery: one per interrupt in flight, given back once the guest took it).
+    const d = this.#irqPool.pop() ?? new IrqDelivery(this, lab.hops.group());
+    d.guest = guest;
+    d.index = index;
+    d.vcpu = vcpu;
+    d.group.addGroup(group);
+    lab.sched.post(end, VirtioNetPci.#deliverIrq, 0, d);
   }
+
+  /** Interrupts on their way to the guest, ready for reuse. */
+  readonly #irqPool: IrqDelivery[] = [];
+
+  /** The event of an interrupt reaching the guest (one function; the delivery is the arg). */
+  static readonly #deliverIrq = (now: number, d: IrqDelivery): void => {
+    const guest = d.guest as GuestIrqHandler;
+    d.guest = undefined;
+    guest.irq(d.index, now, d.vcpu as CpuContext, d.group);
+    d.group.reset();
+    d.vcpu = undefined;
+    d.pci.#irqPool.push(d);
+  };
 
   deviceError(message: string, t: number): void {
     this.#trace("device-error", { name: message });

@@ -136,36 +136,53 @@ export class CpuContext {
    * work such as a batch wake-up). Returns the end time; the start is {@link lastStart}.
    */
   exec(readyAt: number, costNs: number, flow = -1): number {
-    if (!(costNs >= 0) || !Number.isFinite(readyAt)) {
+    // `readyAt - readyAt` is NaN for NaN and ±Infinity (Number.isFinite without a call).
+    if (!(costNs >= 0) || readyAt - readyAt !== 0) {
       throw new RangeError(`Invalid job on ${this.name}: readyAt=${readyAt} cost=${costNs}`);
     }
-    // Jobs that ended by readyAt have left the system.
-    const ends = this.#ends;
-    const cap = ends.length;
-    while (this.#count > 0 && (ends[this.#head] as number) <= readyAt) {
-      this.#head = (this.#head + 1) & (cap - 1);
-      this.#count--;
+    // Jobs that ended by readyAt have left the system (the ring read into locals once).
+    let ends = this.#ends;
+    let mask = ends.length - 1;
+    let head = this.#head;
+    let count = this.#count;
+    while (count > 0 && (ends[head] as number) <= readyAt) {
+      head = (head + 1) & mask;
+      count--;
     }
-    const start = readyAt > this.#busyUntil ? readyAt : this.#busyUntil;
+    const busyUntil = this.#busyUntil;
+    const start = readyAt > busyUntil ? readyAt : busyUntil;
     const end = start + costNs;
     const wait = start - readyAt;
     this.#waitNs += wait;
     if (wait > this.#maxWaitNs) this.#maxWaitNs = wait;
     if (costNs > 0) {
-      if (this.#count === cap) this.#growRing();
-      const at = (this.#head + this.#count) & (this.#ends.length - 1);
+      if (count === mask + 1) {
+        this.#head = head;
+        this.#count = count;
+        this.#growRing();
+        ends = this.#ends;
+        mask = ends.length - 1;
+        head = 0;
+      }
+      const at = (head + count) & mask;
       this.#starts[at] = start;
-      this.#ends[at] = end;
-      this.#count++;
-      if (this.#count > this.#maxBacklog) this.#maxBacklog = this.#count;
+      ends[at] = end;
+      count++;
+      if (count > this.#maxBacklog) this.#maxBacklog = count;
     }
+    this.#head = head;
+    this.#count = count;
     this.#busyUntil = end;
     this.#lastStart = start;
     this.#busyNs += costNs;
     this.#jobs++;
     const slot = flow + 1;
-    if (slot >= this.#perFlow.length) this.#growFlows(slot);
-    this.#perFlow[slot] = (this.#perFlow[slot] as number) + costNs;
+    let perFlow = this.#perFlow;
+    if (slot >= perFlow.length) {
+      this.#growFlows(slot);
+      perFlow = this.#perFlow;
+    }
+    perFlow[slot] = (perFlow[slot] as number) + costNs;
     return end;
   }
 
