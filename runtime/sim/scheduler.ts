@@ -402,7 +402,15 @@ export class Scheduler {
         let child = h[l] as Entry;
         if (l + 1 < n) {
           const right = h[l + 1] as Entry;
-          if (before(right, child)) {
+          const rt = right.time;
+          const ct = child.time;
+          // before(right, child), inlined
+          if (
+            rt < ct ||
+            (rt === ct &&
+              (right.priority < child.priority ||
+                (right.priority === child.priority && right.seq < child.seq)))
+          ) {
             c = l + 1;
             child = right;
           }
