@@ -41,7 +41,7 @@
  */
 
 import type { Mac } from "./address.ts";
-import { checksumRange, fold, pseudoSum, sumRange } from "./_ones_sum.ts";
+import { checksumRange, fold, pseudoSum, sumRange, sumRangeWide } from "./_ones_sum.ts";
 import { PAYLOAD_HEADER_LEN, PAYLOAD_MAGIC, payloadByte, writePayload } from "./_payload.ts";
 
 /** Ethernet header length. */
@@ -373,7 +373,7 @@ export function checkIpv4At(
     return { kind: "bad-ip-length", ipLen, frameLen: len };
   }
   // RFC 1071: the sum over a header with a correct checksum folds to 0xffff.
-  if (fold(sumRange(buf, ip, ihl, 0)) !== 0xffff) {
+  if (fold(sumRangeWide(buf, ip, ihl, 0)) !== 0xffff) {
     // The sum over the header without its checksum field gives the value it should hold.
     const rest = sumRange(buf, ip + 12, ihl - 12, sumRange(buf, ip, 10, 0));
     return { kind: "bad-ip-checksum", got: be16(buf, ip + 10), want: ~fold(rest) & 0xffff };
@@ -416,7 +416,7 @@ export function verifyUdpFrameAt(
   if (got !== 0) {
     // Sum with the field as sent: a correct checksum makes the total fold to 0xffff.
     const pseudo = pseudoSum(src, dst, IPPROTO_UDP, udpLen);
-    const total = fold(sumRange(buf, udp, udpLen, pseudo));
+    const total = fold(sumRangeWide(buf, udp, udpLen, pseudo));
     if (total !== 0xffff) {
       const without = sumRange(
         buf,
