@@ -103,6 +103,41 @@ export class Endpoints implements EndpointHost {
   ): void {
     const id = this.#id;
     if (!this.#flows.identify(frame, off, id)) return;
+    this.#receive(at, t, ctx, comp, frame, off, len);
+  }
+
+  /**
+   * {@link receive} of a frame its caller identified already (`known`, filled by
+   * {@link FlowTable.identify} on the same bytes): the payload header is not read again.
+   */
+  receiveKnown(
+    at: Endpoint,
+    t: number,
+    ctx: CpuContext,
+    comp: string,
+    frame: Uint8Array,
+    off: number,
+    len: number,
+    known: Readonly<PacketId>,
+  ): void {
+    // copied: an echo reply goes out with this id, and the caller's may be reused meanwhile
+    const id = this.#id;
+    id.flow = known.flow;
+    id.seq = known.seq;
+    this.#receive(at, t, ctx, comp, frame, off, len);
+  }
+
+  /** The frame's packet is in `#id`. */
+  #receive(
+    at: Endpoint,
+    t: number,
+    ctx: CpuContext,
+    comp: string,
+    frame: Uint8Array,
+    off: number,
+    len: number,
+  ): void {
+    const id = this.#id;
     const flow = id.flow;
     if (flow === undefined) return;
     const seq = id.seq;

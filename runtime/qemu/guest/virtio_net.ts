@@ -1528,7 +1528,7 @@ export class GuestVirtioNet implements Endpoint {
         const meant = flow.kind === "ping" && !request ? flow.src : flow.dst;
         if (((f[at] as number) & 1) === 0 && meant !== undefined && meant !== this) {
           hops.drop(flow, seq, q.vcpu, now, "guest.stack", "no_route", `not ${this.name}'s IP`);
-        } else lab.endpoints.receive(this, now, q.vcpu, "guest.stack", f, at, frameLen);
+        } else lab.endpoints.receiveKnown(this, now, q.vcpu, "guest.stack", f, at, frameLen, id);
       }
       if (now > lab.sched.now) return now;
     }
