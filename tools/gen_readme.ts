@@ -284,13 +284,22 @@ export async function generateAll(root: URL = ROOT): Promise<GeneratedFile[]> {
   return out;
 }
 
-async function main(args: readonly string[]): Promise<number> {
+/**
+ * Generates every document under `root` and writes it, or with `--check` only compares it with
+ * the file on disk; returns the exit status (1: a file is stale). Messages go to `log`.
+ */
+export async function main(
+  args: readonly string[],
+  options: { readonly root?: URL; readonly log?: (line: string) => void } = {},
+): Promise<number> {
+  const root = options.root ?? ROOT;
+  const log = options.log ?? ((line: string) => console.error(line));
   const check = args.includes("--check");
-  const files = await generateAll();
+  const files = await generateAll(root);
   let status = 0;
   for (const f of files) {
-    for (const w of f.warnings) console.error(`warning: ${w}`);
-    const url = new URL(f.target, ROOT);
+    for (const w of f.warnings) log(`warning: ${w}`);
+    const url = new URL(f.target, root);
     if (check) {
       let current = "";
       try {
@@ -299,7 +308,7 @@ async function main(args: readonly string[]): Promise<number> {
         // A missing file is stale too.
       }
       if (current !== f.text) {
-        console.error(`${f.target} is stale: run \`deno task gen\``);
+        log(`${f.target} is stale: run \`deno task gen\``);
         status = 1;
       }
     } else {

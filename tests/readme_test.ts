@@ -1,0 +1,178 @@
+/**
+ * The README and docs/ say what the lab does:
+ * - every ```vdpa block checks clean (a Session in check mode: syntax, names, the whole
+ *   topology); every ```vdpa-error block fails with exactly the error codes its info string
+ *   names. A block that waits for an engine not landed yet (E0405, E0599) is registered as
+ *   ignored, named after what it waits for, as tests/examples_test.ts does;
+ * - every code of every registry appears in docs/diagnostics.md, with its summary;
+ * - the quickstart is exactly the two commands of the issue, and they name real tasks;
+ * - every relative link points at a file that exists, every `#anchor` at a heading.
+ *
+ * Whether README.md is up to date with README.src.md and the code is `deno task check`'s
+ * business (tools/gen_readme.ts --check).
+ */
+
+import assert from "node:assert/strict";
+import { Session } from "../stdlib/session.ts";
+import { allCodes } from "../tools/readme/codes.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+const DOCUMENTS = [
+  "README.md",
+  ...[...Deno.readDirSync(new URL("docs/", ROOT))]
+    .filter((e) => e.isFile && e.name.endsWith(".md") && !e.name.endsWith(".src.md"))
+    .map((e) => `docs/${e.name}`)
+    .sort(),
+];
+
+function read(path: string): string {
+  return Deno.readTextFileSync(new URL(path, ROOT));
+}
+
+/** A fenced code block: its info string, its text and the line it starts on. */
+interface Block {
+  readonly info: string;
+  readonly text: string;
+  readonly line: number;
+}
+
+/** The fenced blocks of a Markdown text (``` fences, as the generator and deno fmt write). */
+function blocks(markdown: string): Block[] {
+  const out: Block[] = [];
+  const lines = markdown.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(.*)$/.exec(lines[i] as string);
+    if (!open) continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i] !== "```"; i++) body.push(lines[i] as string);
+    assert.ok(i < lines.length, `unclosed fence at line ${start + 1}`);
+    out.push({ info: (open[1] as string).trim(), text: `${body.join("\n")}\n`, line: start + 1 });
+  }
+  return out;
+}
+
+async function check(text: string, source: string) {
+  const session = new Session({
+    mode: "check",
+    stdout: () => {},
+    readFile: () => Promise.resolve({ error: "No such file or directory" }),
+  });
+  await session.runText(text, source);
+  return session.diagnostics.items.filter((d) => d.severity === "error");
+}
+
+/** Codes that mean "the lab has no engine for this yet", not "the script is wrong". */
+const NOT_LANDED = new Set(["E0405", "E0599"]);
+
+for (const doc of DOCUMENTS) {
+  for (const b of blocks(read(doc))) {
+    const [lang, ...expected] = b.info.split(/\s+/);
+    if (lang !== "vdpa" && lang !== "vdpa-error") continue;
+    const source = `${doc}:${b.line}`;
+    const errors = await check(b.text, source);
+    const waits = errors.find((d) => NOT_LANDED.has(d.code));
+    const name = lang === "vdpa"
+      ? `the vdpa block at ${source} checks without errors`
+      : `the vdpa-error block at ${source} fails with ${expected.join(", ")}`;
+    Deno.test({
+      name: name + (waits ? ` (waits for: ${waits.message})` : ""),
+      ignore: waits !== undefined,
+      fn: () => {
+        const got = [...new Set(errors.map((d) => d.code))].sort();
+        if (lang === "vdpa") {
+          assert.deepEqual(errors.map((d) => `${d.code} ${d.message}`), [], source);
+        } else {
+          assert.ok(expected.length > 0, `${source}: name the codes after vdpa-error`);
+          assert.deepEqual(got, [...expected].sort(), source);
+        }
+      },
+    });
+  }
+}
+
+Deno.test("the fence scanner sees every block, and only blocks", () => {
+  const md = "a\n```vdpa\nlsmod\n```\n\n```vdpa-error E0201 E0108\nx\n\ny\n```\n```text\n```\n";
+  const bs = blocks(md);
+  assert.deepEqual(bs.map((b) => [b.info, b.text, b.line]), [
+    ["vdpa", "lsmod\n", 2],
+    ["vdpa-error E0201 E0108", "x\n\ny\n", 6],
+    ["text", "\n", 11],
+  ]);
+  assert.throws(() => blocks("```vdpa\nlsmod\n"), /unclosed fence/);
+});
+
+Deno.test("the README has vdpa blocks to check, and they are not all error examples", () => {
+  const bs = blocks(read("README.md"));
+  assert.ok(bs.filter((b) => b.info === "vdpa").length >= 10, "scripts of the datapaths");
+  assert.ok(bs.some((b) => b.info.startsWith("vdpa-error ")), "a diagnostics example");
+});
+
+Deno.test("docs/diagnostics.md lists every code of every registry with its summary", () => {
+  const text = read("docs/diagnostics.md");
+  const rows = new Map<string, string>();
+  for (const m of text.matchAll(/^\| ([EW]\d{4}) \| (.*?) \| /gm)) {
+    assert.ok(!rows.has(m[1] as string), `${m[1]} is listed twice`);
+    rows.set(m[1] as string, (m[2] as string).trim().replaceAll("\\|", "|"));
+  }
+  const codes = allCodes();
+  assert.ok(codes.length > 100, "the registries are loaded");
+  for (const c of codes) {
+    assert.equal(rows.get(c.code), c.summary, `${c.code} (${c.module})`);
+  }
+  assert.deepEqual(
+    [...rows.keys()].filter((k) => !codes.some((c) => c.code === k)),
+    [],
+    "no code listed that no registry has",
+  );
+});
+
+Deno.test("the quickstart is the two commands of the issue, and they name real tasks", () => {
+  const readme = read("README.md");
+  const start = readme.indexOf("## Quickstart");
+  assert.ok(start >= 0, "a Quickstart section");
+  const quick = readme.slice(start, readme.indexOf("\n## ", start));
+  const sh = blocks(quick).find((b) => b.info === "sh");
+  assert.equal(sh?.text, "npx -y deno@2 task demo\nnpx -y deno@2 task test\n");
+  const tasks = (JSON.parse(read("deno.json")) as { tasks: Record<string, string> }).tasks;
+  assert.ok(tasks.demo?.includes("main.ts run "), "demo runs the main job");
+  assert.ok(tasks.test?.startsWith("deno test"), "test runs the tests");
+});
+
+/** GitHub's anchor for a heading: lowercase, punctuation dropped, spaces to hyphens. */
+function slug(heading: string): string {
+  return heading.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+}
+
+Deno.test("slug() makes GitHub's anchors", () => {
+  assert.equal(slug("`run --json`"), "run---json");
+  assert.equal(
+    slug("What is modelled, and what is guaranteed"),
+    "what-is-modelled-and-what-is-guaranteed",
+  );
+  assert.equal(slug("vhost-vdpa + vdpa_sim_net"), "vhost-vdpa--vdpa_sim_net");
+});
+
+for (const doc of DOCUMENTS) {
+  Deno.test(`every relative link of ${doc} points at a file or a heading`, async () => {
+    const text = read(doc);
+    const outside = text.split(/^```[\s\S]*?^```$/m).join("");
+    const dir = new URL(doc.includes("/") ? doc.replace(/[^/]*$/, "") : "", ROOT);
+    const anchorsOf = (md: string) =>
+      new Set([...md.matchAll(/^#{1,6} (.*)$/gm)].map((m) => slug(m[1] as string)));
+    const links = [...outside.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] as string);
+    assert.ok(links.length > 0, "the document has links");
+    for (const link of links) {
+      if (/^[a-z]+:/.test(link)) continue;
+      const [path, anchor] = link.split("#") as [string, string | undefined];
+      const target = path === "" ? new URL(doc, ROOT) : new URL(path, dir);
+      const stat = await Deno.stat(target).catch(() => undefined);
+      assert.ok(stat, `${doc}: ${link} points at nothing`);
+      if (anchor !== undefined && stat.isFile) {
+        const anchors = anchorsOf(await Deno.readTextFile(target));
+        assert.ok(anchors.has(anchor), `${doc}: no heading for #${anchor}`);
+      }
+    }
+  });
+}
