@@ -176,3 +176,17 @@ for (const doc of DOCUMENTS) {
     }
   });
 }
+
+Deno.test("the cost-profile examples of the README are profiles the lab accepts", async () => {
+  const { parseCostOverridesJson } = await import("../runtime/sim/cost.ts");
+  const { DEFAULT_COST_PROFILE } = await import("../stdlib/cost_profile.ts");
+  const readme = read("README.md");
+  const start = readme.indexOf("## Cost model");
+  const section = readme.slice(start, readme.indexOf("\n## ", start));
+  const jsons = [...section.matchAll(/`(\{[^`]*\})`/g)].map((m) => m[1] as string);
+  assert.ok(jsons.length > 0, "the section shows a --profile example");
+  for (const j of jsons) {
+    const r = parseCostOverridesJson(j, DEFAULT_COST_PROFILE);
+    assert.ok(r.ok, `${j}: ${JSON.stringify(r)}`);
+  }
+});

@@ -212,21 +212,15 @@ class DocumentGenerator {
       }
       const r = await this.#run(path);
       if (r.failed) throw new Error(`${this.#where(m)}: ${path} fails:\n${r.output}`);
-      return { summary: r.session.lab.metrics.summary(traffic), label: `${traffic} of ${path}` };
+      return r.session.lab.metrics.summary(traffic);
     };
     switch (name) {
-      case "json-fields": {
-        const e = await example();
-        return await jsonFieldsTable(e.summary, e.label);
-      }
-      case "latency": {
-        const e = await example();
-        return await latencyTable(e.summary, e.label);
-      }
-      case "counters": {
-        const e = await example();
-        return await countersTable(e.summary, e.label);
-      }
+      case "json-fields":
+        return await jsonFieldsTable(await example());
+      case "latency":
+        return await latencyTable(await example());
+      case "counters":
+        return await countersTable(await example());
       case "drop-reasons":
         return await dropReasonsTable();
       case "diagnostic-json":

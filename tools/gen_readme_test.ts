@@ -128,13 +128,13 @@ Deno.test("jsonFieldsTable() refuses a summary field no comment documents", asyn
   const r = await runScript("lab.vdpa", files);
   assert.equal(r.failed, false, r.output);
   const s = r.session.lab.metrics.summary("t1");
-  const t = await jsonFieldsTable(s, "t1");
+  const t = await jsonFieldsTable(s);
   assert.match(t, /\| `sent` +\| Frames sent\. +\| `100` +\|/);
   const extra = { ...s, surprise: 1 } as unknown as FlowSummary;
-  await assert.rejects(() => jsonFieldsTable(extra, "t1"), /undocumented: surprise/);
+  await assert.rejects(() => jsonFieldsTable(extra), /undocumented: surprise/);
   const { sent: _, ...fewer } = s;
   await assert.rejects(
-    () => jsonFieldsTable(fewer as unknown as FlowSummary, "t1"),
+    () => jsonFieldsTable(fewer as unknown as FlowSummary),
     /documented but absent: sent/,
   );
 });

@@ -55,8 +55,8 @@ const NESTED: Readonly<Record<string, string>> = {
   per_packet: "one field per counter (table below)",
 };
 
-/** `run --json`: one row per `FlowSummary` field, with its value in `example`. */
-export async function jsonFieldsTable(example: FlowSummary, label: string): Promise<string> {
+/** `run --json`: one row per `FlowSummary` field, with its value in `example` (a real run). */
+export async function jsonFieldsTable(example: FlowSummary): Promise<string> {
   const members = documented(
     interfaceMembers(await source("runtime/trace/metrics.ts"), "FlowSummary"),
     "FlowSummary",
@@ -66,11 +66,11 @@ export async function jsonFieldsTable(example: FlowSummary, label: string): Prom
     const v = (example as unknown as Record<string, unknown>)[m.name];
     return [code(m.name), m.doc, NESTED[m.name] ?? jsonCell(v)];
   });
-  return table(["field", "meaning", label], rows);
+  return table(["field", "meaning", "example"], rows);
 }
 
 /** `latency.*` fields. */
-export async function latencyTable(example: FlowSummary, label: string): Promise<string> {
+export async function latencyTable(example: FlowSummary): Promise<string> {
   const members = documented(
     interfaceMembers(await source("runtime/trace/metrics.ts"), "LatencySummary"),
     "LatencySummary",
@@ -81,11 +81,11 @@ export async function latencyTable(example: FlowSummary, label: string): Promise
     m.doc,
     jsonCell(example.latency[m.name as keyof FlowSummary["latency"]]),
   ]);
-  return table(["field", "meaning", label], rows);
+  return table(["field", "meaning", "example"], rows);
 }
 
 /** The counters of `totals.*` and `per_packet.*`, with both values from `example`. */
-export async function countersTable(example: FlowSummary, label: string): Promise<string> {
+export async function countersTable(example: FlowSummary): Promise<string> {
   const members = documented(
     arrayMembers(await source("runtime/trace/metrics.ts"), "COUNTERS"),
     "COUNTERS",
@@ -97,7 +97,7 @@ export async function countersTable(example: FlowSummary, label: string): Promis
     const k = m.name as keyof FlowSummary["totals"];
     return [code(m.name), m.doc, jsonCell(example.totals[k]), jsonCell(example.per_packet[k])];
   });
-  return table(["counter", "meaning", `totals (${label})`, `per_packet (${label})`], rows);
+  return table(["counter", "meaning", "example: totals", "example: per_packet"], rows);
 }
 
 /** The fields of a diagnostic in `--json` output. */
