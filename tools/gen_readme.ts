@@ -33,6 +33,7 @@ import { fence } from "./readme/markdown.ts";
 import { type Marker, replaceMarkers } from "./readme/markers.ts";
 import { ProjectFiles, ReplRecorder, runCli, type RunResult, runScript } from "./readme/runs.ts";
 import {
+  benchesTable,
   codesTable,
   costsTable,
   countersTable,
@@ -229,6 +230,8 @@ class DocumentGenerator {
         return await hopActionsTable();
       case "costs":
         return costsTable();
+      case "benches":
+        return await benchesTable();
       case "codes": {
         const dir = this.#source.includes("/") ? this.#source.replace(/\/[^/]*$/, "") : "";
         return codesTable(args[0] ?? "", dir);

@@ -3,7 +3,7 @@ import { generateDocument, includeMarkdown, main } from "./gen_readme.ts";
 import { findMarkers } from "./readme/markers.ts";
 import { cell, fence, table } from "./readme/markdown.ts";
 import { arrayMembers, interfaceMembers } from "./readme/ts_doc.ts";
-import { codesTable, jsonFieldsTable } from "./readme/tables.ts";
+import { benchesTable, codesTable, jsonFieldsTable, moduleSummary } from "./readme/tables.ts";
 import { ProjectFiles, ReplRecorder, runScript } from "./readme/runs.ts";
 import type { FlowSummary } from "../runtime/trace/metrics.ts";
 
@@ -262,4 +262,17 @@ Deno.test("main --check fails on a stale or missing file and passes on a fresh o
   log.length = 0;
   assert.equal(await main(["--check"], { root, log: (l) => log.push(l) }), 1);
   assert.deepEqual(log, ["README.md is stale: run `deno task gen`"]);
+});
+
+Deno.test("moduleSummary() is the first paragraph of the module doc; benchesTable() has every section", async () => {
+  assert.equal(
+    moduleSummary("/**\n * First line\n * and more.\n *\n * Second.\n */\nx"),
+    "First line and more.",
+  );
+  assert.equal(moduleSummary("// no doc\nx"), "");
+  const run = await Deno.readTextFile(new URL("bench/run.ts", ROOT));
+  const keys = [...run.matchAll(/\[\s*"(\w+)",\s*"[^"]+",\s*\w+\s*\]/g)].map((m) => m[1]);
+  assert.ok(keys.length >= 3, "bench/run.ts lists its sections");
+  const t = await benchesTable();
+  for (const k of keys) assert.match(t, new RegExp(`\\| \`deno task bench ${k}\` +\\| `));
 });

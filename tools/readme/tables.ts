@@ -132,6 +132,40 @@ export async function hopActionsTable(): Promise<string> {
   return table(["action", "details", "meaning"], rows);
 }
 
+/** The first paragraph of a module's doc comment, on one line. */
+export function moduleSummary(src: string): string {
+  const m = /^\/\*\*([\s\S]*?)\*\//.exec(src.trimStart());
+  if (!m) return "";
+  const lines = (m[1] as string).split("\n").map((l) => l.replace(/^\s*\*\s?/, "").trimEnd());
+  const first: string[] = [];
+  for (const l of lines) {
+    if (l.trim() === "") {
+      if (first.length > 0) break;
+      continue;
+    }
+    first.push(l.trim());
+  }
+  return first.join(" ");
+}
+
+/**
+ * The benchmarks `bench/run.ts` lists: each section's key and title, and what its file
+ * (`bench/KEY_bench.ts`) says it measures.
+ */
+export async function benchesTable(): Promise<string> {
+  const run = await source("bench/run.ts");
+  const sections = [...run.matchAll(/\[\s*"(\w+)",\s*"([^"]+)",\s*\w+\s*\]/g)];
+  if (sections.length === 0) throw new Error("bench/run.ts: no benchmark sections found");
+  const rows = [];
+  for (const m of sections) {
+    const file = `bench/${m[1]}_bench.ts`;
+    const what = moduleSummary(await source(file));
+    if (what === "") throw new Error(`${file}: no module doc`);
+    rows.push([code(`deno task bench ${m[1]}`), m[2] as string, what]);
+  }
+  return table(["command", "section", "what it measures"], rows);
+}
+
 function fmtNs(n: number): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: 3 });
 }
