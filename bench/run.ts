@@ -10,6 +10,7 @@
 
 import { langBench } from "./lang_bench.ts";
 import { runReplBench } from "./repl_bench.ts";
+import { runVdpaBench } from "./vdpa_bench.ts";
 import { runVirtioBench } from "./virtio_bench.ts";
 
 async function runLangBench(print: (line: string) => void): Promise<void> {
@@ -24,6 +25,11 @@ const benches: readonly [string, string, (print: (line: string) => void) => unkn
   ["virtio", "virtio rings: round trips per second", runVirtioBench],
   ["lang", "language: 10,000-line script", runLangBench],
   ["repl", "REPL start to first prompt", runReplBench],
+  [
+    "vdpa",
+    "vhost-vdpa + vdpa_sim 64 B loopback: simulated packets per wall-clock second",
+    runVdpaBench,
+  ],
 ];
 
 const only = Deno.args[0];

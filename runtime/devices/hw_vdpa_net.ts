@@ -38,6 +38,79 @@ import {
 } from "./vdpa_device.ts";
 import type { VdpaDevAddConfig, VdpaParent } from "./vdpa_parent.ts";
 import { VIRTIO_NET_CONFIG_SIZE } from "./vdpa_sim_net.ts";
+import type { Access, TranslateResult, Translator } from "../memory/translator.ts";
+import { VhostIotlb } from "../iommu/vhost_iotlb.ts";
+import type { VhostIotlbError } from "../iommu/vhost_iotlb_error.ts";
+import type { VdpaDmaParent } from "../iommu/vhost_vdpa_iotlb.ts";
+
+/**
+ * The device's own translation (mlx5_vdpa's memory key built by set_map from the whole
+ * IOTLB): IOVA → the DMA address the NIC then presents to the platform IOMMU. Empty until
+ * the first set_map: unlike vdpa_sim there is no identity pass-through, a DMA before the map
+ * fails.
+ */
+export class OnChipMr implements Translator {
+  readonly #tlb = new VhostIotlb();
+  /** set_map rebuilds of the memory key. */
+  rebuilds = 0;
+
+  /** set_map: the key now covers exactly `iotlb`'s ranges. */
+  load(iotlb: VhostIotlb): VhostIotlbError | undefined {
+    this.#tlb.reset();
+    this.rebuilds++;
+    for (const m of iotlb.maps()) {
+      const r = this.#tlb.addRange(m.start, m.last, m.addr, m.perm);
+      if (!r.ok) {
+        this.#tlb.reset();
+        return r.error;
+      }
+    }
+    return undefined;
+  }
+
+  /** The ranges the key maps (IOVA → DMA address). */
+  maps(): { start: number; last: number; addr: number; perm: Access }[] {
+    return this.#tlb.maps().map((m) => ({
+      start: m.start,
+      last: m.last,
+      addr: m.addr,
+      perm: m.perm,
+    }));
+  }
+
+  /** Drops every range (device reset). */
+  clear(): void {
+    this.#tlb.reset();
+  }
+
+  translate(addr: number, len: number, access: Access, out: TranslateResult): boolean {
+    out.fault = undefined;
+    const m = this.#tlb.first(addr, addr + Math.max(len, 1) - 1);
+    if (m === undefined || m.start > addr) {
+      out.fault = { kind: "unmapped", iova: addr, access };
+      return false;
+    }
+    if ((m.perm & access) !== access) {
+      out.fault = { kind: "permission", iova: addr, access, allowed: m.perm };
+      return false;
+    }
+    out.addr = m.addr + (addr - m.start);
+    out.len = Math.min(len, m.last - addr + 1);
+    return true;
+  }
+}
+
+/**
+ * Where a function's BAR 0 sits in host physical address space: a 32 MiB window per routing
+ * id above 0x3800_0000_0000 (the 64-bit MMIO hole of the lab's host). Only the lab uses these
+ * numbers; they make doorbell addresses stable and distinct.
+ */
+export function functionBar0(rid: number): number {
+  return 0x3800_0000_0000 + rid * 0x200_0000;
+}
+
+/** Offset of the kick doorbell page (mlx5: the device's UAR page) in BAR 0. */
+export const DOORBELL_OFFSET = 0x1000;
 
 /** Per-queue descriptor counters (mlx5_vdpa's `received_desc`/`completed_desc`). */
 export interface HwVqCounters {
@@ -50,6 +123,10 @@ export class HwVdpaNet extends VdpaDevice {
   readonly counters: HwVqCounters[];
   readonly #statNames: readonly string[];
   readonly #module: string;
+  /** One memory key per address space. */
+  readonly mr: readonly OnChipMr[];
+  /** The PCI function the device lives on (`0000:3b:00.2`), when known. */
+  readonly bdf: string | undefined;
 
   /** Creates the device; `pairs` data queue pairs plus a control queue when offered. */
   constructor(
@@ -60,8 +137,13 @@ export class HwVdpaNet extends VdpaDevice {
       readonly pairs: number;
       readonly mac: MacAddress;
       readonly mtu: number;
+      /** Routing id of the PCI function (places the doorbell). */
+      readonly rid?: number;
+      /** The PCI function. */
+      readonly bdf?: string;
     },
   ) {
+    const kick = functionBar0(init.rid ?? 0) + DOORBELL_OFFSET;
     const cvq = hasFeature(init.features, VIRTIO_NET_F_CTRL_VQ) ? 1 : 0;
     const nvqs = 2 * init.pairs + cvq;
     super(name, {
@@ -76,10 +158,18 @@ export class HwVdpaNet extends VdpaDevice {
       // The data queues share group 0; a separate CVQ group lets QEMU shadow only the CVQ.
       vqGroup: (index) => (cvq === 1 && index === nvqs - 1 && spec.ngroups > 1 ? 1 : 0),
       supportsSuspend: true,
-      dma: "dma_map",
+      // mlx5_vdpa programs its on-chip translation (memory keys) from the whole IOTLB
+      dma: "set_map",
+      // mlx5_get_vq_notification: one doorbell page for every queue (the value names it)
+      notification: () => ({ addr: kick, size: 4096 }),
+      // mlx5_get_vq_irq: a dedicated MSI-X vector per data queue
+      vqIrq: (index) => 128 + ((init.rid ?? 0) & 0xff) * 64 + index,
     });
     this.#statNames = spec.vstats;
     this.#module = spec.parentModule;
+    this.bdf = init.bdf;
+    this.mr = Array.from({ length: spec.nas }, () => new OnChipMr());
+    this.mr.forEach((m, asid) => this.setMap(asid, m));
     this.counters = Array.from({ length: nvqs }, () => ({ values: spec.vstats.map(() => 0n) }));
     const c = this.configBytes;
     c.set(init.mac, 0);
@@ -92,9 +182,34 @@ export class HwVdpaNet extends VdpaDevice {
     return getLe16(this.configBytes, 8);
   }
 
+  /** mlx5_vdpa_set_config: "not supported" — a write changes nothing. */
+  override setConfig(_offset: number, _bytes: Uint8Array): void {}
+
   /** Writes the MAC (dev_set_attr). */
   setMac(mac: MacAddress): void {
     this.configBytes.set(mac, 0);
+  }
+
+  /** The MAC in config space. */
+  get mac(): MacAddress {
+    const c = this.configBytes;
+    return [c[0] ?? 0, c[1] ?? 0, c[2] ?? 0, c[3] ?? 0, c[4] ?? 0, c[5] ?? 0];
+  }
+
+  /** vhost-vdpa programs the memory key with the whole table (mlx5_vdpa_set_map). */
+  dmaParent(): VdpaDmaParent {
+    return {
+      kind: "set_map",
+      setMap: (asid, iotlb) => {
+        const mr = this.mr[asid];
+        return mr === undefined ? { kind: "bad-asid", asid } : mr.load(iotlb);
+      },
+    };
+  }
+
+  protected override onReset(): void {
+    // mlx5_vdpa_reset keeps the MR unless the reset asks to clean the maps (vhost-vdpa does)
+    for (const m of this.mr) m.clear();
   }
 
   protected override refreshConfig(config: Uint8Array): void {
@@ -138,7 +253,12 @@ export class HwVdpaNet extends VdpaDevice {
  */
 export function hwVdpaNetParent(
   spec: NicVdpaSpec,
-  fn: { readonly mac: MacAddress; readonly mtu: number },
+  fn: {
+    readonly mac: MacAddress;
+    readonly mtu: number;
+    readonly rid?: number;
+    readonly bdf?: string;
+  },
 ): VdpaParent {
   const supported = featureMask(spec.deviceFeatures);
   const live = new Set<VdpaDevice>();
@@ -169,6 +289,8 @@ export function hwVdpaNetParent(
         pairs: config.maxVqp ?? 1,
         mac: config.mac ?? fn.mac,
         mtu: config.mtu ?? fn.mtu,
+        ...(fn.rid !== undefined ? { rid: fn.rid } : {}),
+        ...(fn.bdf !== undefined ? { bdf: fn.bdf } : {}),
       });
       live.add(dev);
       return ok(dev);

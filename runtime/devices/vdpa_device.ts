@@ -25,6 +25,9 @@
 
 import { err, ok, type Result } from "../result.ts";
 import { IDENTITY, type Translator } from "../memory/translator.ts";
+import type { GuestMemory } from "../memory/guest_memory.ts";
+import type { CpuContext } from "../sim/cpu_context.ts";
+import type { PacketGroup } from "../datapath/hop.ts";
 import type { Errno } from "../host/errno.ts";
 
 /** Virtio device ids (virtio 1.2 §5). */
@@ -111,6 +114,56 @@ export interface VdpaOpError {
   readonly extack?: string;
 }
 
+/**
+ * When a notification travels and which packets it is about, for the datapath's hops: a
+ * kick reaching kick_vq, or a used-buffer callback leaving the parent. Control-plane use
+ * passes nothing.
+ */
+export interface NotifyAt {
+  /** Virtual time (ns). */
+  readonly t: number;
+  /** The context that raised it. */
+  readonly ctx: CpuContext;
+  /** The packets it is about, when known. */
+  readonly group: PacketGroup | undefined;
+}
+
+/** A used-buffer callback installed with set_vq_cb (`struct vdpa_callback`). */
+export type VqCallback = (at?: NotifyAt) => void;
+
+/**
+ * A process address space a device can be bound to (`bind_mm` for use_va parents) or the
+ * physical memory it reaches: the bytes live in `mem`, and `toMem` maps the addresses the
+ * device's IOTLB produces (HVAs of the bound mm, or physical addresses) to addresses of
+ * `mem`.
+ */
+export interface MemoryView {
+  /** For traces: `qemu:vm1`, `host`. */
+  readonly name: string;
+  readonly mem: GuestMemory;
+  readonly toMem: Translator;
+}
+
+/**
+ * The datapath half of a parent: what the control plane drives. kick_vq, status changes
+ * (DRIVER_OK starts processing) and reset reach it through the device.
+ */
+export interface VdpaDatapath {
+  /** kick_vq(idx): an available-buffer notification reached the device. */
+  kick(index: number, at?: NotifyAt): void;
+  /** set_status wrote a new status byte (not a reset). */
+  statusChanged(old: number, status: number): void;
+  /** The device was reset. */
+  reset(): void;
+}
+
+/** A doorbell the parent exposes (get_vq_notification: `struct vdpa_notification_area`). */
+export interface VdpaNotificationArea {
+  /** Physical address of the doorbell. */
+  readonly addr: number;
+  readonly size: number;
+}
+
 /** Static properties of a device, fixed at creation by its parent. */
 export interface VdpaDeviceSpec {
   /** Virtio device id (1 net, 2 block). */
@@ -138,6 +191,10 @@ export interface VdpaDeviceSpec {
   readonly dma?: "set_map" | "dma_map" | "platform";
   /** Virtual-address mode (use_va). */
   readonly useVa?: boolean;
+  /** get_vq_notification (hardware doorbells); absent for vdpa_sim. */
+  readonly notification?: (index: number) => VdpaNotificationArea;
+  /** get_vq_irq: the host IRQ of a queue's MSI-X vector (irq bypass); absent when none. */
+  readonly vqIrq?: (index: number) => number;
 }
 
 const FULL_IOVA = { first: 0n, last: 0xffff_ffff_ffff_ffffn } as const;
@@ -156,6 +213,11 @@ export class VdpaDevice {
   readonly #vqs: VqConfig[];
   readonly #groupAsid: number[];
   readonly #maps: (Translator | undefined)[];
+  #configCb: ((t?: number) => void) | undefined;
+  readonly #callbacks: (VqCallback | undefined)[];
+  #datapath: VdpaDatapath | undefined;
+  #mm: MemoryView | undefined;
+  #kicks = 0;
   #resets = 0;
 
   /** Creates the device with zeroed config space of `spec.configSize` bytes. */
@@ -165,6 +227,7 @@ export class VdpaDevice {
     this.#deviceFeatures = spec.deviceFeatures;
     this.#config = new Uint8Array(spec.configSize);
     this.#vqs = Array.from({ length: spec.nvqs }, () => freshVq());
+    this.#callbacks = Array.from({ length: spec.nvqs }, () => undefined);
     this.#groupAsid = Array.from({ length: spec.ngroups }, () => 0);
     // vdpa_sim starts every address space as an identity map until set_map replaces it.
     this.#maps = Array.from({ length: spec.nas }, () => IDENTITY);
@@ -224,7 +287,27 @@ export class VdpaDevice {
       this.reset();
       return;
     }
+    const old = this.#status;
     this.#status = status & 0xff;
+    if (old !== this.#status) this.#datapath?.statusChanged(old, this.#status);
+  }
+
+  /**
+   * Sets DEVICE_NEEDS_RESET on behalf of the device itself (virtio 1.2 §2.1.2: a device that
+   * hit an unrecoverable error); the driver learns it on its next status read.
+   */
+  raiseNeedsReset(t?: number): void {
+    const old = this.#status;
+    this.#status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+    if (old === this.#status) return;
+    this.#datapath?.statusChanged(old, this.#status);
+    // a device that needs a reset says so with a configuration change
+    this.#configCb?.(t);
+  }
+
+  /** set_config_cb: the bus driver's config-change callback (vhost-vdpa: the config eventfd). */
+  setConfigCb(cb: ((t?: number) => void) | undefined): void {
+    this.#configCb = cb;
   }
 
   /** reset: status, features, queues and address-space bindings back to creation state. */
@@ -234,9 +317,11 @@ export class VdpaDevice {
     this.#featuresValid = false;
     this.#suspended = false;
     for (let i = 0; i < this.#vqs.length; i++) this.#vqs[i] = freshVq();
+    this.#callbacks.fill(undefined);
     this.#groupAsid.fill(0);
     this.#resets++;
     this.onReset();
+    this.#datapath?.reset();
   }
 
   /** How many resets the device has seen (open of /dev/vhost-vdpa-N resets it). */
@@ -370,12 +455,76 @@ export class VdpaDevice {
     return r.ok ? ok({ ...r.value.state }) : r;
   }
 
-  /** set_vq_cb: install or remove the used-buffer callback. */
+  /** set_vq_cb: install or remove the used-buffer callback (presence only). */
   setVqCallback(index: number, installed: boolean): Result<void, VdpaOpError> {
     const r = this.#vq(index);
     if (!r.ok) return r;
     r.value.hasCallback = installed;
     return ok(undefined);
+  }
+
+  /** set_vq_cb with the callback itself; `undefined` removes it. */
+  setVqCb(index: number, cb: VqCallback | undefined): Result<void, VdpaOpError> {
+    const r = this.#vq(index);
+    if (!r.ok) return r;
+    r.value.hasCallback = cb !== undefined;
+    this.#callbacks[index] = cb;
+    return ok(undefined);
+  }
+
+  /** The used-buffer callback of a queue (what the parent calls to notify the driver). */
+  vqCallback(index: number): VqCallback | undefined {
+    return this.#callbacks[index];
+  }
+
+  /**
+   * kick_vq: an available-buffer notification for queue `index`. Unknown indices are
+   * ignored (the kernel drops them); the attached datapath decides what a kick does.
+   */
+  kickVq(index: number, at?: NotifyAt): void {
+    if (index < 0 || index >= this.#vqs.length || !Number.isInteger(index)) return;
+    this.#kicks++;
+    this.#datapath?.kick(index, at);
+  }
+
+  /** kick_vq calls so far. */
+  get kickCount(): number {
+    return this.#kicks;
+  }
+
+  /** Connects the parent's datapath (the control plane calls into it from then on). */
+  attachDatapath(dp: VdpaDatapath | undefined): void {
+    this.#datapath = dp;
+  }
+
+  /** The attached datapath, if any. */
+  get datapath(): VdpaDatapath | undefined {
+    return this.#datapath;
+  }
+
+  /** get_vq_notification: the queue's doorbell, when the parent exposes one. */
+  getVqNotification(index: number): VdpaNotificationArea | undefined {
+    if (index < 0 || index >= this.#vqs.length) return undefined;
+    return this.spec.notification?.(index);
+  }
+
+  /** get_vq_irq: the host IRQ of the queue, or undefined (-EOPNOTSUPP / no vector). */
+  getVqIrq(index: number): number | undefined {
+    if (index < 0 || index >= this.#vqs.length) return undefined;
+    return this.spec.vqIrq?.(index);
+  }
+
+  /**
+   * bind_mm (use_va parents): the device reaches memory through this address space from now
+   * on; `undefined` unbinds (unbind_mm). Parents without use_va ignore it.
+   */
+  bindMm(mm: MemoryView | undefined): void {
+    this.#mm = mm;
+  }
+
+  /** The bound address space, if any. */
+  get boundMm(): MemoryView | undefined {
+    return this.#mm;
   }
 
   /** A snapshot of a queue's configuration (plain object). */

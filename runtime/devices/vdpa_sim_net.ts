@@ -40,6 +40,8 @@ import {
   VIRTIO_NET_S_LINK_UP,
 } from "./vdpa_device.ts";
 import type { VdpaDevAddConfig, VdpaParent } from "./vdpa_parent.ts";
+import { VdpaSimIotlb } from "../iommu/vdpa_sim_iotlb.ts";
+import type { VdpaDmaParent } from "../iommu/vhost_vdpa_iotlb.ts";
 
 /** VDPASIM_FEATURES: what every simulator device offers. */
 export const VDPASIM_FEATURES = featureMask([
@@ -96,6 +98,8 @@ export class VdpaSimNet extends VdpaDevice {
     cvq: { requests: 0n, successes: 0n, errors: 0n },
   };
   readonly params: VdpaSimParams;
+  /** The per-address-space IOTLBs vringh walks (identity until vhost-vdpa installs maps). */
+  readonly iotlb: VdpaSimIotlb;
 
   /** Creates the device with its provisioned config (vdpasim_net_setup_config). */
   constructor(name: string, config: VdpaDevAddConfig, params: VdpaSimParams) {
@@ -117,6 +121,8 @@ export class VdpaSimNet extends VdpaDevice {
       useVa: params.useVa,
     });
     this.params = params;
+    this.iotlb = new VdpaSimIotlb({ nas: 2, maxIotlbEntries: params.maxIotlbEntries });
+    for (let asid = 0; asid < 2; asid++) this.setMap(asid, this.iotlb.translatorFor(asid));
     const cfg = this.configBytes;
     if (config.mac !== undefined) cfg.set(config.mac, 0);
     // vdpasim_net_setup_config: MTU defaults to 1500
@@ -137,6 +143,16 @@ export class VdpaSimNet extends VdpaDevice {
   /** The MTU in config space. */
   get mtu(): number {
     return getLe16(this.configBytes, 10);
+  }
+
+  /** How vhost-vdpa programs this device: set_map with batch_mapping=1, else dma_map. */
+  dmaParent(): VdpaDmaParent {
+    return this.params.batchMapping ? this.iotlb.setMapParent() : this.iotlb.dmaMapParent();
+  }
+
+  protected override onReset(): void {
+    // vdpasim_do_reset with VDPA_RESET_F_CLEAN_MAP: every address space back to identity
+    this.iotlb.reset();
   }
 
   protected override refreshConfig(config: Uint8Array): void {

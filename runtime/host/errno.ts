@@ -40,7 +40,9 @@ export type Errno =
   | "EMSGSIZE"
   | "EOPNOTSUPP"
   | "EADDRNOTAVAIL"
-  | "ENOBUFS";
+  | "ENOBUFS"
+  /** Kernel-internal (include/linux/errno.h); reaches userspace as "Unknown error 524". */
+  | "ENOTSUPP";
 
 const TABLE: Readonly<Record<Errno, readonly [number, string]>> = {
   EPERM: [1, "Operation not permitted"],
@@ -69,6 +71,7 @@ const TABLE: Readonly<Record<Errno, readonly [number, string]>> = {
   EOPNOTSUPP: [95, "Operation not supported"],
   EADDRNOTAVAIL: [99, "Cannot assign requested address"],
   ENOBUFS: [105, "No buffer space available"],
+  ENOTSUPP: [524, "Unknown error 524"],
 };
 
 /** The glibc message for an errno (what `strerror(3)` and `perror(3)` print). */

@@ -54,6 +54,11 @@ import { buildRoot, type SysfsSource } from "./sysfs.ts";
 import { VdpaBus, VHOST_VDPA_REGION } from "./vdpa_bus.ts";
 import { VdpaNetlink } from "./vdpa_netlink.ts";
 import { VirtioBus } from "./virtio_bus.ts";
+import { HostRam } from "./host_ram.ts";
+import { KernelMem } from "./kmem.ts";
+import { Iommu } from "../iommu/iommu.ts";
+import { iommuConfigFromCmdline } from "../iommu/cmdline.ts";
+import type { IommuEventSink } from "../iommu/event.ts";
 import { type DirNode, type Stat, Vfs } from "./vfs.ts";
 
 /** The default `uname -r`. */
@@ -66,6 +71,8 @@ export interface HostKernelOptions {
   readonly sink?: HostEventSink;
   /** `uname -r`, used in kmod's messages. */
   readonly release?: string;
+  /** Events of the IOMMU hardware model (domains, maps, faults). */
+  readonly iommuSink?: IommuEventSink;
   /** Seed of the MAC address sequence. */
   readonly seed?: number;
 }
@@ -131,6 +138,9 @@ export class HostKernel implements KernelCtx, SysfsSource {
   readonly pci = new PciBus();
   readonly vdpa = new VdpaBus();
   readonly virtio = new VirtioBus();
+  /** Host physical memory behind processes' RAM (pinning, DMA targets). */
+  readonly ram = new HostRam();
+  #kmem: KernelMem | undefined;
   readonly #sink: HostEventSink;
   readonly #vfs: Vfs;
   readonly #netlink: VdpaNetlink;
@@ -145,6 +155,8 @@ export class HostKernel implements KernelCtx, SysfsSource {
   #cmdline = "";
   #cmdlineParams = new Map<string, string[]>();
   #iommu: IommuState = { enabled: false, passthrough: false };
+  #iommuHw: Iommu | undefined;
+  readonly #iommuSink: IommuEventSink | undefined;
   #cpu = { ghz: 3.0, cores: 16 };
   readonly #macs: MacGenerator;
 
@@ -153,6 +165,7 @@ export class HostKernel implements KernelCtx, SysfsSource {
     this.release = options.release ?? DEFAULT_RELEASE;
     this.catalog = options.catalog;
     this.#sink = options.sink ?? (() => {});
+    this.#iommuSink = options.iommuSink;
     this.#macs = new MacGenerator(options.seed ?? 0x5eed);
     this.modules = new ModuleTable(options.catalog.modules);
     this.dev = new DevNodes((e) => this.emit(e), this.modules);
@@ -178,6 +191,41 @@ export class HostKernel implements KernelCtx, SysfsSource {
   /** IOMMU state from the command line. */
   iommu(): IommuState {
     return this.#iommu;
+  }
+
+  /**
+   * The IOMMU hardware (VT-d model) as the command line configured it; built on first use,
+   * after which the command line is frozen (it is only read at boot).
+   */
+  iommuHw(): Iommu {
+    this.#booted = true;
+    // one reading of the command line: the enabled / pass-through decision is the kernel's
+    this.#iommuHw ??= new Iommu(
+      { ...iommuConfigFromCmdline(this.#cmdline), ...this.#iommu },
+      { sink: this.#iommuSink },
+    );
+    return this.#iommuHw;
+  }
+
+  /**
+   * Uses `iommu` as the IOMMU hardware from now on (the lab's instance, whose events it
+   * traces): the PCI functions' groups are added to it as they were to the old one.
+   */
+  adoptIommu(iommu: Iommu): void {
+    if (this.#iommuHw === iommu) return;
+    this.#booted = true;
+    this.#iommuHw = iommu;
+    for (const d of this.pci.devices) {
+      if (d.iommuGroup !== undefined && iommu.groupOf(d.bdf) === undefined) {
+        iommu.addDevice(d.bdf, { group: d.iommuGroup });
+      }
+    }
+  }
+
+  /** The kernel's DMA-able memory, made on first use. */
+  kmem(): KernelMem {
+    this.#kmem ??= new KernelMem(this.ram);
+    return this.#kmem;
   }
 
   /** The major a region got. */

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { KernelMem } from "./kmem.ts";
 import type { DevNodes } from "./devnodes.ts";
 import type { HostEventSink } from "./host_event.ts";
 import type { ModuleSpec } from "./module_spec.ts";
@@ -18,6 +19,7 @@ import type { NicModel } from "./nic_model.ts";
 import type { PciBus } from "./pci.ts";
 import type { VdpaBus } from "./vdpa_bus.ts";
 import type { VirtioBus } from "./virtio_bus.ts";
+import type { Iommu } from "../iommu/iommu.ts";
 
 /** The data a host kernel is built from. */
 export interface HostCatalog {
@@ -47,6 +49,10 @@ export interface KernelCtx {
   readonly virtio: VirtioBus;
   /** IOMMU state (fixed at boot). */
   iommu(): IommuState;
+  /** The IOMMU hardware model (groups, domains, page tables), built from the command line. */
+  iommuHw(): Iommu;
+  /** The kernel's DMA-able memory (host drivers' rings and buffers), made on first use. */
+  kmem(): KernelMem;
   /** The major a module got from alloc_chrdev_region, by region name. */
   chrdevMajor(region: string): number | undefined;
   /** Queues a udev modalias load, run when the current operation completes. */

@@ -198,6 +198,8 @@ export class PciBus {
       const g = this.#groups.alloc();
       if (g !== undefined) {
         dev.iommuGroup = g;
+        // the IOMMU hardware gets the same group (iommu_probe_device → iommu_group_add_device)
+        k.iommuHw().addDevice(dev.bdf, { group: g });
         k.emit({ kind: "iommu-group-add", group: g, device: dev.bdf });
         k.log("info", `pci ${dev.bdf}: Adding to iommu group ${g}`);
       }
@@ -511,6 +513,7 @@ export class PciBus {
       this.#remove(vf);
       this.#devices.splice(this.#devices.indexOf(vf), 1);
       if (vf.iommuGroup !== undefined) {
+        k.iommuHw().removeDevice(vf.bdf);
         k.emit({ kind: "iommu-group-remove", group: vf.iommuGroup, device: vf.bdf });
         this.#groups.free(vf.iommuGroup);
       }

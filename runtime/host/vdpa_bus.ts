@@ -351,7 +351,7 @@ export class VdpaBus {
       bus: "pci",
       name: dev.bdf,
       module,
-      parent: hwVdpaNetParent(spec, { mac: dev.mac, mtu }),
+      parent: hwVdpaNetParent(spec, { mac: dev.mac, mtu, rid: dev.rid, bdf: dev.bdf }),
       devicesPath: dev.path,
       pciBdf: dev.bdf,
     });

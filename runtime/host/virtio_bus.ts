@@ -22,13 +22,14 @@ import {
   VIRTIO_CONFIG_S_FEATURES_OK,
   VIRTIO_ID_BLOCK,
   VIRTIO_ID_NET,
+  VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_MAC,
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MTU,
   VIRTIO_NET_F_STATUS,
   VIRTIO_NET_S_LINK_UP,
 } from "../devices/vdpa_device.ts";
-import type { VdpaDevice } from "../devices/vdpa_device.ts";
+import type { NotifyAt, VdpaDevice } from "../devices/vdpa_device.ts";
 import { Ida } from "./ida.ts";
 import type { KernelCtx } from "./kernel_ctx.ts";
 import { formatMac, type MacAddress } from "./mac.ts";
@@ -49,6 +50,23 @@ export interface VirtioDevice {
   netdev: string | undefined;
   /** virtio_blk's disk (`vda`). */
   disk: string | undefined;
+  /** The virtqueues find_vqs set up (empty while no driver is bound). */
+  vqs: VirtioVq[];
+  /**
+   * Where the vq callbacks go (`vring_interrupt` → the driver's callback): the engine that
+   * runs the driver's data plane installs it; none → the notification is lost.
+   */
+  onVq: ((index: number, at: NotifyAt | undefined) => void) | undefined;
+}
+
+/** One virtqueue as virtio_vdpa created it (vring_create_virtqueue in kernel memory). */
+export interface VirtioVq {
+  readonly index: number;
+  readonly num: number;
+  /** DMA addresses of the descriptor table, the available and the used ring. */
+  readonly desc: number;
+  readonly driver: number;
+  readonly device: number;
 }
 
 /** A host virtio driver. */
@@ -116,6 +134,8 @@ export class VirtioBus {
       driver: undefined,
       netdev: undefined,
       disk: undefined,
+      vqs: [],
+      onVq: undefined,
     };
     this.#devices.push(v);
     // virtio.c register_virtio_device: reset, then ACKNOWLEDGE (virtio 1.2 §3.1.1 steps 1-2)
@@ -172,16 +192,72 @@ export class VirtioBus {
     }
     k.emit({ kind: "virtio-features", device: v.name, features: dev.getDriverFeatures() });
     this.#status(v, VIRTIO_CONFIG_S_FEATURES_OK);
-    if (drv.deviceId === VIRTIO_ID_NET) this.#netProbe(v);
-    else if (drv.deviceId === VIRTIO_ID_BLOCK) this.#blkProbe(v);
+    if (drv.deviceId === VIRTIO_ID_NET && !this.#netProbe(v)) {
+      // virtnet_probe failed in find_vqs: the core sets FAILED and the driver stays unbound
+      v.vqs = [];
+      this.#status(v, VIRTIO_CONFIG_S_FAILED);
+      k.emit({
+        kind: "probe-failed",
+        bus: "virtio",
+        device: v.name,
+        driver: drv.name,
+        errno: "ENOMEM",
+      });
+      k.log("err", `${drv.name} ${v.name}: probe failed: -ENOMEM`);
+      return err({ errno: "ENOMEM" });
+    }
+    if (drv.deviceId === VIRTIO_ID_BLOCK) this.#blkProbe(v);
     this.#status(v, VIRTIO_CONFIG_S_DRIVER_OK);
     v.driver = drv.name;
     k.emit({ kind: "driver-bind", bus: "virtio", device: v.name, driver: drv.name });
     return ok(undefined);
   }
 
+  /**
+   * virtio_vdpa_find_vqs → virtio_vdpa_setup_vq for each queue: a split ring of the device's
+   * maximum size (get_vq_num_max) in DMA-coherent kernel memory, laid out by vring_init with
+   * the parent's alignment (get_vq_align), then set_vq_num, set_vq_address, set_vq_cb,
+   * set_vq_ready. False when the kernel memory or the device refuses (-ENOMEM / -EINVAL).
+   */
+  #findVqs(v: VirtioDevice, nvqs: number): boolean {
+    const k = this.#k;
+    const dev = v.device;
+    const kmem = k.kmem();
+    v.vqs = [];
+    for (let i = 0; i < nvqs; i++) {
+      const num = dev.getVqNumMax();
+      const align = dev.getVqAlign();
+      const descBytes = 16 * num;
+      const availEnd = descBytes + 6 + 2 * num;
+      const usedOff = Math.ceil(availEnd / align) * align;
+      const total = usedOff + 6 + 8 * num;
+      const base = kmem.alloc(total, 4096);
+      if (base === undefined) return false;
+      const vq: VirtioVq = {
+        index: i,
+        num,
+        desc: base,
+        driver: base + descBytes,
+        device: base + usedOff,
+      };
+      const steps = [
+        dev.setVqNum(i, num),
+        dev.setVqAddress(i, {
+          desc: BigInt(vq.desc),
+          driver: BigInt(vq.driver),
+          device: BigInt(vq.device),
+        }),
+        dev.setVqCb(i, (at) => v.onVq?.(i, at)),
+        dev.setVqReady(i, true),
+      ];
+      if (steps.some((r) => !r.ok)) return false;
+      v.vqs.push(vq);
+    }
+    return true;
+  }
+
   /** virtnet_probe: MAC and MTU from config space when negotiated, carrier from status. */
-  #netProbe(v: VirtioDevice): void {
+  #netProbe(v: VirtioDevice): boolean {
     const k = this.#k;
     const dev = v.device;
     const f = dev.getDriverFeatures();
@@ -196,6 +272,9 @@ export class VirtioBus {
     const mtuCfg = getLe16(cfg, 10);
     const hasMtu = hasFeature(f, VIRTIO_NET_F_MTU);
     const pairs = hasFeature(f, VIRTIO_NET_F_MQ) ? Math.max(1, getLe16(cfg, 8)) : 1;
+    // virtnet_find_vqs: every data queue pair the device has, plus the control queue
+    const nvqs = 2 * pairs + (hasFeature(f, VIRTIO_NET_F_CTRL_VQ) ? 1 : 0);
+    if (!this.#findVqs(v, nvqs)) return false;
     const name = k.net.allocName("eth");
     k.net.createHw(name, {
       kind: "virtio",
@@ -210,6 +289,7 @@ export class VirtioBus {
         : () => true,
     });
     v.netdev = name;
+    return true;
   }
 
   #blkProbe(v: VirtioDevice): void {
@@ -242,6 +322,8 @@ export class VirtioBus {
       v.disk = undefined;
     }
     // virtio.c virtio_dev_remove: the driver resets the device, the core re-acknowledges it
+    v.onVq = undefined;
+    v.vqs = [];
     this.#status(v, 0);
     this.#status(v, VIRTIO_CONFIG_S_ACKNOWLEDGE);
     v.driver = undefined;

@@ -232,6 +232,33 @@ export class Iommu implements TranslationAgent {
     return ok(group.id);
   }
 
+  /**
+   * Takes a device away (hot-unplug, a VF disappearing with `sriov_numvfs` 0). A group left
+   * empty goes too, with its default domain unless that is the shared identity domain. A
+   * device whose group is attached to another domain (VFIO, vhost-vdpa) is busy.
+   */
+  removeDevice(rid: string): Result<void, IommuError> {
+    const dev = this.#devices.get(rid);
+    if (dev === undefined) return err({ kind: "unknown-device", rid });
+    const g = dev.group;
+    if (g.domain !== g.defaultDomain) {
+      return err({ kind: "group-busy", group: g.id, domain: g.domain.id });
+    }
+    dev.atc?.invalidate();
+    g.devices.splice(g.devices.indexOf(dev), 1);
+    this.#devices.delete(rid);
+    if (g.devices.length === 0) {
+      this.#groups.delete(g.id);
+      g.defaultDomain.groups.delete(g);
+      if (g.defaultDomain !== this.#identity) {
+        this.#flushDomain(g.defaultDomain);
+        this.#domains.delete(g.defaultDomain.id);
+        this.#sink?.({ kind: "domain-free", domain: g.defaultDomain.id });
+      }
+    }
+    return ok(undefined);
+  }
+
   /** The group of a device, if it is behind the IOMMU. */
   groupOf(rid: string): number | undefined {
     return this.#devices.get(rid)?.group.id;

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { HOST_ENGINES } from "../backends/registry.ts";
 import type { Endpoint, EndpointProvider } from "../datapath/endpoint.ts";
 import type { CpuContext } from "../sim/cpu_context.ts";
 import type { DropReason } from "../trace/event.ts";
@@ -65,6 +66,7 @@ export class HostNetwork implements EndpointProvider {
 
   /** Link state changed somewhere: forget cached bridge ports. */
   onHostEvent(e: HostEvent): void {
+    for (const engine of HOST_ENGINES) engine.onHostEvent(this.#lab, e);
     switch (e.kind) {
       case "link-up":
       case "link-down":
