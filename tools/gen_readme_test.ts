@@ -33,6 +33,21 @@ traffic t1 from vm1.eth0 to tap0 size=64 count=100
 run
 `;
 
+/** What `deno fmt` makes of a Markdown text. */
+async function denoFmt(markdown: string): Promise<string> {
+  const p = new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--ext=md", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = p.stdin.getWriter();
+  await w.write(new TextEncoder().encode(markdown));
+  await w.close();
+  const out = await p.output();
+  return new TextDecoder().decode(out.stdout);
+}
+
 Deno.test("findMarkers() finds one-line and multi-line markers, and leaves other comments", () => {
   const text = [
     "# Title",
@@ -62,18 +77,14 @@ Deno.test("table() pads and escapes exactly as deno fmt does", async () => {
     ["E0001", "a `|` pipe → and ünïcode", "[lang/parse.ts](lang/parse.ts)"],
     ["W0010", "x", ""],
   ]);
-  const p = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext=md", "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(`${t}\n`));
-  await w.close();
-  const out = await p.output();
-  assert.equal(new TextDecoder().decode(out.stdout), `${t}\n`);
+  assert.equal(await denoFmt(`${t}\n`), `${t}\n`);
   assert.equal(cell("a\n  b|c"), "a b\\|c");
+});
+
+Deno.test("fence() leaves a block as deno fmt leaves it: shared indentation removed", async () => {
+  const block = fence("text", "      0   a\n\n     10   b\n");
+  assert.equal(block, "```text\n 0   a\n\n10   b\n```");
+  assert.equal(await denoFmt(`${block}\n`), `${block}\n`);
 });
 
 Deno.test("fence() refuses text that would close it early", () => {
