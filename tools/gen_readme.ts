@@ -307,6 +307,8 @@ export async function main(
       if (current !== f.text) {
         log(`${f.target} is stale: run \`deno task gen\``);
         status = 1;
+      } else {
+        log(`${f.target} is up to date`);
       }
     } else {
       await Deno.writeTextFile(url, f.text);

@@ -267,12 +267,14 @@ Deno.test("main --check fails on a stale or missing file and passes on a fresh o
     "docs/page.md is stale: run `deno task gen`",
   ]);
   assert.equal(await main([], { root, log: (l) => log.push(l) }), 0);
+  log.length = 0;
   assert.equal(await main(["--check"], { root, log: (l) => log.push(l) }), 0);
+  assert.deepEqual(log, ["README.md is up to date", "docs/page.md is up to date"]);
   const readme = new URL("README.md", root);
   await Deno.writeTextFile(readme, (await Deno.readTextFile(readme)).replace("REPL", "repl"));
   log.length = 0;
   assert.equal(await main(["--check"], { root, log: (l) => log.push(l) }), 1);
-  assert.deepEqual(log, ["README.md is stale: run `deno task gen`"]);
+  assert.deepEqual(log, ["README.md is stale: run `deno task gen`", "docs/page.md is up to date"]);
 });
 
 Deno.test("moduleSummary() is the first paragraph of the module doc; benchesTable() has every section", async () => {
