@@ -24,7 +24,7 @@ import { COST_KEYS } from "../../runtime/sim/cost.ts";
 import type { FlowSummary } from "../../runtime/trace/metrics.ts";
 import { allCodes } from "./codes.ts";
 import { table } from "./markdown.ts";
-import { arrayMembers, interfaceMembers, type Member } from "./ts_doc.ts";
+import { arrayMembers, arrayTuples, interfaceMembers, type Member } from "./ts_doc.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -153,15 +153,15 @@ export function moduleSummary(src: string): string {
  * (`bench/KEY_bench.ts`) says it measures.
  */
 export async function benchesTable(): Promise<string> {
-  const run = await source("bench/run.ts");
-  const sections = [...run.matchAll(/\[\s*"(\w+)",\s*"([^"]+)",\s*\w+\s*\]/g)];
+  const sections = arrayTuples(await source("bench/run.ts"), "benches");
   if (sections.length === 0) throw new Error("bench/run.ts: no benchmark sections found");
   const rows = [];
-  for (const m of sections) {
-    const file = `bench/${m[1]}_bench.ts`;
+  for (const [key, title] of sections) {
+    if (key === undefined || title === undefined) throw new Error("bench/run.ts: [key, title, fn]");
+    const file = `bench/${key}_bench.ts`;
     const what = moduleSummary(await source(file));
     if (what === "") throw new Error(`${file}: no module doc`);
-    rows.push([code(`deno task bench ${m[1]}`), m[2] as string, what]);
+    rows.push([code(`deno task bench ${key}`), title, what]);
   }
   return table(["command", "section", "what it measures"], rows);
 }

@@ -132,9 +132,17 @@ export function interfaceMembers(src: string, name: string): Member[] {
   });
 }
 
+/** The string literals of each element of `const name = [ … ]` (elements that are tuples). */
+export function arrayTuples(src: string, name: string): string[][] {
+  const open = find(src, new RegExp(`const\\s+${name}\\b[\\s\\S]*?=\\s*\\[`), `const ${name}`);
+  return pieces(block(src, open), /,/).map(({ text }) =>
+    [...text.matchAll(/"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'/g)].map((m) => m[1] ?? m[2] ?? "")
+  );
+}
+
 /** The string elements of `const name = [ … ]` in `src`, in order. */
 export function arrayMembers(src: string, name: string): Member[] {
-  const open = find(src, new RegExp(`const\\s+${name}\\b[^=]*=\\s*\\[`), `const ${name}`);
+  const open = find(src, new RegExp(`const\\s+${name}\\b[\\s\\S]*?=\\s*\\[`), `const ${name}`);
   return pieces(block(src, open), /,/).flatMap(({ comment, text }) => {
     const m = /^["']([^"']*)["']$/.exec(text);
     return m ? [{ name: m[1] as string, doc: docText(comment) }] : [];
