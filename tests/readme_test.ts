@@ -119,7 +119,7 @@ Deno.test("docs/diagnostics.md lists every code of every registry with its summa
   const codes = allCodes();
   assert.ok(codes.length > 100, "the registries are loaded");
   for (const c of codes) {
-    assert.equal(rows.get(c.code), c.summary, `${c.code} (${c.module})`);
+    assert.equal(rows.get(c.code), c.summary, `${c.code} (${c.module}): run \`deno task gen\``);
   }
   assert.deepEqual(
     [...rows.keys()].filter((k) => !codes.some((c) => c.code === k)),
