@@ -190,3 +190,74 @@ Deno.test("the cost-profile examples of the README are profiles the lab accepts"
     assert.ok(r.ok, `${j}: ${JSON.stringify(r)}`);
   }
 });
+
+/** The help lines of the diagnostics `check` reports for `text`. */
+async function helpOf(text: string): Promise<string> {
+  const session = new Session({ mode: "check", stdout: () => {} });
+  await session.runText(text, "probe.vdpa");
+  return session.diagnostics.items.flatMap((d) => d.help ?? []).join("\n");
+}
+
+/** `a`, `b`: the backquoted words of a help line, `=` and brackets dropped. */
+function quoted(help: string): string[] {
+  return [...help.matchAll(/`([^`]+)`/g)].map((m) => (m[1] as string).replace(/=$/, ""));
+}
+
+Deno.test("the lab statement grammar of the README is the parser's", async () => {
+  const readme = read("README.md");
+  const at = readme.indexOf("### Lab statements");
+  const grammar = blocks(readme.slice(at)).find((b) => b.info === "text");
+  assert.ok(grammar, "a grammar block follows `### Lab statements`");
+  const lines = grammar.text.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean);
+  const { LAB_KEYWORDS } = await import("../lang/commands/mod.ts");
+  for (const k of LAB_KEYWORDS) {
+    assert.ok(lines.some((l) => l.startsWith(`${k} `) || l === k), `\`${k}\` has a grammar line`);
+  }
+  // Each form's `key=` options, both ways: what the grammar shows is what the parser accepts.
+  const probes: Readonly<Record<string, string>> = {
+    "host cpu": "host cpu",
+    "host nic": "host nic x",
+    traffic: "traffic t1 from a to b",
+    ping: "ping a b",
+    capture: "capture tap0 to x.pcap",
+    "export graph": "export graph to x.dot",
+    "export trace": "export trace to x.json",
+    "inject link-down": "inject link-down tap0",
+    "inject reset": "inject reset vm1.eth0",
+    "inject iotlb-invalidate": "inject iotlb-invalidate vm1.eth0",
+    "inject bad-chain": "inject bad-chain vm1.eth0 tx0 cycle",
+    "inject disconnect": "inject disconnect /tmp/s",
+    "inject unmap": "inject unmap vm1",
+  };
+  for (const [form, probe] of Object.entries(probes)) {
+    const i = lines.findIndex((l) => l.startsWith(`${form} `));
+    assert.ok(i >= 0, `a grammar line for \`${form}\``);
+    // A form may continue on indented lines that start with `[`.
+    let text = lines[i] as string;
+    for (let j = i + 1; j < lines.length && (lines[j] as string).startsWith("["); j++) {
+      text += ` ${lines[j]}`;
+    }
+    const documented = [...text.matchAll(/(\w+)=/g)].map((m) => m[1] as string).sort();
+    const accepted = quoted((await helpOf(`${probe} bogus=1\n`)).split("\n")[0] ?? "")
+      .filter((w) => w !== form && w !== form.split(" ")[0]).sort();
+    assert.deepEqual(documented, accepted, `\`${form}\` options`);
+  }
+  const words = (prefix: string) =>
+    lines.filter((l) => l.startsWith(prefix)).flatMap((l) =>
+      l.slice(prefix.length).split(" | ").flatMap((alt) =>
+        (alt.trim().replace(/^inject /, "").split(/\s/)[0] ?? "").split("|")
+      )
+    );
+  const subjects = (await helpOf("show bogus\n")).replace(/^.*`show ([^`]*)`.*$/s, "$1")
+    .split("|").map((s) => s.split(" ")[0]);
+  assert.deepEqual(new Set(words("show ")), new Set(subjects), "show subjects");
+  const faults = quoted(await helpOf("inject bogus\n"));
+  assert.deepEqual(new Set(words("inject ")), new Set(faults), "inject faults");
+  const variants = quoted(await helpOf("inject bad-chain vm1.eth0 tx0 bogus\n"));
+  const bad = lines.find((l) => l.startsWith("inject bad-chain")) ?? "";
+  assert.deepEqual(
+    bad.split(/\s+/)[4]?.split("|").sort(),
+    [...variants].sort(),
+    "bad-chain variants",
+  );
+});
