@@ -261,3 +261,40 @@ Deno.test("the lab statement grammar of the README is the parser's", async () =>
     "bad-chain variants",
   );
 });
+
+Deno.test("the quantity table of the README is what parseQuantity() reads", async () => {
+  const { parseQuantity } = await import("../lang/quantity.ts");
+  const { literalWord } = await import("../lang/word.ts");
+  const q = (text: string) =>
+    parseQuantity(literalWord(text, { source: "readme", start: 0, end: text.length }));
+  const readme = read("README.md");
+  const at = readme.indexOf("### Quantities");
+  const section = readme.slice(at, readme.indexOf("\n### ", at + 1));
+  const kinds: Readonly<Record<string, string>> = {
+    count: "count",
+    bytes: "bytes",
+    time: "time",
+    "packet rate": "packet-rate",
+    "bit rate": "bit-rate",
+    line: "line",
+  };
+  const rows = [...section.matchAll(/^\| ([a-z ]+?) +\| (.+?) +\| (.+?) +\|$/gm)]
+    .filter((m) => m[1] !== "kind");
+  assert.deepEqual(rows.map((m) => kinds[m[1] as string]).sort(), Object.values(kinds).sort());
+  for (const [, kindName, units, examples] of rows) {
+    const kind = kinds[kindName as string];
+    for (const u of quoted(units as string).filter((t) => !t.includes("…"))) {
+      const text = kind === "count" || kind === "line" ? u : `2${u}`;
+      assert.equal(q(text).quantity?.kind, kind, `${text} in the ${kindName} row`);
+    }
+    for (const e of quoted(examples as string)) {
+      const value = e.split(/[= ]/).pop() as string;
+      const r = q(value);
+      const expected = kind === "count" || (kind === "bytes" && /^\d+$/.test(value))
+        ? "count"
+        : kind;
+      assert.equal(r.quantity?.kind, expected, `${e} in the ${kindName} row`);
+    }
+  }
+  for (const ambiguous of ["2KB", "2MB"]) assert.equal(q(ambiguous).diagnostic?.code, "E0022");
+});
