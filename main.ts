@@ -37,10 +37,11 @@ const io: CliIo = {
     }
   },
   readStdin,
-  writeFile: async (path, data) => {
+  writeFile: async (path, data, options) => {
+    const append = options?.append ?? false;
     try {
-      if (typeof data === "string") await Deno.writeTextFile(path, data);
-      else await Deno.writeFile(path, data);
+      if (typeof data === "string") await Deno.writeTextFile(path, data, { append });
+      else await Deno.writeFile(path, data, { append });
       return { ok: true };
     } catch (e) {
       return { ok: false, error: errorText(e) };

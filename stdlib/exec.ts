@@ -26,7 +26,11 @@ import type { Lab } from "../runtime/lab.ts";
 import type { Provenance } from "./provenance.ts";
 
 /** Where the lab may write files (`capture`, `export`, `.save`); absent: writing is refused. */
-export type FileWriter = (path: string, data: Uint8Array | string) => Promise<FileWriteResult>;
+export type FileWriter = (
+  path: string,
+  data: Uint8Array | string,
+  options?: { readonly append?: boolean },
+) => Promise<FileWriteResult>;
 
 /** The outcome of a {@link FileWriter} call. */
 export type FileWriteResult = { readonly ok: true } | {

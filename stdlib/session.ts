@@ -20,7 +20,7 @@
  * @module
  */
 
-import { parseCommand } from "../lang/commands/mod.ts";
+import { type FileRedirect, parseCommand } from "../lang/commands/mod.ts";
 import { Diagnostics, error } from "../lang/diagnostic.ts";
 import {
   type CommandContext,
@@ -185,10 +185,38 @@ export class Session {
       await executor(cmd, cx);
     } finally {
       // Output printed before a failure is still shown, as a real tool's would be.
-      if (printed !== "" && this.mode === "run" && !this.settings.quiet) {
-        const out = cmd.pipeline.length > 0 ? applyFilters(printed, cmd.pipeline) : printed;
-        if (out !== "") this.#options.stdout(out);
+      const out = cmd.pipeline.length > 0 ? applyFilters(printed, cmd.pipeline) : printed;
+      if (cmd.stdout) await this.#redirect(out, cmd.stdout, ctx.diagnostics);
+      else if (out !== "" && this.mode === "run" && !this.settings.quiet) {
+        this.#options.stdout(out);
       }
+    }
+  }
+
+  /** `cmd > PATH`: `/dev/null` discards; a file gets the output; sysfs and /dev refuse it. */
+  async #redirect(out: string, r: FileRedirect, diags: Diagnostics): Promise<void> {
+    const path = r.path.value;
+    if (path === "/dev/null") return;
+    if (/^\/(sys|dev|proc)(\/|$)/.test(path)) {
+      diags.push(error("E0501", `cannot redirect command output into \`${path}\``, {
+        span: r.path.span,
+        label: "not a file for command output",
+        help: ["write to sysfs with `echo VALUE > PATH`; discard output with `> /dev/null`"],
+      }));
+      return;
+    }
+    if (this.mode === "check") return;
+    const writer = this.#options.writeFile;
+    if (!writer) {
+      await this.#write(path, out, r.path.span, diags);
+      return;
+    }
+    const w = await writer(path, out, { append: r.append });
+    if (!w.ok) {
+      diags.push(error("E0501", `cannot write \`${path}\`: ${w.error}`, {
+        span: r.path.span,
+        label: "write failed",
+      }));
     }
   }
 

@@ -93,6 +93,11 @@ export interface CommandBase {
   readonly pipeline: readonly OutputFilter[];
   /** Every word of the statement as the command parser received it. */
   readonly words: readonly ExpandedWord[];
+  /**
+   * `> PATH` / `>> PATH` after the command (or its last filter): where its output goes instead
+   * of the terminal (`> /dev/null` discards it). `echo` keeps its own `redirect` (a write).
+   */
+  readonly stdout?: FileRedirect;
 }
 
 /** A word that names a file or a sysfs/dev path; `glob` is true for an unquoted `*`, `?` or `[`. */

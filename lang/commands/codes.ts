@@ -57,6 +57,7 @@ export const COMMAND_CODES = {
     severity: "warning",
     summary: "`sudo echo … > FILE`: on a real host the shell opens FILE without root",
   },
+  W0014: { severity: "warning", summary: "stderr redirection (`2>/dev/null`) has no effect" },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A code of {@link COMMAND_CODES}. */

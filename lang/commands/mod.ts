@@ -26,14 +26,14 @@
 import { Diagnostics } from "../diagnostic.ts";
 import { joinSpans } from "../span.ts";
 import type { ExpandedWord } from "../word.ts";
-import type { Command, CommandBase, OutputFilter } from "./ast.ts";
+import type { Command, CommandBase, FileRedirect, OutputFilter } from "./ast.ts";
 import type { CommandContext } from "./context.ts";
 import { basename, loc, own, wordsSpan } from "./cursor.ts";
 import { LAB_KEYWORDS, parseLab } from "./lab.ts";
 import { parseIp } from "./ip.ts";
 import { parseLsmod, parseModprobe, parseRmmod } from "./modprobe.ts";
 import { parseOvsVsctl } from "./ovs.ts";
-import { parseFilter, splitPipeline, type Stage } from "./pipeline.ts";
+import { parseFilter, splitPipeline, splitStdoutRedirect, type Stage } from "./pipeline.ts";
 import { parseQemu, QEMU_TARGETS } from "./qemu.ts";
 import { report, suggestHelp } from "./report.ts";
 import { parseSudo } from "./sudo.ts";
@@ -132,13 +132,24 @@ function dispatch(words: readonly ExpandedWord[], diags: Diagnostics): Command |
   const s = parseSudo(head.words, diags);
   if (!s) return undefined;
   const programWord = s.rest[0] as ExpandedWord;
-  const args = s.rest.slice(1);
+  let args = s.rest.slice(1);
   const name = basename(programWord.text);
   const isLab = !programWord.quoted && !programWord.text.includes("/") &&
     LAB_KEYWORDS.includes(name);
   const isEcho = name === "echo";
   const tee = isEcho && isTeeStage(stages[1]) ? stages[1] : undefined;
-  const filterStages = stages.slice(tee ? 2 : 1);
+  let filterStages = stages.slice(tee ? 2 : 1);
+  let stdout: FileRedirect | undefined;
+  // `expect a > b` compares; everywhere else an unquoted `>` redirects.
+  if (!isEcho && !(isLab && name === "expect")) {
+    // `cmd > PATH` or `cmd | filter > PATH`: the redirection applies to the last stage.
+    const last = filterStages[filterStages.length - 1];
+    const r = splitStdoutRedirect(last ? last.words : args, diags);
+    if (!r) return undefined;
+    if (last) filterStages = [...filterStages.slice(0, -1), { ...last, words: r.words }];
+    else args = r.words;
+    stdout = r.redirect;
+  }
   if (!isEcho && isTeeStage(stages[1])) {
     const pipe = stages[1]?.pipe as ExpandedWord;
     report(diags, "E0112", "only `echo` can be piped into `tee` in the lab", {
@@ -160,6 +171,7 @@ function dispatch(words: readonly ExpandedWord[], diags: Diagnostics): Command |
     pipeline,
     words,
     ...(s.prefix ? { sudo: s.prefix } : {}),
+    ...(stdout ? { stdout } : {}),
   };
   const ctx: CommandContext = { diags, args, name, base };
   if (isLab) {

@@ -17,9 +17,10 @@
  */
 
 import type { Diagnostics } from "../diagnostic.ts";
+import { joinSpans } from "../span.ts";
 import type { ExpandedWord } from "../word.ts";
-import { located } from "../word.ts";
-import type { OutputFilter } from "./ast.ts";
+import { located, subSpan } from "../word.ts";
+import type { FileRedirect, OutputFilter, PathArg } from "./ast.ts";
 import { basename, isOperator, loc, sliceWord, spanAfter, wordsSpan } from "./cursor.ts";
 import { getopt, type OptSpec } from "./getopt.ts";
 import { maxUnsigned, parseUnsigned } from "./numbers.ts";
@@ -183,4 +184,107 @@ export function parseFilter(
       });
       return undefined;
   }
+}
+
+/**
+ * Takes a stdout redirection (`> PATH`, `>> PATH`, `1> PATH`, glued or not) out of a
+ * command's words: `dpdk-testpmd … > /dev/null`, `vdpa -jp dev show > devs.json`. Returns
+ * the remaining words and the redirection, or undefined after reporting a problem (a second
+ * redirection, no target, another file descriptor). Only unquoted `>` counts.
+ */
+export function splitStdoutRedirect(
+  words: readonly ExpandedWord[],
+  diags: Diagnostics,
+): { words: ExpandedWord[]; redirect?: FileRedirect } | undefined {
+  const rest: ExpandedWord[] = [];
+  let redirect: FileRedirect | undefined;
+  let ok = true;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as ExpandedWord;
+    const gt = w.quoted ? -1 : w.text.indexOf(">");
+    if (gt < 0 || w.text.startsWith(">=")) {
+      rest.push(w);
+      continue;
+    }
+    let before = w.text.slice(0, gt);
+    let from = w.span;
+    // `2>/dev/null` arrives as `2`, `>`, `/dev/null`: a number glued to `>` names a descriptor.
+    const prev = rest[rest.length - 1];
+    if (
+      gt === 0 && prev && !prev.quoted && prev.span.end === w.span.start &&
+      /^[0-9]+$/.test(prev.text)
+    ) {
+      rest.pop();
+      before = prev.text;
+      from = prev.span;
+    }
+    if (before === "2") {
+      // People paste `2>/dev/null` and `2>&1` out of habit: harmless, say so and go on.
+      const target = gt + 1 === w.text.length && words[i + 1] ? words[++i] as ExpandedWord : w;
+      report(diags, "W0014", "stderr redirection has no effect in the lab", {
+        span: joinSpans(from, target.span),
+        label: "ignored",
+        help: [
+          "problems are reported as diagnostics either way; remove it to silence this warning",
+        ],
+      });
+      continue;
+    }
+    if (before !== "" && before !== "1") {
+      ok = false;
+      const fd = /^[0-9]+$/.test(before);
+      // Take the target along so it is not reported again as an argument.
+      const target = gt + 1 === w.text.length && words[i + 1] ? words[++i] as ExpandedWord : w;
+      report(
+        diags,
+        "E0112",
+        fd
+          ? `redirection of file descriptor ${before} is not modelled`
+          : `\`${w.text}\`: a \`>\` inside a word is not modelled`,
+        {
+          span: joinSpans(from, target.span),
+          label: fd ? "only stdout can be redirected" : "put spaces around `>`",
+          help: [
+            fd
+              ? "remove it: the lab reports problems as diagnostics, there is no stderr to redirect"
+              : "write `CMD > PATH`",
+          ],
+        },
+      );
+      continue;
+    }
+    const append = w.text[gt + 1] === ">";
+    const opEnd = gt + (append ? 2 : 1);
+    const operator = located(append ? ">>" as const : ">" as const, subSpan(w, gt, opEnd));
+    let path: PathArg | undefined;
+    if (opEnd < w.text.length) {
+      path = { value: w.text.slice(opEnd), span: subSpan(w, opEnd), glob: false };
+    } else if (words[i + 1] && !(words[i + 1] as ExpandedWord).text.startsWith(">")) {
+      const next = words[++i] as ExpandedWord;
+      path = { value: next.text, span: next.span, glob: false };
+    }
+    if (!path) {
+      ok = false;
+      report(diags, "E0112", `\`${operator.value}\` needs a file to write to`, {
+        span: operator.span,
+        label: "no file after this",
+        notes: ["bash prints: syntax error near unexpected token `newline'"],
+        help: ["write the target after it, e.g. `> /dev/null`"],
+      });
+      continue;
+    }
+    if (redirect) {
+      ok = false;
+      report(diags, "E0112", "the output is redirected twice", {
+        span: joinSpans(operator.span, path.span),
+        label: "second redirection",
+        secondary: [{ span: redirect.span, message: "first redirection" }],
+        help: ["keep one"],
+      });
+      continue;
+    }
+    redirect = { kind: "file", span: joinSpans(operator.span, path.span), operator, append, path };
+  }
+  if (!ok) return undefined;
+  return redirect ? { words: rest, redirect } : { words: rest };
 }

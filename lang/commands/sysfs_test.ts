@@ -125,7 +125,12 @@ Deno.test("cat and ls", async (t) => {
     ]);
     expectFailure("cat", "E0103");
     expectFailure("cat -A /x", "E0101");
-    expectFailure("cat /x > /y", "E0112");
+    // A stdout redirection belongs to the statement, not to cat's paths.
+    const r = expectParse("cat /x > /y");
+    if (r.cmd.kind !== "cat") throw new Error(r.cmd.kind);
+    assert.deepEqual(r.cmd.paths.map((p) => p.value), ["/x"]);
+    assert.equal(r.cmd.stdout?.path.value, "/y");
+    assert.equal(r.at(r.cmd.stdout?.span ?? r.cmd.span), "> /y");
   });
 
   await t.step("ls flags combine; unquoted wildcards are globs, quoted ones are not", () => {
