@@ -42,6 +42,7 @@ import {
   hopActionsTable,
   jsonFieldsTable,
   latencyTable,
+  programsTable,
 } from "./readme/tables.ts";
 
 /** The project root. */
@@ -232,6 +233,8 @@ class DocumentGenerator {
         return costsTable();
       case "benches":
         return await benchesTable();
+      case "programs":
+        return programsTable();
       case "codes": {
         const dir = this.#source.includes("/") ? this.#source.replace(/\/[^/]*$/, "") : "";
         return codesTable(args[0] ?? "", dir);

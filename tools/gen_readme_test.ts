@@ -82,9 +82,12 @@ Deno.test("table() pads and escapes exactly as deno fmt does", async () => {
 });
 
 Deno.test("fence() leaves a block as deno fmt leaves it: shared indentation removed", async () => {
-  const block = fence("text", "      0   a\n\n     10   b\n");
+  const block = fence("text", "      0   a\n\n     10   b \n");
   assert.equal(block, "```text\n 0   a\n\n10   b\n```");
   assert.equal(await denoFmt(`${block}\n`), `${block}\n`);
+  const inner = fence("text", "a: \nb\n");
+  assert.equal(inner, "```text\na: \nb\n```", "blanks inside stay");
+  assert.equal(await denoFmt(`${inner}\n`), `${inner}\n`);
 });
 
 Deno.test("fence() refuses text that would close it early", () => {

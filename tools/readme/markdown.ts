@@ -16,16 +16,16 @@
  */
 
 /**
- * A fenced code block. `text` keeps its lines, but for one change `deno fmt` would make: the
- * indentation every non-blank line shares is removed (columns stay aligned). One final
- * newline is dropped.
+ * A fenced code block. `text` keeps its lines, but for the changes `deno fmt` would make: the
+ * indentation every non-blank line shares is removed (columns stay aligned), and blanks at the
+ * very end are dropped.
  */
 export function fence(info: string, text: string): string {
   const lines = (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n");
   const indents = lines.filter((l) => l.trim() !== "").map((l) => /^ */.exec(l)?.[0].length ?? 0);
   const common = indents.length === 0 ? 0 : Math.min(...indents);
   const body = lines.map((l) => l.slice(Math.min(common, /^ */.exec(l)?.[0].length ?? 0)))
-    .join("\n");
+    .join("\n").trimEnd();
   if (body.includes("```")) throw new Error("a fenced block cannot hold ```");
   return `\`\`\`${info}\n${body}\n\`\`\``;
 }

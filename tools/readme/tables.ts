@@ -19,6 +19,8 @@
  * @module
  */
 
+import { KNOWN_PROGRAMS } from "../../lang/commands/mod.ts";
+import { helpPage } from "../../stdlib/commands/help.ts";
 import { DEFAULT_COST_PROFILE } from "../../stdlib/cost_profile.ts";
 import { COST_KEYS } from "../../runtime/sim/cost.ts";
 import type { FlowSummary } from "../../runtime/trace/metrics.ts";
@@ -164,6 +166,15 @@ export async function benchesTable(): Promise<string> {
     rows.push([code(`deno task bench ${key}`), title, what]);
   }
   return table(["command", "section", "what it measures"], rows);
+}
+
+/** The programs the command parsers know, each with the title of its `help` page. */
+export function programsTable(): string {
+  const rows = KNOWN_PROGRAMS.map((p) => {
+    const page = helpPage([p]);
+    return [code(p), page.ok ? page.text.split("\n")[0] as string : "—"];
+  });
+  return table(["command", "its page of `help COMMAND`"], rows);
 }
 
 function fmtNs(n: number): string {
