@@ -48,6 +48,7 @@ const io: CliIo = {
     }
   },
   isTerminal: Deno.stdout.isTerminal(),
+  stderrIsTerminal: Deno.stderr.isTerminal(),
   noColor: Deno.noColor,
   repl: runRepl,
 };

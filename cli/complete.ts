@@ -65,6 +65,10 @@ export type NameKind =
   | "traffic"
   /** OVS bridges. */
   | "ovsBridges"
+  /** Process ids of the lab's processes (QEMU, testpmd, ovs-vswitchd). */
+  | "pids"
+  /** Program names of the lab's processes (`qemu-system-x86_64`). */
+  | "programs"
   /** Variables defined now. */
   | "variables"
   /** Topics of `help` and `.help`. */
@@ -592,7 +596,28 @@ function lab(cx: FamilyContext): Offer {
   }
 }
 
+/** Signals `kill` and `pkill` take (the ones the lab's processes exit on). */
+const KILL_SIGNALS = ["-TERM", "-KILL", "-INT", "-HUP", "-9", "-15"];
+
+/** `kill [-SIGNAL] PID…`: signals first, then the pids of the lab's processes. */
+function kill(cx: FamilyContext): Offer {
+  const pids = finals(cx.src.names("pids"));
+  if (cx.args.length === 0) return whole([...finals(KILL_SIGNALS), ...pids]);
+  return whole(pids);
+}
+
+/** `pkill [-SIGNAL] [-f] PATTERN`: signals, then the programs running now. */
+function pkill(cx: FamilyContext): Offer {
+  const programs = finals(cx.src.names("programs"));
+  if (cx.args.every((a) => a.text.startsWith("-"))) {
+    return whole([...finals([...KILL_SIGNALS, "-f"]), ...programs]);
+  }
+  return NOTHING;
+}
+
 const FAMILIES: Readonly<Record<string, Family>> = {
+  kill,
+  pkill,
   modprobe,
   rmmod,
   lsmod: () => NOTHING,

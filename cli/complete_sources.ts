@@ -1,7 +1,8 @@
 /**
  * Where completion finds the names that exist now: one small registry, {@link NAME_SOURCES},
- * from a {@link NameKind} to a function of the session. When the lab grows VMs, guest
- * interfaces, traffic or OVS bridges, completing them is a one-line change in that table.
+ * from a {@link NameKind} to a function of the session: modules, vDPA devices, netdevs, VMs,
+ * guest interfaces, traffic ids, OVS bridges and the pids of the lab's processes. Completing a
+ * new kind of object is a one-line change in that table.
  * Paths come from the simulated host's file system (sysfs, /dev, /proc) and, for scripts and
  * output files, from the real one.
  *
@@ -19,6 +20,7 @@
  */
 
 import { mgmtdevHandle } from "../runtime/host/vdpa_bus.ts";
+import { OvsVswitchd } from "../runtime/backends/ovs/vswitchd.ts";
 import { KERNEL_MODULES } from "../stdlib/catalog/kernel_modules.ts";
 import { HELP_TOPIC_NAMES } from "../stdlib/commands/help.ts";
 import type { Session } from "../stdlib/session.ts";
@@ -33,10 +35,7 @@ function links(session: Session, kind?: string): string[] {
   return r.value.filter((l) => kind === undefined || l.kind === kind).map((l) => l.name);
 }
 
-/**
- * The registry of live names. Add a kind here (and to {@link NameKind}) to complete it; the
- * entries that return nothing yet are the lab's next objects.
- */
+/** The registry of live names. Add a kind here (and to {@link NameKind}) to complete it. */
 export const NAME_SOURCES: { readonly [K in NameKind]: NameSource } = {
   modules: () => Object.keys(KERNEL_MODULES),
   loadedModules: (s) => s.lab.host.lsmod().map((m) => m.name),
@@ -44,12 +43,14 @@ export const NAME_SOURCES: { readonly [K in NameKind]: NameSource } = {
   vdpaDevices: (s) => s.lab.host.vdpa.devices.map((d) => d.name),
   netdevs: (s) => links(s),
   bridges: (s) => links(s, "bridge"),
-  // The lab has no VMs, traffic or OVS yet: replace `() => []` with the lab's list, e.g.
-  // `vms: (s) => s.lab.vms.map((vm) => vm.name)`.
-  vms: () => [],
-  interfaces: () => [],
-  traffic: () => [],
-  ovsBridges: () => [],
+  vms: (s) => s.lab.vms.map((vm) => vm.name),
+  // Every guest interface by its name (`vm1.eth0`) — passthrough NICs too.
+  interfaces: (s) =>
+    s.lab.vms.flatMap((vm) => vm.endpointNames().filter((n) => !n.endsWith(".host"))),
+  traffic: (s) => s.lab.traffics.map((f) => f.name),
+  ovsBridges: (s) => OvsVswitchd.find(s.lab)?.db.bridges().map((b) => b.name) ?? [],
+  pids: (s) => s.lab.processes.map((p) => String(p.pid)),
+  programs: (s) => [...new Set(s.lab.processes.map((p) => p.command))],
   variables: (s) => [...s.variables.keys()],
   helpTopics: () => HELP_TOPIC_NAMES,
 };

@@ -143,6 +143,56 @@ Deno.test("complete: live names", async (t) => {
   });
 });
 
+Deno.test("complete: VMs, guest interfaces, traffic, OVS bridges and pids as they come and go", async (t) => {
+  const session = new Session({ stdout: () => {} });
+  const src = sessionSources(session, { localDir: () => [] });
+  const r = await session.runText(
+    "modprobe tun\nip tuntap add dev tap0 mode tap\nip tuntap add dev tap1 mode tap\n" +
+      "qemu-system-x86_64 -name vm1 -m 1G -netdev tap,id=n0,ifname=tap0,script=no " +
+      "-device virtio-net-pci,netdev=n0\n" +
+      "qemu-system-x86_64 -name web -m 1G -netdev tap,id=n0,ifname=tap1,script=no " +
+      "-device virtio-net-pci,netdev=n0 -netdev user,id=u0 -device virtio-net-pci,netdev=u0\n" +
+      "traffic t1 from vm1.eth0 to web.eth0 size=64 count=10\n" +
+      "traffic bulk from web.eth1 to vm1.eth0 size=64 count=10\n" +
+      "ovs-vsctl add-br ovsbr0\n",
+    "lab.vdpa",
+  );
+  assert.equal(r.status, "ok", session.diagnostics.items.map((d) => d.message).join("\n"));
+  await t.step("guest interfaces wherever an endpoint goes", () => {
+    assert.deepEqual(cands("show vq w", src), ["web.eth0 ", "web.eth1 "]);
+    assert.deepEqual(cands("show features vm", src), ["vm1.eth0 "]);
+    assert.deepEqual(cands("traffic t2 from ", src).filter((c) => c.includes(".")), [
+      "vm1.eth0 ",
+      "web.eth0 ",
+      "web.eth1 ",
+    ]);
+  });
+  await t.step("VMs for show iommu, traffic ids for trace and show stats", () => {
+    assert.deepEqual(cands("show iommu ", src), ["vm1 ", "web "]);
+    assert.deepEqual(cands("trace ", src), ["bulk ", "t1 "]);
+    assert.deepEqual(cands("show stats b", src), ["bulk "]);
+  });
+  await t.step("OVS bridges for ovs-vsctl", () => {
+    assert.deepEqual(cands("ovs-vsctl del-br ", src), ["ovsbr0 "]);
+  });
+  await t.step("kill offers signals and the pids of QEMU; pkill the programs", () => {
+    const pids = session.lab.processes.map((p) => `${p.pid} `);
+    assert.equal(pids.length, 3, "two QEMUs and ovs-vswitchd");
+    assert.deepEqual(cands("kill 4", src), pids.filter((p) => p.startsWith("4")));
+    assert.deepEqual(cands("kill -9 ", src), pids);
+    assert.deepEqual(cands("kill -K", src), ["-KILL "]);
+    assert.deepEqual(cands("pkill -f q", src), ["qemu-system-x86_64 "]);
+  });
+  await t.step("a killed VM leaves every list at once", async () => {
+    const web = session.lab.vm("web");
+    assert(web !== undefined);
+    assert.equal((await session.runText(`kill ${web.pid}`, "<repl:2>")).status, "ok");
+    assert.deepEqual(cands("show vq w", src), []);
+    assert.deepEqual(cands("show iommu ", src), ["vm1 "]);
+    assert(!cands("kill ", src).includes(`${web.pid} `));
+  });
+});
+
 Deno.test("complete: property lists", async (t) => {
   await t.step("-netdev: types, then the type's properties, then values", () => {
     assert(cands("qemu-system-x86_64 -netdev vhost-").includes("vhost-vdpa"), "types");

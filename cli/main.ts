@@ -37,6 +37,7 @@ import {
 } from "../runtime/sim/cost.ts";
 import { type CliArgs, parseCliArgs, USAGE } from "./args.ts";
 import { helpText } from "./help.ts";
+import { Progress, runProgressOf } from "./progress.ts";
 
 /** The outside world, as the CLI sees it. */
 export interface CliIo {
@@ -48,6 +49,8 @@ export interface CliIo {
   writeFile?: FileWriter;
   /** Standard output is a terminal. */
   readonly isTerminal: boolean;
+  /** Standard error is a terminal (a long run draws its progress line there). */
+  readonly stderrIsTerminal?: boolean;
   /** NO_COLOR is set. */
   readonly noColor: boolean;
   /** Ctrl-C was pressed since the last run started. */
@@ -99,6 +102,18 @@ async function runFiles(args: CliArgs, io: CliIo): Promise<number> {
   }
   let status = 0;
   const json: ReturnType<typeof diagnosticToJson>[] = [];
+  // Runs longer than about a second show a spinner on a terminal's stderr, erased before
+  // anything else is printed.
+  const progress = new Progress({
+    write: (t) => io.stderr(t),
+    now: () => Date.now(),
+    enabled: (io.stderrIsTerminal ?? false) && !args.quiet && !args.json,
+  });
+  const report = progress.reporter();
+  const stdout = (t: string) => {
+    progress.clear();
+    io.stdout(t);
+  };
   for (const path of args.files) {
     const source = path === "-" ? "<stdin>" : path;
     const read = await readScript(path, io);
@@ -109,18 +124,21 @@ async function runFiles(args: CliArgs, io: CliIo): Promise<number> {
     }
     const session = new Session({
       mode: args.command === "check" ? "check" : "run",
-      stdout: (t) => io.stdout(t),
+      stdout,
       readFile: (p) => io.readFile(p),
       ...(io.writeFile ? { writeFile: io.writeFile } : {}),
       seed: args.seed,
       costProfile: loaded.profile,
+      runProgress: (p) => report(runProgressOf(p)),
       traceLevel: args.trace,
       json: args.json,
       quiet: args.quiet,
       color,
       ...(io.interrupted ? { interrupted: io.interrupted } : {}),
     });
+    progress.start(source);
     const outcome = await session.runText(read.text, source);
+    progress.stop();
     const diags: readonly Diagnostic[] = session.diagnostics.items;
     if (args.json) {
       for (const d of diags) json.push(diagnosticToJson(d, session.sources));

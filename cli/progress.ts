@@ -26,6 +26,8 @@
  * @module
  */
 
+import type { RunProgressInfo } from "../stdlib/exec.ts";
+
 /** How far a run is. */
 export interface RunProgress {
   /** Units done (packets, events, ns of virtual time: the reporter chooses). */
@@ -101,6 +103,16 @@ export class Progress {
     };
   }
 
+  /**
+   * Erases the line, if drawn, before other output goes to the terminal; the run goes on and
+   * the line comes back at the next redraw.
+   */
+  clear(): void {
+    if (this.#drawnAt === undefined) return;
+    this.#o.write("\r\x1b[K");
+    this.#drawnAt = undefined;
+  }
+
   /** The run ended: erase the line. */
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
@@ -127,4 +139,18 @@ export class Progress {
     const secs = (elapsed / 1000).toFixed(1);
     this.#o.write(`\r${frame} ${this.#label}${pct}${label} (${secs} s, Ctrl-C stops)\x1b[K`);
   }
+}
+
+/** A run's progress as the spinner shows it: virtual time of `run DURATION`, else packets. */
+export function runProgressOf(p: RunProgressInfo): RunProgress {
+  const label = `${formatVirtual(p.doneNs)} virtual`;
+  if (p.totalNs !== undefined) return { done: p.doneNs, total: p.totalNs, label };
+  return { done: p.sent, ...(p.count !== undefined ? { total: p.count } : {}), label };
+}
+
+function formatVirtual(ns: number): string {
+  if (ns < 1e3) return `${ns} ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(1)} us`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(1)} ms`;
+  return `${(ns / 1e9).toFixed(2)} s`;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Progress } from "./progress.ts";
+import { Progress, runProgressOf } from "./progress.ts";
 
 function fixture(enabled = true) {
   const clock = { now: 0 };
@@ -78,4 +78,32 @@ Deno.test("Progress: a spinner line on stderr for long runs only", async (t) => 
     assert.equal(timerRan, true, "a macrotask ran while the run awaited");
     p.stop();
   });
+  await t.step("clear erases a drawn line before other output; the next update redraws it", () => {
+    const { p, clock, out } = fixture();
+    p.start("run");
+    p.clear();
+    assert.equal(out(), "", "nothing drawn, nothing to erase");
+    clock.now = 1000;
+    p.update({ done: 1 });
+    p.clear();
+    assert.ok(out().endsWith("Ctrl-C stops)\x1b[K\r\x1b[K"));
+    clock.now = 1200;
+    p.update({ done: 2 });
+    assert.ok(out().endsWith("Ctrl-C stops)\x1b[K"), "drawn again");
+    p.stop();
+  });
+});
+
+Deno.test("runProgressOf: virtual time of a timed run, else packets of counted traffic", () => {
+  assert.deepEqual(runProgressOf({ doneNs: 2_500_000, totalNs: 10_000_000, sent: 9 }), {
+    done: 2_500_000,
+    total: 10_000_000,
+    label: "2.5 ms virtual",
+  });
+  assert.deepEqual(runProgressOf({ doneNs: 1_500, sent: 40, count: 160 }), {
+    done: 40,
+    total: 160,
+    label: "1.5 us virtual",
+  });
+  assert.deepEqual(runProgressOf({ doneNs: 3e9, sent: 40 }), { done: 40, label: "3.00 s virtual" });
 });

@@ -18,7 +18,7 @@ import { complete } from "./complete.ts";
 import { sessionSources } from "./complete_sources.ts";
 import { History, HISTORY_LIMIT } from "./history.ts";
 import { type CliIo, loadProfile, VERSION } from "./main.ts";
-import { Progress } from "./progress.ts";
+import { Progress, runProgressOf } from "./progress.ts";
 import { ReplCore } from "./repl_core.ts";
 import { runPiped } from "./repl_pipe.ts";
 import { style, useColor } from "./style.ts";
@@ -75,13 +75,32 @@ export async function runRepl(args: CliArgs, io: CliIo): Promise<number> {
     io.stderr(`vdpa-lab: ${loaded.error}\n`);
     return 2;
   }
+  // The spinner of long runs: stderr, a terminal only, erased before any other output.
+  const progress = new Progress({
+    write: (t) => io.stderr(t),
+    now: () => Date.now(),
+    enabled: interactive && Deno.stderr.isTerminal() && !args.quiet && !args.json,
+  });
+  const report = progress.reporter();
+  const out: CliIo = {
+    ...io,
+    stdout: (t) => {
+      progress.clear();
+      io.stdout(t);
+    },
+    stderr: (t) => {
+      progress.clear();
+      io.stderr(t);
+    },
+  };
   const core = new ReplCore({
     args,
-    io,
+    io: out,
     costProfile: loaded.profile,
     interactive,
     color,
     interrupted: () => interrupt,
+    runProgress: (p) => report(runProgressOf(p)),
     ...(cwd !== undefined ? { cwd } : {}),
   });
   const file = args.files[0];
@@ -108,7 +127,7 @@ export async function runRepl(args: CliArgs, io: CliIo): Promise<number> {
     }
     return status;
   }
-  return await interactiveLoop(core, args, io, color, {
+  return await interactiveLoop(core, args, io, color, progress, {
     setInterrupt: (v) => void (interrupt = v),
   });
 }
@@ -118,6 +137,7 @@ async function interactiveLoop(
   args: CliArgs,
   io: CliIo,
   color: boolean,
+  progress: Progress,
   control: { setInterrupt(v: boolean): void },
 ): Promise<number> {
   const history = History.open({ disabled: args.noHistory === true });
@@ -128,11 +148,6 @@ async function interactiveLoop(
   const s = style(color);
   const prompt = s.color ? s.bold(PROMPT) : PROMPT;
   const continuation = s.color ? s.dim(CONTINUATION_PROMPT) : CONTINUATION_PROMPT;
-  const progress = new Progress({
-    write: (t) => io.stderr(t),
-    now: () => Date.now(),
-    enabled: Deno.stderr.isTerminal() && !args.quiet && !args.json,
-  });
   let pending = "";
   let running = false;
   const rl: Interface = createInterface({
@@ -172,7 +187,7 @@ async function interactiveLoop(
     const text = pending === "" ? line : `${pending}\n${line}`;
     running = true;
     control.setInterrupt(false);
-    progress.start("running", { timer: true });
+    progress.start("run", { timer: true });
     let r;
     try {
       r = await core.entry(text);

@@ -38,6 +38,7 @@ import type { RunOutcome } from "../lang/interpreter.ts";
 import { diagnosticToJson, renderDiagnostics } from "../lang/render.ts";
 import { helpPage } from "../stdlib/commands/help.ts";
 import type { CostProfile } from "../runtime/sim/cost.ts";
+import type { RunProgressInfo } from "../stdlib/exec.ts";
 import { Session } from "../stdlib/session.ts";
 import type { CliArgs } from "./args.ts";
 import { type CliIo, VERSION } from "./main.ts";
@@ -61,6 +62,8 @@ export interface ReplCoreOptions {
   readonly cwd?: string;
   /** The cost profile (`--profile`); default stdlib's. */
   readonly costProfile?: CostProfile;
+  /** Told how far a long run is; awaiting it lets the terminal see Ctrl-C. */
+  readonly runProgress?: (p: RunProgressInfo) => Promise<void>;
 }
 
 /** The REPL's state: a session and what `.save` needs. */
@@ -87,6 +90,7 @@ export class ReplCore {
       quiet: args.quiet,
       color: options.color ?? false,
       ...(options.interrupted ? { interrupted: options.interrupted } : {}),
+      ...(options.runProgress ? { runProgress: options.runProgress } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     });
   }

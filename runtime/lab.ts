@@ -126,6 +126,14 @@ export interface LabRunOptions {
   readonly onProgress?: (now: number, events: number) => void;
 }
 
+/** Options of {@link Lab.runAsync}. */
+export interface LabRunAsyncOptions extends LabRunOptions {
+  /** Awaited between chunks with the clock and the events fired by this run so far. */
+  readonly pause: (now: number, events: number) => Promise<void>;
+  /** Events per chunk (default 16384). */
+  readonly chunkEvents?: number;
+}
+
 /** Why a run stopped and what it left behind. */
 export interface LabRunResult {
   /** `done`: nothing left to do; `until`: the duration elapsed; `stopped`: asked to stop. */
@@ -137,6 +145,41 @@ export interface LabRunResult {
   readonly events: number;
   /** Traffics whose books do not balance (checked when the run is done). */
   readonly violations: readonly { readonly flow: string; readonly v: ConservationViolation }[];
+}
+
+/**
+ * A host process of the lab (QEMU, testpmd, ovs-vswitchd): what `kill PID` finds and what
+ * `show topology` lists.
+ */
+export interface LabProcess {
+  readonly pid: number;
+  /** The program, as `ps` shows it (`qemu-system-x86_64`, `dpdk-testpmd`). */
+  readonly command: string;
+  /** What it is in the lab (`vm1`, `testpmd-4100`). */
+  readonly name: string;
+  /**
+   * Delivers a terminating signal at `t`: the process exits and releases what it held. Absent
+   * when the lab does not model the exit of this process.
+   */
+  readonly terminate?: (signal: Signal, t: number) => void;
+}
+
+/** The signals `kill` can send to a lab process (all of them end it). */
+export type Signal = "SIGTERM" | "SIGKILL" | "SIGINT" | "SIGHUP";
+
+/** Why {@link Lab.kill} did nothing (closed union; {@link describeKillError} formats it). */
+export type KillError =
+  | { readonly kind: "no-such-process"; readonly pid: number }
+  | { readonly kind: "not-modelled"; readonly pid: number; readonly name: string };
+
+/** The text of a {@link KillError}, in kill(1)'s words where it has some. */
+export function describeKillError(e: KillError): string {
+  switch (e.kind) {
+    case "no-such-process":
+      return `kill: (${e.pid}) - No such process`;
+    case "not-modelled":
+      return `the lab does not model the exit of ${e.name} (pid ${e.pid})`;
+  }
 }
 
 /** A control-plane step as a component reports it. */
@@ -174,6 +217,8 @@ export class Lab {
   readonly #flows: LabFlow[] = [];
   readonly #unstarted: LabFlow[] = [];
   readonly #ips = new Map<string, number>();
+  readonly #processes = new Map<number, LabProcess>();
+  #muted: string | undefined = undefined;
   #recorder: Recorder;
   #recorderOptions: RecorderOptions;
   #profile: CostProfile | undefined;
@@ -293,6 +338,30 @@ export class Lab {
     return pid;
   }
 
+  /** Registers a running host process (its pid from {@link allocPid}). */
+  addProcess(p: LabProcess): void {
+    if (this.#processes.has(p.pid)) throw new Error(`pid ${p.pid} is already running`);
+    this.#processes.set(p.pid, p);
+  }
+
+  /** The running host processes, by pid. */
+  get processes(): readonly LabProcess[] {
+    return [...this.#processes.values()].sort((a, b) => a.pid - b.pid);
+  }
+
+  /**
+   * `kill -SIG PID`: the process exits at the current virtual time and leaves the process
+   * table (a VM's QEMU releases its devices, fds and sockets; see {@link Vm.exit}).
+   */
+  kill(pid: number, signal: Signal): Result<LabProcess, KillError> {
+    const p = this.#processes.get(pid);
+    if (p === undefined) return err({ kind: "no-such-process", pid });
+    if (p.terminate === undefined) return err({ kind: "not-modelled", pid, name: p.name });
+    this.#processes.delete(pid);
+    p.terminate(signal, this.sched.now);
+    return ok(p);
+  }
+
   /** The next default NIC MAC (52:54:00:12:34:56, …57, … as QEMU assigns them). */
   allocMac(): Uint8Array {
     return qemuMac(this.#macIndex++);
@@ -338,8 +407,24 @@ export class Lab {
     return this.#control;
   }
 
+  /**
+   * Runs `fn` with the control steps of component `comp` left out: a process killed with
+   * SIGKILL runs none of its own code (QEMU sends no VHOST_NET_SET_BACKEND -1, no
+   * GET_VRING_BASE); only what the kernel does for it (closing its fds) is recorded.
+   */
+  withoutControlOf(comp: string, fn: () => void): void {
+    const before = this.#muted;
+    this.#muted = comp;
+    try {
+      fn();
+    } finally {
+      this.#muted = before;
+    }
+  }
+
   /** Records a control-plane step at the current virtual time. */
   control(step: ControlStep): void {
+    if (step.comp === this.#muted) return;
     const e: ControlEvent = {
       type: "control",
       t: this.sched.now,
@@ -377,8 +462,34 @@ export class Lab {
     }
     const name = spec.name ?? this.nextVmName();
     const r = startVm(this, name, spec);
-    if (r.ok) this.#vms.set(name, r.value);
+    if (r.ok) {
+      const vm = r.value;
+      this.#vms.set(name, vm);
+      this.addProcess({
+        pid: vm.pid,
+        command: "qemu-system-x86_64",
+        name,
+        terminate: (signal, t) => this.#vmExited(vm, signal, t),
+      });
+    }
     return r;
+  }
+
+  /**
+   * QEMU of `vm` got `signal`: the guest's applications die with it (its traffics stop
+   * sending), QEMU releases everything (see {@link Vm.exit}) and the name is free again.
+   */
+  #vmExited(vm: Vm, signal: Signal, t: number): void {
+    const why = `${vm.name} exited: QEMU pid ${vm.pid} got ${signal}`;
+    const names = new Set(vm.endpointNames());
+    for (const f of this.#flows) {
+      if (!names.has(f.src.name)) continue;
+      f.source.stop();
+      const i = this.#unstarted.indexOf(f);
+      if (i >= 0) this.#unstarted.splice(i, 1);
+    }
+    vm.exit(t, why, { abrupt: signal === "SIGKILL" });
+    this.#vms.delete(vm.name);
   }
 
   /** A VM by name. */
@@ -524,13 +635,9 @@ export class Lab {
    */
   run(options: LabRunOptions = {}): LabRunResult {
     const startNs = this.sched.now;
-    if (this.#unstarted.length > 0) this.hops; // a run with traffic needs the costs
-    for (const f of this.#unstarted.splice(0)) f.source.start();
-    const until = options.until ??
-      (options.durationNs !== undefined ? startNs + options.durationNs : undefined);
+    const until = this.#begin(options);
     const progress = options.onProgress;
     const stopper = options.shouldStop;
-    let events = 0;
     const r = this.sched.run({
       ...(until !== undefined ? { until } : {}),
       ...(stopper !== undefined || progress !== undefined
@@ -543,8 +650,48 @@ export class Lab {
         : {}),
       checkEvery: 65536,
     });
-    events += r.events;
     const stop = r.stop === "stopped" ? "stopped" : r.stop === "until" ? "until" : "done";
+    return this.#finish(stop, startNs, r.events);
+  }
+
+  /**
+   * {@link run} in chunks of `chunkEvents` events, awaiting `pause` between chunks so that
+   * the event loop gets a turn: a REPL sees Ctrl-C (then `shouldStop` says so) and its
+   * progress line advances. Chunks change nothing the simulation does: the scheduler resumes
+   * exactly where it stopped, so the result is the same event for event as {@link run}.
+   */
+  async runAsync(options: LabRunAsyncOptions): Promise<LabRunResult> {
+    const startNs = this.sched.now;
+    const until = this.#begin(options);
+    const chunk = Math.max(1, Math.floor(options.chunkEvents ?? 16384));
+    let events = 0;
+    let stop: LabRunResult["stop"];
+    for (;;) {
+      if (options.shouldStop?.() ?? false) {
+        stop = "stopped";
+        break;
+      }
+      const r = this.sched.run({ ...(until !== undefined ? { until } : {}), maxEvents: chunk });
+      events += r.events;
+      if (r.stop !== "max-events") {
+        stop = r.stop === "until" ? "until" : "done";
+        break;
+      }
+      options.onProgress?.(this.sched.now, this.sched.fired);
+      await options.pause(this.sched.now, events);
+    }
+    return this.#finish(stop, startNs, events);
+  }
+
+  /** Starts what the run needs; returns its end time, if it has one. */
+  #begin(options: LabRunOptions): number | undefined {
+    if (this.#unstarted.length > 0) this.hops; // a run with traffic needs the costs
+    for (const f of this.#unstarted.splice(0)) f.source.start();
+    return options.until ??
+      (options.durationNs !== undefined ? this.sched.now + options.durationNs : undefined);
+  }
+
+  #finish(stop: LabRunResult["stop"], startNs: number, events: number): LabRunResult {
     const violations: { flow: string; v: ConservationViolation }[] = [];
     for (const f of this.#flows) {
       const v = checkConservation(f.metrics, { finished: stop === "done" });

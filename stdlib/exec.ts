@@ -48,6 +48,17 @@ export interface SessionSettings {
   readonly color: boolean;
 }
 
+/** How far a `run` is, reported between chunks of events. */
+export interface RunProgressInfo {
+  /** Virtual time run so far (ns). */
+  readonly doneNs: number;
+  /** Virtual time the run will stop at, from its start (ns), for `run DURATION`. */
+  readonly totalNs?: number;
+  /** Packets sent so far by the traffics that run, and in all when each has a count. */
+  readonly sent: number;
+  readonly count?: number;
+}
+
 /** What an executor gets besides its command. */
 export interface ExecContext {
   readonly lab: Lab;
@@ -65,6 +76,11 @@ export interface ExecContext {
   writeFile(path: string, data: Uint8Array | string, at: Span): Promise<boolean>;
   /** True once the user asked to stop (Ctrl-C in the REPL). */
   interrupted(): boolean;
+  /**
+   * Called by a long run between chunks; awaiting it gives the terminal a turn (Ctrl-C, the
+   * progress line). Resolves at once when nobody watches.
+   */
+  runProgress(p: RunProgressInfo): Promise<void>;
 }
 
 /** Executes one kind of command. */

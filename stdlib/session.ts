@@ -39,7 +39,13 @@ import { KERNEL_MODULES } from "./catalog/kernel_modules.ts";
 import { NIC_MODELS } from "./catalog/nic_models.ts";
 import { DEFAULT_COST_PROFILE } from "./cost_profile.ts";
 import { EXECUTORS } from "./commands/mod.ts";
-import type { ExecContext, Executor, FileWriter, SessionSettings } from "./exec.ts";
+import type {
+  ExecContext,
+  Executor,
+  FileWriter,
+  RunProgressInfo,
+  SessionSettings,
+} from "./exec.ts";
 import { applyFilters } from "./output_filter.ts";
 import { Provenance } from "./provenance.ts";
 
@@ -64,11 +70,15 @@ export interface SessionOptions {
   readonly color?: boolean;
   /** Asked between statements and during runs: true stops (Ctrl-C). */
   readonly interrupted?: () => boolean;
+  /** Told how far a long run is, between chunks of events (a terminal's progress line). */
+  readonly runProgress?: (p: RunProgressInfo) => Promise<void>;
   /** Directory that includes from `<stdin>` and `<repl:N>` are relative to. */
   readonly cwd?: string;
   /** Shared source registry (the REPL keeps one across resets). */
   readonly sources?: SourceMap;
 }
+
+const NO_WAIT: Promise<void> = Promise.resolve();
 
 /** A lab driven by scripts. */
 export class Session {
@@ -180,6 +190,7 @@ export class Session {
       },
       writeFile: (path, data, at) => this.#write(path, data, at, ctx.diagnostics),
       interrupted: () => this.#options.interrupted?.() ?? false,
+      runProgress: (p) => this.#options.runProgress?.(p) ?? NO_WAIT,
     };
     try {
       await executor(cmd, cx);

@@ -134,11 +134,15 @@ Deno.test("export graph writes DOT and Mermaid of the I/O graph", async () => {
     await runInDir(SETUP + "export graph to g.dot\nexport graph to g.mmd\n", dir);
     const dot = await Deno.readTextFile(`${dir}/g.dot`);
     assert.match(dot, /^digraph vdpa_lab \{/);
-    assert.match(dot, /"vm1\.eth0" -> "vm1\.eth0\/virtio-net-pci"/);
+    assert.match(dot, /"vm1\.eth0" -> "vm1\.eth0\/vqs"/);
+    assert.match(
+      dot,
+      /"vm1\.eth0\/vqs" -> "vm1\/n0" \[label="kick: ioeventfd, irq: irqfd → posted"\]/,
+    );
     assert.match(dot, /"tap0" -> "br0"/);
     const mmd = await Deno.readTextFile(`${dir}/g.mmd`);
-    assert.match(mmd, /^flowchart LR/);
-    assert.match(mmd, /vhost-net \(netdev n0\)/);
+    assert.match(mmd, /^flowchart TB/);
+    assert.match(mmd, /vhost-net: worker vhost-4100/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

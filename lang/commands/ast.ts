@@ -1049,6 +1049,27 @@ export interface UsageCommand extends CommandBase {
   readonly what: "usage" | "version";
 }
 
+/** The signals the lab's processes exit on (kill -TERM, -KILL, -INT, -HUP). */
+export type KillSignal = "SIGTERM" | "SIGKILL" | "SIGINT" | "SIGHUP";
+
+/** `kill [-SIGNAL] PID…`. */
+export interface KillCommand extends CommandBase {
+  readonly kind: "kill";
+  /** The signal (SIGTERM when none is given, located at the program word). */
+  readonly signal: Located<KillSignal>;
+  readonly pids: readonly Located<number>[];
+}
+
+/** `pkill [-SIGNAL] [-f] PATTERN`. */
+export interface PkillCommand extends CommandBase {
+  readonly kind: "pkill";
+  readonly signal: Located<KillSignal>;
+  /** `-f`: match the whole command line, not just the program name. */
+  readonly full: boolean;
+  /** An extended regular expression. */
+  readonly pattern: Located<string>;
+}
+
 /** Every command node, discriminated by `kind`. */
 export type Command =
   | ModprobeCommand
@@ -1062,6 +1083,8 @@ export type Command =
   | OvsVsctlCommand
   | TestpmdCommand
   | QemuCommand
+  | KillCommand
+  | PkillCommand
   | LabStatement
   | UsageCommand;
 

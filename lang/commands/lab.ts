@@ -85,6 +85,11 @@ const SHOW_SUBJECTS: Readonly<Record<ShowSubject["kind"], readonly [number, numb
   flows: [0, 0],
 };
 
+/** Every `show` subject, in the order `help show` lists them. */
+export const SHOW_SUBJECT_KINDS: readonly ShowSubject["kind"][] = Object.keys(
+  SHOW_SUBJECTS,
+) as ShowSubject["kind"][];
+
 /** `inject` faults: positional argument names and extra keys besides `at`. */
 const INJECT_FAULTS: Readonly<
   Record<InjectFault["kind"], { args: readonly string[]; keys: readonly string[] }>

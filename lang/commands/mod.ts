@@ -31,6 +31,7 @@ import type { CommandContext } from "./context.ts";
 import { basename, loc, own, wordsSpan } from "./cursor.ts";
 import { LAB_KEYWORDS, parseLab } from "./lab.ts";
 import { parseIp } from "./ip.ts";
+import { parseKill, parsePkill } from "./kill.ts";
 import { parseLsmod, parseModprobe, parseRmmod } from "./modprobe.ts";
 import { parseOvsVsctl } from "./ovs.ts";
 import { parseFilter, splitPipeline, splitStdoutRedirect, type Stage } from "./pipeline.ts";
@@ -43,7 +44,7 @@ import { parseVdpa } from "./vdpa.ts";
 
 export type * from "./ast.ts";
 export { COMMAND_CODES, type CommandCode } from "./codes.ts";
-export { LAB_KEYWORDS } from "./lab.ts";
+export { LAB_KEYWORDS, SHOW_SUBJECT_KINDS } from "./lab.ts";
 export { IP_LINK_TYPES } from "./ip.ts";
 export { ovsColumnKey } from "./ovs.ts";
 export { QEMU_OPTION_NAMES, qemuOptionIgnored } from "./qemu.ts";
@@ -60,6 +61,8 @@ const PROGRAMS: Readonly<Record<string, FamilyParser>> = {
   cat: parseCat,
   ls: parseLs,
   ip: parseIp,
+  kill: parseKill,
+  pkill: parsePkill,
   "ovs-vsctl": parseOvsVsctl,
   "dpdk-testpmd": parseTestpmd,
   testpmd: parseTestpmd,

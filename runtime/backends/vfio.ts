@@ -258,6 +258,11 @@ class VfioVf implements VmDevice {
     ];
   }
 
+  /** QEMU exited: the guest's driver of the VF dies with what is in its rings. */
+  shutdown(t: number, why: string): void {
+    this.endpoint.shutdown(t, why);
+  }
+
   destroy(t: number): void {
     this.backend.destroy(t);
     this.#device.close();

@@ -213,6 +213,50 @@ export class HostVirtioNet implements HostNetdevDriver {
   detach(t: number): void {
     this.close(t);
     if (this.virtio.onVq !== undefined) this.virtio.onVq = undefined;
+    this.#freeUnused(t);
+  }
+
+  /**
+   * virtnet_remove → free_unused_bufs after the device reset: a TX buffer the device never
+   * returned was never taken (the parent completes what it pops in the same step), and an RX
+   * buffer it filled that NAPI had not taken yet is freed with the frame in it. Both packets
+   * are lost (`device_not_ready`).
+   */
+  #freeUnused(t: number): void {
+    const hops = this.#lab.hops;
+    const ctx = this.#ctx;
+    const why = `${this.ifname} removed (${this.virtio.name} gone)`;
+    const tx = this.#tx;
+    if (tx !== undefined) {
+      this.#reclaim(tx);
+      for (let slot = 0; slot < tx.slotFlow.length; slot++) {
+        const flow = tx.slotFlow[slot];
+        if (flow === undefined) continue;
+        hops.drop(flow, tx.slotSeq[slot] as number, ctx, t, "virtio_net", "device_not_ready", why);
+        tx.slotFlow[slot] = undefined;
+      }
+    }
+    const rx = this.#rx;
+    const at = this.#lab.net.endpoint(this.ifname);
+    if (rx === undefined || at === undefined) return;
+    const s = this.#scratch;
+    for (;;) {
+      const token = rx.drv.getUsed();
+      if (token < 0) break;
+      const len = rx.drv.lastLen;
+      rx.free.push(token);
+      if (len <= this.hdrLen) continue;
+      this.#kmem.mem.read(
+        rx.base + token * RX_SLOT + this.hdrLen,
+        s,
+        0,
+        Math.min(len - this.hdrLen, s.length),
+      );
+      const id = this.#id;
+      if (this.#lab.endpoints.countsAt(at, s, 0, id) && id.flow !== undefined) {
+        hops.drop(id.flow, id.seq, ctx, t, "virtio_net", "device_not_ready", why);
+      }
+    }
   }
 
   #fill(q: RxQueue): number {

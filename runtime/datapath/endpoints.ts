@@ -19,7 +19,7 @@ import type { CpuContext } from "../sim/cpu_context.ts";
 import { echoReplyInPlace } from "../traffic/icmp.ts";
 import type { Hops } from "./hop.ts";
 import type { Endpoint, EndpointHost, EndpointProvider } from "./endpoint.ts";
-import { type FlowTable, newPacketId } from "./flow_table.ts";
+import { type FlowTable, newPacketId, type PacketId } from "./flow_table.ts";
 
 /** Why an endpoint name names nothing. */
 export interface EndpointError {
@@ -75,6 +75,21 @@ export class Endpoints implements EndpointHost {
     }
     const known = this.names();
     return err({ kind: "unknown-endpoint", name, known, suggestion: didYouMean(name, known) });
+  }
+
+  /**
+   * Whether the copy of `frame` (at `off`) that reached `at` is the one its traffic counts:
+   * the destination's copy of a UDP frame or an echo request, the source's copy of an echo
+   * reply. Fills `id` with the packet. A frame lost at `at` is dropped only when this holds.
+   */
+  countsAt(at: Endpoint, frame: Uint8Array, off: number, id: PacketId): boolean {
+    if (!this.#flows.identify(frame, off, id)) return false;
+    const flow = id.flow;
+    if (flow === undefined) return false;
+    if (flow.kind === "ping" && frame[off + ICMP_TYPE_OFFSET] !== ICMP_ECHO_REQUEST) {
+      return flow.src === undefined || flow.src === at;
+    }
+    return flow.dst === undefined || flow.dst === at;
   }
 
   receive(

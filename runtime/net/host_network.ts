@@ -126,6 +126,18 @@ export class HostNetwork implements EndpointProvider {
     return w;
   }
 
+  /**
+   * The name of the wire beyond physical port `port` (`wire` for the first port, `wire:PORT`
+   * for others), without creating it; undefined when `port` is not a physical port.
+   */
+  wireName(port: string): string | undefined {
+    const w = this.#wires.get(port);
+    if (w !== undefined) return w.name;
+    const dev = this.#lab.host.net.get(port);
+    if (dev === undefined || dev.kind !== "phys") return undefined;
+    return this.#wireName(port);
+  }
+
   #physPorts(): Netdev[] {
     return this.#lab.host.net.list().filter((d) => d.kind === "phys");
   }
@@ -319,6 +331,15 @@ export class HostNetwork implements EndpointProvider {
     const target = flow?.dst?.attachment;
     let primary = out.length - 1;
     for (let i = 0; i < out.length; i++) if (out[i] === target) primary = i;
+    const via = target !== undefined ? net.get(target) : undefined;
+    // (A frame that came in through the destination's port is going the other way: a reply.)
+    if (via?.master === name && target !== ingress && !net.isRunning(via)) {
+      // The destination's port is in this bridge but down (br_port_carrier_check disabled
+      // it): the copy that counts cannot get there; the flood's copies are shadows.
+      this.drop(skb, end, ctx, name, "link_down", `${name} port down: ${target}`);
+      for (const o of out) this.devXmit(o, skb.clone(), end, ctx);
+      return;
+    }
     for (let i = 0; i < out.length; i++) {
       this.devXmit(out[i] as string, i === primary ? skb : skb.clone(), end, ctx);
     }
@@ -362,6 +383,10 @@ export class HostNetwork implements EndpointProvider {
         // tun_net_xmit at `t`: the frame reaches the socket queue then, not before (its
         // reader must not see it early); a full queue drops it (tx_dropped).
         this.#lab.sched.at(t, (now) => {
+          // Its reader closed the tap in between (QEMU exited): tun_net_xmit finds no queue.
+          if (q.owner === undefined) {
+            return this.drop(skb, now, ctx, dev, "link_down", `${dev} closed`);
+          }
           if (!q.push(skb, now)) {
             this.drop(skb, now, ctx, dev, "queue_full", `${dev} queue ${q.index}`);
           }

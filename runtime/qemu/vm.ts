@@ -44,6 +44,8 @@ export interface VmDevice {
   readonly endpoint?: Endpoint;
   /** Lines for `show topology`. */
   describe(): readonly string[];
+  /** QEMU exits: the guest side dies with what is in its rings (called before destroy). */
+  shutdown?(t: number, why: string): void;
   /** QEMU exits. */
   destroy?(t: number): void;
 }
@@ -100,9 +102,13 @@ export class Vm {
   dma: GuestDma = IDENTITY_DMA;
   /** The VM's vIOMMU (intel-iommu, virtio-iommu-pci), set by its device factory. */
   viommu: Viommu | undefined = undefined;
+  /** Why QEMU exited, once it did (see {@link exit}). */
+  exitReason: string | undefined = undefined;
+  readonly #lab: Lab;
   #ifIndex = 0;
 
   constructor(lab: Lab, name: string, spec: VmSpec) {
+    this.#lab = lab;
     this.name = name;
     this.pid = lab.allocPid();
     this.spec = spec;
@@ -114,6 +120,29 @@ export class Vm {
     this.vcpus = vcpus;
     this.qemu = lab.context("qemu", `qemu-${name}:main`);
     this.kvm = new Kvm(name, { posted: true, trace: (s) => lab.control(s) });
+  }
+
+  /**
+   * QEMU exits at `t` (killed, or shut down): the guest dies with what is in its rings (each
+   * interface's {@link GuestVirtioNet.shutdown}, while the backends can still tell what they
+   * took), then every backend and device is destroyed as QEMU's exit path and the kernel's
+   * fd release do it — vhost-net and tap fds close, vhost-user sockets disconnect, a
+   * passthrough device is released. An `abrupt` exit (SIGKILL) runs none of QEMU's own stop
+   * sequence: only the kernel's side of it is traced.
+   */
+  exit(t: number, why: string, options: { readonly abrupt?: boolean } = {}): void {
+    if (this.exitReason !== undefined) return;
+    this.exitReason = why;
+    const comp = `qemu-${this.name}`;
+    this.#lab.control({ comp, action: "note", details: { name: "exit", value: why } });
+    for (const g of this.guestNics) g.shutdown(t, why);
+    for (const d of this.devices) d.shutdown?.(t, why);
+    const release = () => {
+      for (const b of this.backends.values()) b.destroy(t);
+      for (const d of this.devices) d.destroy?.(t);
+    };
+    if (options.abrupt === true) this.#lab.withoutControlOf(comp, release);
+    else release();
   }
 
   /** The next guest interface name (eth0, eth1 … in device order). */

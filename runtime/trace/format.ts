@@ -206,25 +206,56 @@ export function formatEvents(events: readonly TraceEvent[]): string {
  */
 export function formatPacketTrace(trace: PacketTrace): string {
   const hops = trace.hops;
+  const sum = packetTraceSummary(trace);
+  const end = sum.hops === 0
+    ? "no hops"
+    : sum.fate === "dropped"
+    ? `dropped (${sum.reason})`
+    : sum.fate;
+  const title =
+    `packet ${trace.pkt} of ${trace.flow}: ${hops.length} hop${hops.length === 1 ? "" : "s"}, ${
+      formatNs(sum.spanNs)
+    } ns, cost ${formatNs(sum.costNs)} ns, ${end}` +
+    (trace.complete ? "" : " (partial: not every hop was recorded)");
+  return [title, formatHeader(false), ...hops.map(formatHop)].join("\n");
+}
+
+/** The totals of a packet trace: what its title line says, as data (`trace --json`). */
+export interface PacketTraceSummary {
+  readonly hops: number;
+  /** From the first hop's start to the last hop's end (ns). */
+  readonly spanNs: number;
+  /** CPU time charged over all hops (ns). */
+  readonly costNs: number;
+  readonly fate: "delivered" | "dropped" | "in flight";
+  /** The drop reason, for a dropped packet. */
+  readonly reason?: string;
+}
+
+/** The totals of `trace`; see {@link PacketTraceSummary}. */
+export function packetTraceSummary(trace: PacketTrace): PacketTraceSummary {
+  const hops = trace.hops;
   const first = hops[0];
   const last = hops[hops.length - 1];
-  const span = first && last ? last.t + last.dur - first.t : 0;
-  let cpu = 0;
-  for (const h of hops) cpu += h.dur;
+  const spanNs = first && last ? last.t + last.dur - first.t : 0;
+  let costNs = 0;
+  for (const h of hops) costNs += h.dur;
   // Completion hops (TX used-buffer interrupts) may follow the delivery, so the packet's
   // fate is its deliver or drop hop wherever it stands.
   const fate = hops.find((h) => h.action === "deliver" || h.action === "drop");
-  const end = last === undefined
-    ? "no hops"
-    : fate?.action === "deliver"
-    ? "delivered"
-    : fate?.action === "drop"
-    ? `dropped (${fate.details.reason})`
-    : "in flight";
-  const title =
-    `packet ${trace.pkt} of ${trace.flow}: ${hops.length} hop${hops.length === 1 ? "" : "s"}, ${
-      formatNs(span)
-    } ns, cost ${formatNs(cpu)} ns, ${end}` +
-    (trace.complete ? "" : " (partial: not every hop was recorded)");
-  return [title, formatHeader(false), ...hops.map(formatHop)].join("\n");
+  if (fate?.action === "drop") {
+    return {
+      hops: hops.length,
+      spanNs,
+      costNs,
+      fate: "dropped",
+      reason: String(fate.details.reason),
+    };
+  }
+  return {
+    hops: hops.length,
+    spanNs,
+    costNs,
+    fate: fate?.action === "deliver" ? "delivered" : "in flight",
+  };
 }

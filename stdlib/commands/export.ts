@@ -1,8 +1,10 @@
 /**
  * `export trace to F.json` writes the recorded trace as Chrome trace-event JSON (one track
  * per CPU context, control-plane steps on their own track; opens in Perfetto and
- * chrome://tracing). `export graph to F.dot|F.mmd` writes the I/O graph of `show topology`
- * as Graphviz DOT or Mermaid; `format=` overrides the file extension.
+ * chrome://tracing). `export graph to F.dot|F.mmd` writes the topology model that `show
+ * topology` and `show graph` render (runtime/graph/) as Graphviz DOT (a cluster per VM and
+ * for the host, a rank per layer) or a Mermaid flowchart (a subgraph each); `format=`
+ * overrides the file extension.
  *
  * @module
  */
@@ -11,7 +13,9 @@ import { error } from "../../lang/diagnostic.ts";
 import type { Export } from "../../lang/commands/mod.ts";
 import { toChromeTrace } from "../../runtime/trace/chrome.ts";
 import type { Executor, ExecutorTable } from "../exec.ts";
-import { graphDot, graphMermaid, ioGraph } from "./show.ts";
+import { buildTopology } from "../../runtime/graph/topology.ts";
+import { topologyDot } from "../../runtime/graph/dot.ts";
+import { topologyMermaid } from "../../runtime/graph/mermaid.ts";
 
 const exportCmd: Executor<Export> = async (cmd, cx) => {
   const file = cmd.file.value;
@@ -35,8 +39,8 @@ const exportCmd: Executor<Export> = async (cmd, cx) => {
     return;
   }
   let text: string;
-  if (format === "dot" || format === "gv") text = graphDot(ioGraph(lab));
-  else if (format === "mmd" || format === "mermaid") text = graphMermaid(ioGraph(lab));
+  if (format === "dot" || format === "gv") text = topologyDot(buildTopology(lab));
+  else if (format === "mmd" || format === "mermaid") text = topologyMermaid(buildTopology(lab));
   else {
     cx.diagnostics.push(error("E0511", `a graph is exported as DOT or Mermaid, not \`${format}\``, {
       span: cmd.format?.span ?? cmd.file.span,

@@ -58,10 +58,12 @@ An error prints its diagnostic and the session goes on.
   .exit           leave (Ctrl-D on an empty line does too)
 
 Keys: Tab completes commands, options, properties and the names that exist now (modules,
-vDPA devices, netdevs, sysfs and /dev paths); Tab twice lists the choices. Up and Down walk
+vDPA devices, netdevs, VMs, guest interfaces, traffic ids, pids, sysfs and /dev paths); Tab
+twice lists the choices. Up and Down walk
 the history, which is kept across sessions in $XDG_STATE_HOME/vdpa-lab/history (or
 ~/.local/state/vdpa-lab/history). A line ending in \`\\\` continues on the next one, as do
-open quotes and \`{\` blocks. Ctrl-C abandons the line being typed, or stops a run.
+open quotes and \`{\` blocks. Ctrl-C abandons the line being typed, or stops a run (a run
+that takes more than a second shows its progress on the terminal) and keeps the session.
 
 Piped input runs as a script: \`vdpa-lab repl < lab.vdpa\` prints what \`vdpa-lab run\` prints.`,
 };
@@ -264,8 +266,10 @@ host netdevs (tap0, ens1f0) and wire (the peer beyond a physical port).`,
 const SHOW: Page = {
   text: `show: what the lab holds now
 
-  show topology                  every component and how they connect
-  show graph                     the same as a graph (export graph to FILE writes it)
+  show topology                  the I/O stack per VM and host, and the processes (their pids)
+  show graph                     the same drawn in boxes: guest driver → virtqueues → backend
+                                 → bus → device → switch → NIC → IOMMU → wire, the notify
+                                 and interrupt paths on the lines (export graph to F.dot|F.mmd)
   show stats [T]                 per-traffic results after a run
   show vq EP QUEUE               one virtqueue: indices, flags, in-flight descriptors
   show vhost EP                  the vhost side of an interface: backend, memory table, vrings
@@ -275,7 +279,7 @@ const SHOW: Page = {
   show modules                   modules and who uses them
   show flows                     the traffic declared
 
-Add --json for machine-readable output.`,
+Add --json for machine-readable output (every subject; \`vdpa-lab run --json\` turns it on).`,
   examples: ["show topology", "show vq vm1.eth0 tx0", "show features vm1.eth0 --json"],
 };
 
@@ -328,13 +332,37 @@ Each takes at=TIME to happen during a run.`,
   examples: ["inject bad-chain vm1.eth0 tx0 cycle at=1ms", "inject link-down tap0"],
 };
 
+const EDITS: Page = {
+  text: `edits: changing the lab while traffic runs
+
+Slice the run (\`run 1ms\`, an edit, \`run 1ms\` …): each edit takes effect at the virtual
+time the last slice stopped at, and the counters and traces of the next slice show it.
+
+  ip link set dev tap0 down|up           frames drop as link_down, then flow again
+  echo BDF > /sys/bus/pci/drivers/D/unbind|bind    a NIC goes away and comes back
+  echo vdpa0 > /sys/bus/vdpa/drivers/vhost_vdpa/unbind|bind, vdpa dev del vdpa0
+  echo 0 > /sys/bus/pci/devices/BDF/sriov_numvfs
+  qemu-system-x86_64 …                   a VM starts now; its traffic starts at the next run
+  kill [-TERM|-KILL|-INT|-HUP|-9] PID…   a VM's QEMU (or testpmd) exits now
+  pkill [-SIGNAL] [-f] PATTERN           the same, by program name (or by VM name with -f)
+
+A killed VM takes what is in its rings with it (device_not_ready), its own traffic stops,
+traffic towards it drops (link_down), its fds close and \`show topology\` no longer lists it;
+its name is free for a new VM. \`show topology\` lists the pids.`,
+  examples: ["kill -9 4100", "pkill -f vm2", "ip link set dev tap0 down", "run 1ms"],
+};
+
 const TRAFFIC: Page = {
   text: `traffic, ping, run, trace
 
   traffic NAME from EP to EP size=64 (count=N|duration=T) [rate=…] [burst=N] [flows=N] [proto=udp]
   ping EP EP [count=3] [size=64] [interval=1ms]
   run [DURATION] [--json] [--trace=off|sample|full]
-  trace T packet N [--json]`,
+  trace T packet N [--json]
+
+A run can be sliced: \`run 1ms\` runs one millisecond of virtual time and stops; the next
+\`run\` resumes exactly there. Between slices the lab can be changed (\`help edits\`) and the
+change takes effect at that virtual time.`,
   examples: [
     "traffic t1 from vm1.eth0 to wire size=64 count=100000 rate=line burst=32",
     "ping vm1.eth0 tap0 count=3",
@@ -357,6 +385,7 @@ const PAGES: Readonly<Record<string, Page | (() => Page)>> = {
   lab: LAB,
   traffic: TRAFFIC,
   show: SHOW,
+  edits: EDITS,
   expect: expectPage,
   inject: INJECT,
   modules: () => ({ text: modulesPage() }),
@@ -403,6 +432,8 @@ const ALIASES: Readonly<Record<string, string>> = {
   ping: "traffic",
   run: "traffic",
   trace: "traffic",
+  kill: "edits",
+  pkill: "edits",
 };
 
 /** Every static topic name (catalog names are accepted too). */
@@ -424,6 +455,7 @@ Type real commands as on a host, plus a few lab statements; \`help TOPIC\` for m
   lab         host, traffic, run, trace, show, expect, capture, export, inject, set
   show        what show can show               expect    the metrics expect can check
   inject      the faults the lab can inject
+  edits       kill, pkill, link and driver changes between run slices
 
 Any module, QEMU netdev/device/chardev/object type or DPDK vdev driver is a topic too:
 \`help vdpa_sim_net\`, \`help virtio-net-pci\`, \`help vhost-vdpa\`, \`help net_vhost\`.`;

@@ -20,6 +20,7 @@ import { EXPORT_EXECUTORS } from "./export.ts";
 import { HELP_EXECUTORS } from "./help.ts";
 import { HOST_EXECUTORS } from "./host.ts";
 import { IP_EXECUTORS } from "./ip.ts";
+import { KILL_EXECUTORS } from "./kill.ts";
 import { MODPROBE_EXECUTORS } from "./modprobe.ts";
 import { OVS_EXECUTORS } from "./ovs.ts";
 import { QEMU_EXECUTORS } from "./qemu.ts";
@@ -53,4 +54,5 @@ export const EXECUTORS: ExecutorTable = {
   ...SET_EXECUTORS,
   ...TESTPMD_EXECUTORS,
   ...OVS_EXECUTORS,
+  ...KILL_EXECUTORS,
 };

@@ -20,7 +20,7 @@
 
 import { error } from "../../lang/diagnostic.ts";
 import type { Run } from "../../lang/commands/mod.ts";
-import type { Lab, LabFlow } from "../../runtime/lab.ts";
+import type { Lab, LabFlow, LabRunResult } from "../../runtime/lab.ts";
 import { describeConservationViolation } from "../../runtime/traffic/flow.ts";
 import { formatIpv4 } from "../../runtime/traffic/address.ts";
 import { formatNs } from "../../runtime/trace/format.ts";
@@ -82,13 +82,31 @@ export function pingOutput(f: LabFlow, s: FlowSummary): string {
   return lines.join("\n");
 }
 
-/** Runs the lab (shared with the REPL's own run loop). */
-export function runLab(cx: ExecContext, durationNs: number | undefined): void {
+/**
+ * Runs the lab in chunks (Lab.runAsync), reporting progress between them and stopping when
+ * the user asks (Ctrl-C): the session is kept and a later `run` resumes where this one
+ * stopped.
+ */
+export async function runLab(
+  cx: ExecContext,
+  durationNs: number | undefined,
+): Promise<LabRunResult> {
   const lab = cx.lab;
   ensureCostProfile(lab);
-  lab.run({
+  const startNs = lab.now;
+  const flows = lab.traffics.filter((f) => !f.source.done && !f.source.stopped);
+  const count = flows.reduce((n, f) => n + f.schedule.count, 0);
+  const sentBefore = flows.reduce((n, f) => n + f.metrics.sent, 0);
+  return await lab.runAsync({
     ...(durationNs !== undefined ? { durationNs } : {}),
     shouldStop: () => cx.interrupted(),
+    pause: (now) =>
+      cx.runProgress({
+        doneNs: now - startNs,
+        ...(durationNs !== undefined ? { totalNs: durationNs } : {}),
+        sent: flows.reduce((n, f) => n + f.metrics.sent, 0) - sentBefore,
+        ...(Number.isFinite(count) ? { count: count - sentBefore } : {}),
+      }),
   });
 }
 
@@ -98,10 +116,7 @@ const run: Executor<Run> = async (cmd, cx) => {
   ensureCostProfile(lab);
   if (cmd.trace !== undefined) lab.setTraceLevel(cmd.trace.value);
   const before = lab.now;
-  const r = lab.run({
-    ...(cmd.duration !== undefined ? { durationNs: cmd.duration.value.value } : {}),
-    shouldStop: () => cx.interrupted(),
-  });
+  const r = await runLab(cx, cmd.duration?.value.value);
   for (const v of r.violations) {
     cx.diagnostics.push(
       error("E0509", `traffic \`${v.flow}\`: ${describeConservationViolation(v.v)}`, {

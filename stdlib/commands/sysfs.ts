@@ -343,6 +343,19 @@ function reportWrite(
         });
         return;
       }
+      if (e.errno === "EBUSY" && e.waitingFor !== undefined) {
+        // Disabling VFs one of which is held open (a VM's VFIO group): not "enabled already".
+        push(cx, "E0308", `a VF of ${target.bdf} is in use`, {
+          error: e,
+          span,
+          label: `\`${e.waitingFor}\` is open`,
+          secondary: originOf(cx.provenance, `open:${e.waitingFor}`),
+          help: [
+            "stop the VM that holds it first (`kill PID`; `show topology` lists the pids)",
+          ],
+        });
+        return;
+      }
       if (e.errno === "EBUSY") {
         const n = pf?.vfs.length ?? 0;
         push(cx, "E0308", `${target.bdf} has ${n} VFs enabled already`, {

@@ -3,12 +3,15 @@
  * cost, what it did — in the one stable text form (runtime/trace/format.ts), or as JSON. A
  * packet whose hops were not kept says why (not sampled, tracing off, not sent yet).
  *
+ * `--json` (or `vdpa-lab run --json`) prints `{ flow, pkt, hops: [{ type, t, dur, ctx, comp,
+ * action, flow, pkt, details }], complete, summary: { hops, span_ns, cost_ns, fate, reason? } }`.
+ *
  * @module
  */
 
 import { error } from "../../lang/diagnostic.ts";
 import type { Trace } from "../../lang/commands/mod.ts";
-import { formatPacketTrace } from "../../runtime/trace/format.ts";
+import { formatPacketTrace, packetTraceSummary } from "../../runtime/trace/format.ts";
 import { describePacketTraceUnavailable } from "../../runtime/trace/recorder.ts";
 import type { Executor, ExecutorTable } from "../exec.ts";
 
@@ -40,8 +43,17 @@ const trace: Executor<Trace> = (cmd, cx) => {
     }));
     return;
   }
-  if (cmd.json) cx.print(`${JSON.stringify(r.value, null, 2)}\n`);
-  else cx.print(`${formatPacketTrace(r.value)}\n`);
+  if (cmd.json || cx.settings.json) {
+    const sum = packetTraceSummary(r.value);
+    const summary = {
+      hops: sum.hops,
+      span_ns: sum.spanNs,
+      cost_ns: sum.costNs,
+      fate: sum.fate,
+      ...(sum.reason !== undefined ? { reason: sum.reason } : {}),
+    };
+    cx.print(`${JSON.stringify({ ...r.value, summary }, null, 2)}\n`);
+  } else cx.print(`${formatPacketTrace(r.value)}\n`);
 };
 
 /** The executors of this file. */

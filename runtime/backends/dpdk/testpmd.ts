@@ -329,6 +329,12 @@ export class Testpmd {
     (app as { output: string }).output = text;
     apps.push(app);
     APPS.set(lab, apps);
+    lab.addProcess({
+      pid,
+      command: "dpdk-testpmd",
+      name,
+      terminate: (signal) => app.#exit(signal),
+    });
     // Links that are already up (a QEMU server the PMD connected to) have work to find.
     for (const p of ports) if (p.linkUp) p.onWork?.(lab.now);
     return ok(app);
@@ -371,6 +377,23 @@ export class Testpmd {
     for (const lc of this.#fwdLcores) lc.pmd.stop();
     return "Telling cores to stop...\nWaiting for lcores to finish...\n" + this.fwdStats() +
       "\nDone.\n";
+  }
+
+  /**
+   * The process ends (`kill`): the forwarding loops stop, every port closes — a vhost-user
+   * socket goes away as a crashed back-end's does, and QEMU sees the connection close — and
+   * the lab forgets the process.
+   */
+  #exit(signal: string): void {
+    this.#forwarding = false;
+    for (const lc of this.#fwdLcores) lc.pmd.stop();
+    for (const p of this.ports) p.close();
+    APPS.set(this.#lab, testpmdsOf(this.#lab).filter((a) => a !== this));
+    this.#lab.control({
+      comp: this.name,
+      action: "note",
+      details: { name: "exit", value: signal },
+    });
   }
 
   /** `show fwd stats all`. */

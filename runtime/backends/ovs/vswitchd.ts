@@ -119,6 +119,8 @@ export class OvsVswitchd {
     this.#lab = lab;
     const pid = lab.allocPid();
     this.name = `ovs-vswitchd-${pid}`;
+    // Listed for `show topology` and `kill`; its exit is not modelled (no terminate).
+    lab.addProcess({ pid, command: "ovs-vswitchd", name: this.name });
     // The Open_vSwitch row's UUID, from the lab's seed and the pid (deterministic).
     this.db = new OvsDb({ uuid: seededUuid(lab.seed, pid) });
     this.dp = new DpifNetdev(lab);

@@ -63,6 +63,7 @@ import { descRingSize } from "../../virtio/packed_layout.ts";
 import { SplitDriver, USED_FAULT, USED_NONE } from "../../virtio/split_driver.ts";
 import { availRingSize, usedRingSize } from "../../virtio/split_layout.ts";
 import { describeQueueFault } from "../../virtio/queue_fault.ts";
+import { NET_EMPTY, NET_FAULT, VirtioNetTx } from "../../datapath/net_datapath.ts";
 import type { Lab } from "../../lab.ts";
 import { NO_VECTOR, type VirtioNetPci } from "../virtio_net_pci.ts";
 import type { Vm } from "../vm.ts";
@@ -165,6 +166,8 @@ export class GuestVirtioNet implements Endpoint {
   up = false;
   /** Configuration interrupts received. */
   configInterrupts = 0;
+  /** QEMU exited: the guest and its driver are gone (see {@link shutdown}). */
+  gone = false;
   /** Watchers of every frame the interface sends or receives (`capture vm1.eth0`). */
   readonly captures: ((t: number, frame: Uint8Array, off: number, len: number) => void)[] = [];
   readonly #lab: Lab;
@@ -525,6 +528,7 @@ export class GuestVirtioNet implements Endpoint {
     build: FrameBuilder,
   ): void {
     for (let seq = first; seq <= last; seq++) flow.metrics.onSend(now, flow.schedule.frameBytes);
+    if (this.gone) return this.#dropAll(flow, first, last, now, "device_not_ready");
     if (this.pairs <= 1 || flow.schedule.flows <= 1) {
       const q = this.#tx[0];
       if (q === undefined) return this.#dropAll(flow, first, last, now, "device_not_ready");
@@ -550,6 +554,10 @@ export class GuestVirtioNet implements Endpoint {
     const flow = id.flow;
     const q = this.#tx[0];
     if (flow === undefined || q === undefined) return;
+    if (this.gone) {
+      this.#lab.hops.drop(flow, id.seq, this.ctx, t, "guest.virtio-net", "device_not_ready");
+      return;
+    }
     const copy = frame.slice(0, len);
     q.backlog.push({
       flow,
@@ -817,6 +825,7 @@ export class GuestVirtioNet implements Endpoint {
   }
 
   irq(index: number, t: number, vcpu: CpuContext, group: PacketGroup): void {
+    if (this.gone) return; // an interrupt raised before QEMU exited finds no guest
     const hops = this.#lab.hops;
     let start = t;
     if (vcpu.isIdleAt(t) && t - vcpu.busyUntil > KVM_HALT_POLL_NS) {
@@ -855,6 +864,7 @@ export class GuestVirtioNet implements Endpoint {
 
   /** virtnet_poll_tx: reclaim, wake the queue, send what waited, re-enable callbacks. */
   #txPoll(q: TxQueue, t: number, hint: HopFlow | undefined): void {
+    if (this.gone) return;
     const hops = this.#lab.hops;
     const end = hops.charge(q.vcpu, t, "napi_poll", 0, hint);
     this.#reclaim(q);
@@ -879,6 +889,7 @@ export class GuestVirtioNet implements Endpoint {
    * is a step at its own virtual time.
    */
   #rxPoll(q: RxQueue, t: number): void {
+    if (this.gone) return;
     const poll = q.poll;
     poll.reset();
     const now = this.#lab.hops.charge(q.vcpu, t, "napi_poll", 0, undefined);
@@ -888,6 +899,7 @@ export class GuestVirtioNet implements Endpoint {
   }
 
   #rxStep(q: RxQueue, t: number): void {
+    if (this.gone) return;
     const lab = this.#lab;
     const hops = lab.hops;
     const mem = this.#vm.mem;
@@ -994,6 +1006,98 @@ export class GuestVirtioNet implements Endpoint {
     const m = this.mac;
     for (let i = 0; i < 6; i++) if (frame[i] !== m[i]) return false;
     return true;
+  }
+
+  /**
+   * QEMU exited at `t` (`kill`): the guest dies with what is in its rings. Call it before the
+   * backend is destroyed, while the device's rings still tell what the device took:
+   *
+   * - a TX packet the device had popped already left the VM (it was copied or DMAed out in the
+   *   same step); one still in the avail ring, or waiting for a descriptor, is lost;
+   * - an RX frame the device wrote into a buffer (published or still pending in the device's
+   *   used batch) that NAPI had not taken is lost with the guest's memory.
+   *
+   * Lost packets are dropped as `device_not_ready` with `why`; nothing runs in the guest after.
+   */
+  shutdown(t: number, why: string): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.up = false;
+    const hops = this.#lab.hops;
+    const backend = this.dev.backend;
+    for (const q of this.#tx) {
+      q.lost = { reason: "device_not_ready", detail: why };
+      const ring = backend?.deviceRing?.(q.index);
+      if (ring === undefined) {
+        // The device's ring is not ours to read: what it returned left the VM (devices
+        // complete what they pop in the same step); every other buffer is lost.
+        this.#reclaim(q);
+        for (let slot = 0; slot < q.slotFlow.length; slot++) {
+          const flow = q.slotFlow[slot];
+          if (flow === undefined) continue;
+          hops.drop(
+            flow,
+            q.slotSeq[slot] as number,
+            q.vcpu,
+            t,
+            "guest.virtio-net",
+            "device_not_ready",
+            why,
+          );
+          q.slotFlow[slot] = undefined;
+        }
+      } else {
+        // What the device has not popped yet: read it off the avail ring as the device would.
+        const tx = new VirtioNetTx(ring, { features: this.features, flows: this.#lab.flows });
+        for (;;) {
+          const r = tx.pop();
+          if (r === NET_EMPTY || r === NET_FAULT) break;
+          const flow = tx.id.flow;
+          if (flow !== undefined) {
+            hops.drop(flow, tx.id.seq, q.vcpu, t, "guest.virtio-net", "device_not_ready", why);
+          }
+        }
+      }
+      for (const b of q.backlog.splice(0)) {
+        for (let seq = b.next; seq <= b.last; seq++) {
+          hops.drop(b.flow, seq, q.vcpu, t, "guest.virtio-net", "device_not_ready", why);
+        }
+      }
+    }
+    const s = this.#scratch;
+    const id = this.#id;
+    for (const q of this.#rx) {
+      // The device's pending used elements are in guest memory already: publish them to read.
+      backend?.deviceRing?.(q.index)?.flushUsed();
+      for (;;) {
+        const token = q.drv.getUsed();
+        if (token < 0) break;
+        const len = q.drv.lastLen;
+        const addr = q.base + token * q.stride;
+        this.#releaseRxSlot(q, token);
+        if (len < this.hdrLen) continue;
+        const frameLen = Math.min(len - this.hdrLen, s.length);
+        this.#vm.mem.read(addr + this.hdrLen, s, 0, frameLen);
+        // The other buffers of a merged frame carry no header of their own.
+        const nb = this.mergeable ? this.#vm.mem.getU16(addr + 10) : 1;
+        for (let k = 1; k < nb; k++) {
+          const more = q.drv.getUsed();
+          if (more < 0) break;
+          this.#releaseRxSlot(q, more);
+        }
+        if (this.#lab.endpoints.countsAt(this, s, 0, id)) {
+          hops.drop(
+            id.flow as TrafficFlow,
+            id.seq,
+            q.vcpu,
+            t,
+            "guest.virtio-net",
+            "device_not_ready",
+            why,
+          );
+        }
+      }
+    }
   }
 
   /** Live ring state for `show vq`. */
