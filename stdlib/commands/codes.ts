@@ -1,7 +1,7 @@
 /**
  * The diagnostic codes of the executors that have no table of their own: testpmd (E037x,
  * W037x), ovs-vsctl (E038x, W0380), QEMU start-up (E04xx, W04xx), the lab statements
- * (E05xx) and the session (E0599). One table, one line each. The other executor codes live
+ * (E05xx), `kill`/`pkill` (E053x) and the session (E0599). One table, one line each. The other executor codes live
  * beside their emitters: `../host_errors.ts` (HOST_CODES, E03xx), `../names.ts` (NAME_CODES,
  * E020x) and `../check/codes.ts` (CHECK_CODES, E022x–E024x).
  *
@@ -78,6 +78,12 @@ export const EXECUTOR_CODES = {
   E0510: { severity: "error", summary: "`capture`: no such interface" },
   E0511: { severity: "error", summary: "`export`: a format this export cannot write" },
   E0512: { severity: "error", summary: "`set`: a setting or cost the lab cannot change" },
+  E0530: { severity: "error", summary: "`kill`: no such process" },
+  E0531: {
+    severity: "error",
+    summary: "`kill`, `pkill`: a process whose exit the lab does not model",
+  },
+  E0532: { severity: "error", summary: "`pkill`: the pattern matches no process" },
   E0590: { severity: "error", summary: "`help`: no page for this topic" },
   E0599: { severity: "error", summary: "a command the lab parses but does not model yet" },
 } as const satisfies Record<string, ExecutorCodeInfo>;
