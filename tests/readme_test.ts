@@ -298,3 +298,23 @@ Deno.test("the quantity table of the README is what parseQuantity() reads", asyn
   }
   for (const ambiguous of ["2KB", "2MB"]) assert.equal(q(ambiguous).diagnostic?.code, "E0022");
 });
+
+for (
+  const e of [...Deno.readDirSync(new URL("docs/", ROOT))].filter((e) => e.name.endsWith(".vdpa"))
+) {
+  const path = `docs/${e.name}`;
+  const session = new Session({ stdout: () => {}, readFile: () => ({ error: "not here" }) });
+  const outcome = await session.runText(read(path), path);
+  const errors = session.diagnostics.items.filter((d) => d.severity === "error");
+  const waits = errors.find((d) => NOT_LANDED.has(d.code));
+  Deno.test({
+    name: `${path} runs and its expectations hold` +
+      (waits ? ` (waits for: ${waits.message})` : ""),
+    ignore: waits !== undefined,
+    fn: () => {
+      assert.deepEqual(errors.map((d) => `${d.code} ${d.message}`), [], path);
+      assert.equal(outcome.status, "ok");
+      assert.ok(session.lab.traffics.length > 0, "the script sends traffic");
+    },
+  });
+}
