@@ -20,6 +20,8 @@ export interface ReplStartupResult {
   readonly medianMs: number;
   readonly minMs: number;
   readonly maxMs: number;
+  /** Median time until the first entry typed at the prompt was answered (`script` only). */
+  readonly readyMedianMs?: number;
 }
 
 /** Options of {@link replStartupBench}. */
@@ -65,8 +67,12 @@ async function installed(program: string): Promise<boolean> {
   }
 }
 
+/** When the last launch under `script` answered its first entry (ms from start). */
+let lastReadyMs = Number.NaN;
+
 /** One launch under `script`: milliseconds until the prompt's bytes arrive. */
 async function underScript(timeoutMs: number): Promise<number> {
+  lastReadyMs = Number.NaN;
   const t0 = performance.now();
   const child = new Deno.Command("script", {
     args: ["-qfec", shellQuote(replArgs()), "/dev/null"],
@@ -85,8 +91,16 @@ async function underScript(timeoutMs: number): Promise<number> {
       const { value, done } = await reader.read();
       if (done) break;
       seen += decoder.decode(value, { stream: true });
-      if (seen.includes(PROMPT)) {
+      if (Number.isNaN(at) && seen.includes(PROMPT)) {
         at = performance.now() - t0;
+        // The prompt may come before the lab's modules are loaded (main.ts shows it early):
+        // type an entry and time its answer too, so both figures are honest.
+        const w = child.stdin.getWriter();
+        await w.write(new TextEncoder().encode("lsmod\n"));
+        w.releaseLock();
+      }
+      if (!Number.isNaN(at) && seen.includes("Used by")) {
+        lastReadyMs = performance.now() - t0;
         break;
       }
     }
@@ -160,16 +174,24 @@ export async function replStartupBench(
   await launcher?.start();
   const once = launcher ? (t: number) => launcher.once(t) : underScript;
   const samples: number[] = [];
+  const ready: number[] = [];
   try {
     await once(timeoutMs); // warm Deno's caches
-    for (let i = 0; i < runs; i++) samples.push(await once(timeoutMs));
+    for (let i = 0; i < runs; i++) {
+      samples.push(await once(timeoutMs));
+      if (!launcher && !Number.isNaN(lastReadyMs)) ready.push(lastReadyMs);
+    }
   } finally {
     await launcher?.stop();
   }
   const sorted = [...samples].sort((a, b) => a - b);
+  const readySorted = [...ready].sort((a, b) => a - b);
   return {
     method,
     samples,
+    ...(readySorted.length > 0
+      ? { readyMedianMs: readySorted[Math.floor(readySorted.length / 2)] as number }
+      : {}),
     medianMs: sorted[Math.floor(sorted.length / 2)] as number,
     minMs: sorted[0] as number,
     maxMs: sorted[sorted.length - 1] as number,
@@ -190,6 +212,13 @@ export async function runReplBench(print: (line: string) => void): Promise<void>
       `median ${r.medianMs.toFixed(0)} ms, min ${r.minMs.toFixed(0)} ms, ` +
       `max ${r.maxMs.toFixed(0)} ms (${verdict} the ${STARTUP_BOUND_MS} ms bound)`,
   );
+  if (r.readyMedianMs !== undefined) {
+    print(
+      `repl first entry answered (lsmod typed at the prompt): median ${
+        r.readyMedianMs.toFixed(0)
+      } ms from start (the modules load behind the prompt)`,
+    );
+  }
 }
 
 if (import.meta.main) {

@@ -17,6 +17,7 @@ import type { CliArgs } from "./args.ts";
 import { complete } from "./complete.ts";
 import { sessionSources } from "./complete_sources.ts";
 import { History, HISTORY_LIMIT } from "./history.ts";
+import { banner, PROMPT } from "./early_prompt.ts";
 import { type CliIo, loadProfile, VERSION } from "./main.ts";
 import { Progress, runProgressOf } from "./progress.ts";
 import { ReplCore } from "./repl_core.ts";
@@ -24,7 +25,7 @@ import { runPiped } from "./repl_pipe.ts";
 import { style, useColor } from "./style.ts";
 
 /** The prompt of a fresh entry. */
-export const PROMPT = "vdpa> ";
+export { PROMPT };
 /** The prompt of a continuation line. */
 export const CONTINUATION_PROMPT = "  ... ";
 /** What Ctrl-C at an empty prompt prints. */
@@ -65,7 +66,11 @@ export function readlineCompleter(
 }
 
 /** Runs the REPL on Deno's stdin/stdout until `.exit` or end of input; returns the exit status. */
-export async function runRepl(args: CliArgs, io: CliIo): Promise<number> {
+export async function runRepl(
+  args: CliArgs,
+  io: CliIo,
+  options: { readonly earlyPrompt?: boolean } = {},
+): Promise<number> {
   const interactive = Deno.stdin.isTerminal();
   const color = useColor(args.color, io);
   let interrupt = false;
@@ -129,7 +134,7 @@ export async function runRepl(args: CliArgs, io: CliIo): Promise<number> {
   }
   return await interactiveLoop(core, args, io, color, progress, {
     setInterrupt: (v) => void (interrupt = v),
-  });
+  }, options.earlyPrompt ?? false);
 }
 
 async function interactiveLoop(
@@ -139,6 +144,7 @@ async function interactiveLoop(
   color: boolean,
   progress: Progress,
   control: { setInterrupt(v: boolean): void },
+  earlyPrompt: boolean,
 ): Promise<number> {
   const history = History.open({ disabled: args.noHistory === true });
   const warn = () => {
@@ -173,9 +179,8 @@ async function interactiveLoop(
     rl.setPrompt(prompt);
     rl.prompt();
   });
-  if (!args.quiet) {
-    io.stdout(s.dim(`vdpa-lab ${VERSION}: .help for help, Tab completes, Ctrl-D leaves\n`));
-  }
+  // main.ts may have shown the banner and the prompt while the modules loaded.
+  if (!args.quiet && !earlyPrompt) io.stdout(`${s.dim(banner(VERSION))}\n`);
   rl.prompt();
   let exited = false;
   for await (const line of rl) {

@@ -227,6 +227,21 @@ export function memoryFileReader(files: Readonly<Record<string, string>>): FileR
   };
 }
 
+/** A run's own collector that also forwards every diagnostic to the collector it wraps. */
+class RunDiagnostics extends Diagnostics {
+  readonly #into: Diagnostics;
+
+  constructor(into: Diagnostics) {
+    super();
+    this.#into = into;
+  }
+
+  override push(d: Diagnostic): void {
+    super.push(d);
+    this.#into.push(d);
+  }
+}
+
 /**
  * Runs scripts statement by statement. State (variables, sources, diagnostics) persists
  * across calls, so a REPL calls {@link Interpreter.runText} once per input.
@@ -239,6 +254,8 @@ export class Interpreter {
   readonly #cwd: string;
   readonly #sources: SourceMap;
   readonly #diagnostics: Diagnostics;
+  /** The current run's diagnostics (forwarded to {@link Interpreter.diagnostics}). */
+  #run: Diagnostics;
   readonly #variables = new Map<string, string>();
   readonly #predefined = new Set<string>();
   /** Variables whose `let` failed in check mode: uses are not reported again. */
@@ -258,6 +275,7 @@ export class Interpreter {
     this.#cwd = options.cwd ?? ".";
     this.#sources = options.sources ?? new SourceMap();
     this.#diagnostics = options.diagnostics ?? new Diagnostics();
+    this.#run = this.#diagnostics;
     for (const [name, value] of options.variables ?? []) this.define(name, value);
   }
 
@@ -301,16 +319,20 @@ export class Interpreter {
     if (parsed.incomplete && options.allowIncomplete) {
       return { status: "incomplete", diagnostics: [] };
     }
-    const mark = this.#diagnostics.length;
-    this.#iterations = 0;
-    this.#sources.add(source, text);
-    this.#diagnostics.pushAll(parsed.diagnostics);
+    const outer = this.#beginRun();
     let flow: Flow = "next";
-    if (!parsed.diagnostics.some((d) => d.severity === "error")) {
-      const errorsBefore = this.#errors();
-      flow = await this.#block(parsed.program.statements, [{ path: source }], errorsBefore);
+    try {
+      this.#iterations = 0;
+      this.#sources.add(source, text);
+      this.#run.pushAll(parsed.diagnostics);
+      if (!parsed.diagnostics.some((d) => d.severity === "error")) {
+        const errorsBefore = this.#errors();
+        flow = await this.#block(parsed.program.statements, [{ path: source }], errorsBefore);
+      }
+    } finally {
+      this.#endRun(outer);
     }
-    const added = this.#diagnostics.items.slice(mark);
+    const added = outer.run.items;
     if (flow === "interrupted") return { status: "interrupted", diagnostics: added };
     return {
       status: added.some((d) => d.severity === "error") ? "failed" : "ok",
@@ -318,13 +340,32 @@ export class Interpreter {
     };
   }
 
+  /**
+   * Starts collecting one run's diagnostics on their own: the shared collector keeps identical
+   * diagnostics once, so a source run again (the REPL's `.load` twice) would otherwise add
+   * nothing, come back `ok` and, in run mode, not stop at its first error.
+   */
+  #beginRun(): { run: Diagnostics; saved: Diagnostics; scanned: number; errors: number } {
+    const saved = { saved: this.#run, scanned: this.#scanned, errors: this.#errorCount };
+    this.#run = new RunDiagnostics(this.#run);
+    this.#scanned = 0;
+    this.#errorCount = 0;
+    return { run: this.#run, ...saved };
+  }
+
+  #endRun(outer: { saved: Diagnostics; scanned: number; errors: number }): void {
+    this.#run = outer.saved;
+    this.#scanned = outer.scanned;
+    this.#errorCount = outer.errors;
+  }
+
   /** Reads `path` through the reader and runs it. */
   async runFile(path: string): Promise<RunOutcome> {
-    const mark = this.#diagnostics.length;
     const read = await this.#read(path);
     if ("error" in read) {
-      this.#diagnostics.push(error("E0603", `cannot read \`${path}\``, { notes: [read.error] }));
-      return { status: "failed", diagnostics: this.#diagnostics.items.slice(mark) };
+      const d = error("E0603", `cannot read \`${path}\``, { notes: [read.error] });
+      this.#run.push(d);
+      return { status: "failed", diagnostics: [d] };
     }
     return await this.runText(read.text, path);
   }
@@ -336,7 +377,7 @@ export class Interpreter {
 
   /** Errors reported so far (scanning only what was added since the last call). */
   #errors(): number {
-    const items = this.#diagnostics.items;
+    const items = this.#run.items;
     for (; this.#scanned < items.length; this.#scanned++) {
       if (items[this.#scanned]?.severity === "error") this.#errorCount++;
     }
@@ -344,7 +385,7 @@ export class Interpreter {
   }
 
   #report(d: Diagnostic): void {
-    this.#diagnostics.push(d);
+    this.#run.push(d);
   }
 
   /** After a statement: should the run stop? */
@@ -408,7 +449,7 @@ export class Interpreter {
     const includedFrom = stack.flatMap((f) => (f.includedAt ? [f.includedAt] : []));
     await this.#executor(words, {
       statement: s,
-      diagnostics: this.#diagnostics,
+      diagnostics: this.#run,
       mode: this.#mode,
       sources: this.#sources,
       variables: this.#variables,
@@ -559,7 +600,7 @@ export class Interpreter {
     }
     const parsed = parse(read.text, { source: path });
     this.#sources.add(path, read.text);
-    this.#diagnostics.pushAll(parsed.diagnostics);
+    this.#run.pushAll(parsed.diagnostics);
     if (parsed.diagnostics.some((d) => d.severity === "error")) return "next";
     return await this.#block(
       parsed.program.statements,

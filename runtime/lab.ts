@@ -195,6 +195,20 @@ export interface ControlStep {
 
 const DEFAULT_LINE_BPS = 10e9;
 
+/**
+ * The most packets one run may have to send (about two minutes of wall time at the ~80k
+ * simulated packets per second of a busy datapath): `run` refuses more, so a script cannot
+ * ask for a run that never ends. Limit a run with a duration (`run 1ms`) instead.
+ */
+export const MAX_RUN_PACKETS = 10_000_000;
+
+/**
+ * The most VMs a lab runs. A VM with one virtio-net NIC costs about 130 KB (a 64 KiB chunk
+ * of sparse guest memory for its rings, the rest typed arrays and objects): 4096 VMs take
+ * about 600 MB and 7 s to start; the next `qemu` line is refused (E0407).
+ */
+export const MAX_VMS = 4096;
+
 /** The simulated world. */
 export class Lab {
   readonly host: HostKernel;
@@ -461,6 +475,9 @@ export class Lab {
       return err({ kind: "name-in-use", at: { vm: "name" }, name: spec.name });
     }
     const name = spec.name ?? this.nextVmName();
+    if (this.#vms.size >= MAX_VMS) {
+      return err({ kind: "too-many-vms", at: { vm: "name" }, max: MAX_VMS, name });
+    }
     const r = startVm(this, name, spec);
     if (r.ok) {
       const vm = r.value;
@@ -627,6 +644,26 @@ export class Lab {
     this.#flows.push(flow);
     this.#unstarted.push(flow);
     return flow;
+  }
+
+  /**
+   * Packets the traffics still have to send before virtual time `untilNs` (all of them when
+   * undefined): what a run to then must simulate. Computed from the schedules, O(traffics).
+   */
+  packetsDue(untilNs?: number): number {
+    let n = 0;
+    for (const f of this.#flows) {
+      const s = f.schedule;
+      const next = f.source.nextSeq;
+      let last = s.count;
+      if (untilNs !== undefined) {
+        if (untilNs < s.startNs) continue;
+        const bursts = Math.floor((untilNs - s.startNs) / s.burstIntervalNs) + 1;
+        last = Math.min(s.count, bursts * s.burst);
+      }
+      if (last >= next) n += last - next + 1;
+    }
+    return n;
   }
 
   /**

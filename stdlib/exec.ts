@@ -76,6 +76,8 @@ export interface ExecContext {
   writeFile(path: string, data: Uint8Array | string, at: Span): Promise<boolean>;
   /** True once the user asked to stop (Ctrl-C in the REPL). */
   interrupted(): boolean;
+  /** Someone can interrupt (the REPL's Ctrl-C): a long run need not be refused up front. */
+  readonly interruptible: boolean;
   /**
    * Called by a long run between chunks; awaiting it gives the terminal a turn (Ctrl-C, the
    * progress line). Resolves at once when nobody watches.

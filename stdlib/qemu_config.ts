@@ -27,7 +27,7 @@
  * @module
  */
 
-import { type Diagnostics, error, warning } from "../lang/diagnostic.ts";
+import { Diagnostics, error, warning } from "../lang/diagnostic.ts";
 import type { QemuCommand, QemuOption } from "../lang/commands/ast.ts";
 import type { Prop, PropList } from "../lang/props.ts";
 import type { Span } from "../lang/span.ts";
@@ -412,6 +412,9 @@ function optLocated(typed: TypedProps, key: string): Located<string> | undefined
     : undefined;
 }
 
+/** A guest name the lab can use: one word of letters, digits, `_` and `-`. */
+const LAB_VM_NAME_RE = /^[A-Za-z0-9_-]+$/;
+
 /** The head of a list (`tap` in `tap,id=n0`, or `type=tap`): the last item with that key. */
 function headOf(list: PropList | undefined, key: string): Located<string> | undefined {
   if (!list) return undefined;
@@ -492,11 +495,12 @@ export interface ResolveQemuOptions {
  * this command produced no error.
  */
 export function resolveQemu(cmd: QemuCommand, diags: Diagnostics): QemuConfig | undefined {
-  const errorsBefore = diags.items.filter((d) => d.severity === "error").length;
-  const r = new Resolver(cmd, diags);
-  const config = r.run();
-  const errorsAfter = diags.items.filter((d) => d.severity === "error").length;
-  return errorsAfter === errorsBefore ? config : undefined;
+  // Its own collector: `diags` keeps identical diagnostics once (a statement run again in a
+  // loop reports nothing new), so counting its errors cannot tell whether this command has one.
+  const local = new Diagnostics();
+  const config = new Resolver(cmd, local).run();
+  diags.pushAll(local.items);
+  return local.hasErrors ? undefined : config;
 }
 
 class Resolver {
@@ -618,7 +622,24 @@ class Resolver {
   #nameOption(opt: QemuOption): void {
     const typed = this.#type(listOf(opt, "guest"), NAME_SCHEMA, "name", "option");
     const guest = optLocated(typed, "guest");
-    if (guest) this.#name = guest;
+    if (!guest) return;
+    // QEMU takes any guest name; the lab writes a VM's endpoints NAME.IFACE (`vm1.eth0`) and
+    // its CPU contexts NAME:vcpuN, so the name must be one such word.
+    if (!LAB_VM_NAME_RE.test(guest.value)) {
+      this.#diags.push(
+        error("E0241", `the lab cannot use \`${guest.value}\` as a VM name`, {
+          span: guest.span,
+          label: guest.value === "" ? "empty name" : "not letters, digits, `_` and `-`",
+          notes: [
+            "the lab names a VM's interfaces `NAME.IFACE` (as in `traffic t1 from vm1.eth0 …`) " +
+            "and its vCPU threads `NAME:vcpuN`",
+          ],
+          help: ["name the guest with letters, digits, `_` and `-`, e.g. `-name vm1`"],
+        }),
+      );
+      return;
+    }
+    this.#name = guest;
   }
 
   #mOption(opt: QemuOption): void {

@@ -190,6 +190,7 @@ export class Session {
       },
       writeFile: (path, data, at) => this.#write(path, data, at, ctx.diagnostics),
       interrupted: () => this.#options.interrupted?.() ?? false,
+      interruptible: this.#options.interrupted !== undefined,
       runProgress: (p) => this.#options.runProgress?.(p) ?? NO_WAIT,
     };
     try {

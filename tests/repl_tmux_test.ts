@@ -93,6 +93,10 @@ class Terminal {
       command,
     ]);
     await this.waitPrompt();
+    // main.ts shows the prompt before the lab's modules load; an empty entry answered by a
+    // fresh prompt proves readline is reading (keys typed earlier would be read as a paste).
+    this.press("Enter");
+    await this.waitFor("the REPL to be ready", (s) => /(^|\n)vdpa>\nvdpa>$/.test(s));
   }
 
   /** Types text literally. */

@@ -108,7 +108,7 @@ Deno.test("vhost-vdpa on mlx5: the host notifier decides the TX exit", async (t)
       const p = lab.recorder.packetTrace("t1", 1);
       assert.ok(p.ok);
       const fault = p.value.hops.find((h) => h.action === "fault");
-      assert.ok(fault !== undefined && String(fault.details.what).includes("0x1064000"));
+      assert.ok(fault !== undefined && String(fault.details.what).includes("0x1065000"));
       const drop = p.value.hops.at(-1);
       assert.equal(drop?.action, "drop");
       assert.ok(String(drop?.details.detail).includes("DEVICE_NEEDS_RESET (cannot map"));

@@ -47,6 +47,7 @@ export const COMMAND_CODES = {
   E0120: { severity: "error", summary: "a real feature of the tool that the lab does not model" },
   E0121: { severity: "error", summary: "invalid interface name" },
   E0122: { severity: "error", summary: "conflicting options" },
+  E0123: { severity: "error", summary: "a device name the lab cannot use" },
   W0010: {
     severity: "warning",
     summary: "option accepted but ignored (it does not matter to I/O)",

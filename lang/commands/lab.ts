@@ -71,6 +71,9 @@ export const LAB_KEYWORDS: readonly string[] = [
   "help",
 ];
 
+/** A host NIC name: 1 to 15 letters, digits, `_` and `-`. */
+const NIC_NAME_RE = /^[A-Za-z0-9_-]{1,15}$/;
+
 /** `show` subjects and how many endpoint/queue arguments each takes: [min, max]. */
 const SHOW_SUBJECTS: Readonly<Record<ShowSubject["kind"], readonly [number, number]>> = {
   topology: [0, 0],
@@ -284,6 +287,18 @@ class LabParser {
     const name = rest[0];
     if (!name || name.text.includes("=")) {
       return this.#missing("host nic", "the NIC's name (e.g. `ens1f0`)", sub);
+    }
+    // A Linux interface name (check_ifname: at most IFNAMSIZ - 1 = 15 bytes) of the kind
+    // physical NICs get (`ens1f0`): the lab names the port's wire and its VFs after it.
+    if (!NIC_NAME_RE.test(name.text)) {
+      report(this.#diags, "E0121", `\`${name.text}\` is not a NIC name the lab can use`, {
+        span: name.span,
+        label: name.text.length > 15
+          ? `${name.text.length} characters, at most 15`
+          : "not letters, digits, `_` and `-`",
+        help: ["name the NIC as the kernel names ports, e.g. `ens1f0` or `enp59s0f0np0`"],
+      });
+      return undefined;
     }
     const p = this.#props(rest.slice(1), HOST_NIC_KEYS, "host nic", name);
     if (!p) return undefined;

@@ -329,6 +329,14 @@ const ROWS: readonly Row[] = [
     help: "use at most 15 characters without `/` or spaces",
   },
   {
+    input: "vdpa dev add name vdpa.0 mgmtdev vdpasim_net",
+    code: "E0123",
+    line: 1,
+    column: 19,
+    under: "vdpa.0",
+    help: "name the device with letters, digits, `_` and `-`, e.g. `vdpa0`",
+  },
+  {
     input: "ip tuntap add tap0 mode tcp",
     code: "E0109",
     line: 1,

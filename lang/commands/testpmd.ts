@@ -83,6 +83,37 @@ const EAL_OPTIONS: readonly PmdSpec[] = [
   { name: "help", short: "h", long: "help" },
 ];
 
+/** RTE_MAX_LCORE of an x86 DPDK build (config/x86/meson.build): lcore ids are 0-127. */
+const RTE_MAX_LCORE = 128;
+
+/**
+ * The first lcore id of a `-l` list or an `--lcores` list (`lcores[@cpus],…`, groups in
+ * parentheses) at or beyond RTE_MAX_LCORE, and its offset; the cpus after `@` are not lcores.
+ */
+function lcoreBeyondMax(text: string, lcores: boolean): { id: string; at: number } | undefined {
+  let depth = 0;
+  let cpuSide = false;
+  for (let i = 0; i < text.length;) {
+    const c = text[i] as string;
+    if (c >= "0" && c <= "9") {
+      let j = i;
+      while (j < text.length && (text[j] as string) >= "0" && (text[j] as string) <= "9") j++;
+      // eal_parse_corelist / eal_parse_lcores: `idx >= RTE_MAX_LCORE` is a syntax error.
+      if (!(lcores && cpuSide) && Number(text.slice(i, j)) >= RTE_MAX_LCORE) {
+        return { id: text.slice(i, j), at: i };
+      }
+      i = j;
+      continue;
+    }
+    if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === "@") cpuSide = true;
+    else if (c === "," && depth <= 0) cpuSide = false;
+    i++;
+  }
+  return undefined;
+}
+
 const NUMERIC_APP = [
   "nb-cores",
   "nb-ports",
@@ -208,6 +239,27 @@ export function parseTestpmd(ctx: CommandContext): TestpmdCommand | UsageCommand
     return undefined;
   }
   if (eal.options.some((o) => o.spec.name === "help")) return usage(ctx, "testpmd");
+  for (const o of eal.options) {
+    if ((o.spec.name !== "corelist" && o.spec.name !== "lcores") || !o.value) continue;
+    const lcores = o.spec.name === "lcores";
+    const beyond = lcoreBeyondMax(o.value.value, lcores);
+    if (!beyond) continue;
+    const v = o.value;
+    // Point at the number when the value is the source text verbatim.
+    const verbatim = v.span.end - v.span.start === v.value.length;
+    const start = v.span.start + beyond.at;
+    report(diags, "E0106", `lcore \`${beyond.id}\` is beyond RTE_MAX_LCORE (${RTE_MAX_LCORE})`, {
+      span: verbatim ? { source: v.span.source, start, end: start + beyond.id.length } : v.span,
+      label: `lcore ids are 0 to ${RTE_MAX_LCORE - 1}`,
+      notes: [
+        lcores
+          ? "EAL prints: EAL: invalid parameter for --lcores"
+          : "EAL prints: EAL: invalid core list syntax",
+      ],
+      help: ["run the EAL on cores the host has, e.g. `-l 0-1`"],
+    });
+    return undefined;
+  }
   const app = getopt(appWords, diags, {
     program: "testpmd",
     command: "dpdk-testpmd",

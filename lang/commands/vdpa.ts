@@ -38,6 +38,9 @@ const GLOBAL_OPTIONS: readonly OptSpec[] = [
   { name: "help", short: "h", long: "help" },
 ];
 
+/** A vDPA device name the lab can use. */
+const DEVICE_NAME_RE = /^[A-Za-z0-9_-]+$/;
+
 type Keyword = VdpaArg["name"];
 
 /** How vdpa.c compares each keyword, and which parser reads its value. */
@@ -187,6 +190,21 @@ class VdpaParser {
     const name = last(args, "name");
     const mgmtdevArg = last(args, "mgmtdev");
     if (!name || !mgmtdevArg) return undefined;
+    // The kernel takes nearly any name; the lab names the device's worker, queues and paths
+    // after it, so it takes the kind of name people give (`vdpa0`).
+    if (!DEVICE_NAME_RE.test(name.value.value)) {
+      report(
+        this.#ctx.diags,
+        "E0123",
+        `\`${name.value.value}\` is not a vDPA device name the lab can use`,
+        {
+          span: name.value.span,
+          label: name.value.value === "" ? "empty name" : "not letters, digits, `_` and `-`",
+          help: ["name the device with letters, digits, `_` and `-`, e.g. `vdpa0`"],
+        },
+      );
+      return undefined;
+    }
     const mgmtdev = this.#handleOf(mgmtdevArg.value);
     const mac = this.#mac(last(args, "mac"));
     const mtu = this.#u16(last(args, "mtu"));

@@ -139,6 +139,10 @@ class TapPeer implements QemuNetPeer {
     return this.#tap.queues[pair]?.peek();
   }
 
+  take(pair: number): Skb | undefined {
+    return this.#tap.queues[pair]?.shift();
+  }
+
   read(pair: number, t: number, ctx: CpuContext): { skb: Skb; end: number } | undefined {
     const q = this.#tap.queues[pair];
     const skb = q?.shift();
@@ -178,7 +182,7 @@ class TapPeer implements QemuNetPeer {
     skb: Skb,
     t: number,
     ctx: CpuContext,
-    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer",
+    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer" | "device_not_ready",
   ): void {
     this.#lab.net.drop(skb, t, ctx, "qemu.virtio-net", reason);
   }

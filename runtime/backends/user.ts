@@ -96,7 +96,7 @@ class SlirpGateway implements Endpoint, QemuNetPeer {
   readonly #lab: Lab;
   readonly #vm: Vm;
   readonly #queue: Skb[] = [];
-  readonly #buf = new Uint8Array(65536);
+  #bufAlloc: Uint8Array | undefined;
   net: QemuUserspaceNet | undefined;
 
   constructor(lab: Lab, vm: Vm, name: string, host: number) {
@@ -148,6 +148,10 @@ class SlirpGateway implements Endpoint, QemuNetPeer {
     return this.#queue[0];
   }
 
+  take(_pair: number): Skb | undefined {
+    return this.#queue.shift();
+  }
+
   read(_pair: number, t: number, _ctx: CpuContext): { skb: Skb; end: number } | undefined {
     const skb = this.#queue.shift();
     return skb === undefined ? undefined : { skb, end: t };
@@ -157,7 +161,7 @@ class SlirpGateway implements Endpoint, QemuNetPeer {
     skb: Skb,
     t: number,
     ctx: CpuContext,
-    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer",
+    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer" | "device_not_ready",
   ): void {
     this.#lab.net.drop(skb, t, ctx, "slirp", reason);
   }
@@ -181,9 +185,10 @@ class SlirpGateway implements Endpoint, QemuNetPeer {
     build: FrameBuilder,
   ): void {
     for (let seq = first; seq <= last; seq++) {
-      const len = build(this.#buf, 0, seq);
+      const buf = this.#bufAlloc ??= new Uint8Array(65536);
+      const len = build(buf, 0, seq);
       flow.metrics.onSend(now, len + FCS);
-      this.#output(now, Skb.copyOf(this.#buf, 0, len, flow, seq));
+      this.#output(now, Skb.copyOf(buf, 0, len, flow, seq));
     }
   }
 

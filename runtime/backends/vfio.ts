@@ -176,6 +176,11 @@ class VfBackend implements NetBackend {
   }
 
   /** The doorbell write reached the VF (the frontend charged it on the vCPU). */
+  /** Where the VF is in queue `index` (its queue context): the chains it has taken end there. */
+  lastAvail(index: number): number | { readonly slot: number; readonly wrap: number } | undefined {
+    return this.#started ? this.engine.ring(index)?.nextAvail : undefined;
+  }
+
   kick(index: number, t: number, group: PacketGroup): void {
     if (!this.#started) return;
     this.engine.kick(index, { t, ctx: this.engine.ctx, group });
@@ -208,8 +213,8 @@ class VfBackend implements NetBackend {
   }
 }
 
-/** A VF given to a guest. */
-class VfioVf implements VmDevice {
+/** A VF given to a guest (`-device vfio-pci`). */
+export class VfioVf implements VmDevice {
   readonly kind = "vfio-pci";
   readonly id?: string;
   readonly ifname: string;
@@ -246,6 +251,11 @@ class VfioVf implements VmDevice {
     this.#device = o.device;
     this.#handles = o.handles;
     this.#dev = o.dev;
+  }
+
+  /** The VFIO container: its IOMMU domain maps the VM's RAM for the VF's DMA. */
+  get container(): VfioContainer {
+    return this.#container;
   }
 
   describe(): readonly string[] {

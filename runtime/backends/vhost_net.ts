@@ -401,6 +401,10 @@ export class VhostNetBackend implements NetBackend {
     if (!this.#started) return;
     this.#started = false;
     for (const dev of this.#devs) {
+      // vhost_net_stop flushes the worker first: a run's batched used elements are published
+      // (vhost_net_signal_used) before the rings are given back.
+      dev.rx?.flush();
+      dev.tx?.flush();
       for (const v of [0, 1]) {
         this.#ioctl(dev, "VHOST_NET_SET_BACKEND", {
           q: v === 0 ? `rx${dev.pair}` : `tx${dev.pair}`,
@@ -526,6 +530,9 @@ export class VhostNetBackend implements NetBackend {
     const w = dev.worker;
     let now = t;
     for (;;) {
+      // QEMU stops vhost when the NIC's link goes down (virtio_net_vhost_status); QEMU's own
+      // handler then drops what the guest queued.
+      if (!(this.#frontend?.linkUp ?? true)) break;
       const r = tx.pop();
       if (r === NET_EMPTY) {
         // vhost_enable_notify re-checks the ring to close the race.
@@ -552,6 +559,25 @@ export class VhostNetBackend implements NetBackend {
         run.pending++;
         if (flow !== undefined) {
           hops.drop(flow, seq, w, now, "vhost-net", "bad_descriptor", tx.problem);
+        }
+        if (tx.chain.writableBytes > 0) {
+          // get_tx_bufs: "Unexpected descriptor format for TX" is vq_err and -EFAULT: handle_tx
+          // stops "until the next kick" with notifications still disabled (or avail_event
+          // left behind), so no kick comes: the queue is stuck like after a ring fault.
+          const why = `Unexpected descriptor format for TX: out ${tx.chain.readable}, in ${
+            tx.chain.count - tx.chain.readable
+          }`;
+          lab.control({
+            comp: "vhost-net",
+            action: "device-error",
+            details: {
+              q: `tx${dev.pair}`,
+              name: "vq_err",
+              detail: why,
+            },
+          });
+          this.#frontend?.queueError(2 * dev.pair + 1, `vq_err: ${why}`, now);
+          break;
         }
         continue;
       }
@@ -682,6 +708,28 @@ export class VhostNetBackend implements NetBackend {
     for (;;) {
       const skb = queue.peek();
       if (skb === undefined) break;
+      const fe = this.#frontend;
+      if (rx.ring.broken) {
+        // vq_err stopped the queue: handle_rx never takes from the socket again, what waits
+        // there (and whatever comes) is lost with the queue.
+        queue.shift();
+        lab.net.drop(
+          skb,
+          now,
+          w,
+          "vhost-net",
+          "device_not_ready",
+          `rx${dev.pair} stopped (vq_err)`,
+        );
+        continue;
+      }
+      if (fe !== undefined && !fe.linkUp) {
+        // vhost is stopped while the link is down: QEMU reads the tap and discards the frame
+        // (its NIC client is link-down).
+        queue.shift();
+        lab.net.drop(skb, now, fe.vm.qemu, "qemu.virtio-net", "link_down", `${fe.label} link down`);
+        continue;
+      }
       // get_rx_bufs found nothing: wait for the guest's kick (enable, then re-check).
       if (!rx.hasBuffer()) {
         if (rx.ring.enableNotifications()) {
@@ -696,8 +744,24 @@ export class VhostNetBackend implements NetBackend {
       now = hops.charge(w, now, "vring_desc_fetch_and_used_update", 0, flow);
       const r = rx.deliver(skb.data, 0, skb.len);
       if (r === NET_FAULT) {
-        lab.net.drop(skb, now, w, "vhost-net", "needs_reset", "rx ring fault");
-        break;
+        // get_rx_bufs → vhost_get_vq_desc failed: vq_err, the queue stops (no NEEDS_RESET).
+        const f = rx.ring.fault;
+        const why = f ? describeQueueFault(f) : "";
+        lab.control({
+          comp: "vhost-net",
+          action: "device-error",
+          details: { q: `rx${dev.pair}`, name: "vq_err", detail: why },
+        });
+        this.#frontend?.queueError(2 * dev.pair, `vq_err: ${why}`, now);
+        lab.net.drop(
+          skb,
+          now,
+          w,
+          "vhost-net",
+          "device_not_ready",
+          `rx${dev.pair} stopped (vq_err)`,
+        );
+        continue; // what follows meets the stopped queue
       }
       if (r === NET_TOO_BIG || r === NET_NO_BUFFER) {
         run.pending++;

@@ -58,6 +58,8 @@ import {
   VIRTIO_CONFIG_S_NEEDS_RESET,
 } from "../devices/vdpa_device.ts";
 import { VhostVdpaDev } from "./vhost_vdpa/vhost_vdpa_dev.ts";
+import { VHOST_BACKEND_F_IOTLB_PERSIST } from "./vhost_vdpa/ioctl.ts";
+import { VHOST_IOTLB_INVALIDATE } from "../iommu/vhost_iotlb_msg.ts";
 import {
   describeQemuVdpaError,
   qemuVdpaInit,
@@ -65,6 +67,7 @@ import {
   qemuVdpaProbe,
   qemuVdpaStart,
   qemuVdpaStop,
+  qemuVdpaUnmapRam,
   type RamSection,
   VDPA_FEATURE_BITS,
   type VdpaProbe,
@@ -336,6 +339,10 @@ export class VhostVdpaBackend implements NetBackend {
   readonly #svq: { readonly tree: IovaTree; readonly ram: readonly SvqRamMap[] } | undefined;
   /** Unregisters the vIOMMU notifier (translated guests only). */
   #unrelay: (() => void) | undefined;
+  /** What QEMU's memory listener maps (guest RAM; nothing behind a translating vIOMMU). */
+  readonly #premap: readonly RamSection[];
+  /** A stop reset the device, which dropped the maps (no IOTLB_PERSIST negotiated). */
+  #mapsCleared = false;
   /** The shadow virtqueues, by queue index, while started with SVQ. */
   readonly svqs = new Map<number, ShadowVirtqueue>();
 
@@ -347,8 +354,10 @@ export class VhostVdpaBackend implements NetBackend {
     dev: VhostVdpaDev,
     probe: VdpaProbe,
     svq: { readonly tree: IovaTree; readonly ram: readonly SvqRamMap[] } | undefined,
+    premap: readonly RamSection[],
   ) {
     this.#lab = lab;
+    this.#premap = premap;
     this.#vm = vm;
     this.id = nd.id;
     this.#handle = handle;
@@ -450,7 +459,7 @@ export class VhostVdpaBackend implements NetBackend {
     if (!init.ok) {
       return fail(describeQemuVdpaError(init.error), "vhostdev", describeQemuVdpaError(init.error));
     }
-    return ok(new VhostVdpaBackend(lab, vm, nd, handle, dev, probe.value, svq));
+    return ok(new VhostVdpaBackend(lab, vm, nd, handle, dev, probe.value, svq, premap));
   }
 
   /** True once the start mapped every queue's doorbell page into the guest. */
@@ -490,6 +499,14 @@ export class VhostVdpaBackend implements NetBackend {
       kickFd: fe.ioeventfd(q.index).fd,
       callFd: fe.irqfd(q.index)?.fd ?? -1,
     }));
+    if (this.#mapsCleared) {
+      // The reset cleaned the device's maps (VDPA_RESET_F_CLEAN_MAP without IOTLB_PERSIST);
+      // QEMU unregistered its memory listener then and registers it again for this start,
+      // which maps guest RAM once more.
+      const remap = qemuVdpaMapRam(this.dev, this.#premap);
+      if (!remap.ok) return err(describeQemuVdpaError(remap.error));
+      this.#mapsCleared = false;
+    }
     const shadow = this.#svq === undefined ? undefined : this.#startSvq(fe, s, queues);
     if (typeof shadow === "string") return err(shadow);
     const started = qemuVdpaStart(this.dev, {
@@ -511,6 +528,8 @@ export class VhostVdpaBackend implements NetBackend {
     if (relay !== undefined) return err(relay);
     this.dev.onCall = (vq, at) => this.#call(vq, at);
     this.dev.onConfigCall = (t) => this.#configChanged(t);
+    // The lab's books: a queue the device cannot reach any more loses what waits in it.
+    this.device.setQueueUnreachableCb((i, why, t) => fe.queueError(i, why, t ?? this.#lab.now));
     this.#started = true;
     // vhost_svq_start: what the guest already made available is relayed at once
     for (const q of this.svqs.values()) {
@@ -668,10 +687,60 @@ export class VhostVdpaBackend implements NetBackend {
     if (!this.#started) return;
     this.#started = false;
     this.dev.onCall = undefined;
+    this.device.setQueueUnreachableCb(undefined);
     this.svqs.clear();
     this.#unrelay?.();
     this.#unrelay = undefined;
     qemuVdpaStop(this.dev, this.#queues);
+    // vhost_vdpa_reset_status: without IOTLB_PERSIST the reset cleaned the parent's maps and
+    // QEMU unregisters its memory listener (an INVALIDATE per section); the next start
+    // registers it again.
+    if ((this.dev.backendFeatures & (1n << BigInt(VHOST_BACKEND_F_IOTLB_PERSIST))) === 0n) {
+      qemuVdpaUnmapRam(this.dev, this.#premap);
+      this.#mapsCleared = true;
+    }
+  }
+
+  /**
+   * VHOST_IOTLB_INVALIDATE of `[iova, iova + size)` — of every section QEMU mapped when no
+   * range is given — written to the device file behind QEMU's back (`inject
+   * iotlb-invalidate`): the device's next access there has no translation. A vDPA device has
+   * no miss path (no IOTLB miss round trip as vhost-net's device IOTLB has): its DMA faults.
+   * Returns the bytes invalidated, or the kernel's error.
+   */
+  invalidateIotlb(iova?: number, size?: number): Result<number, string> {
+    const ranges = iova !== undefined && size !== undefined
+      ? [{ iova, size }]
+      : this.#premap.map((r) => ({ iova: r.iova ?? r.gpa, size: r.size }));
+    if (ranges.length === 0) return err("QEMU mapped nothing (the guest maps through a vIOMMU)");
+    let bytes = 0;
+    for (const r of ranges) {
+      const w = this.dev.writeIotlb({
+        type: VHOST_IOTLB_INVALIDATE,
+        iova: r.iova,
+        size: r.size,
+        uaddr: 0,
+        perm: 0,
+      });
+      if (!w.ok) return err(`VHOST_IOTLB_INVALIDATE: ${strerror(w.error.errno)}`);
+      bytes += r.size;
+    }
+    return ok(bytes);
+  }
+
+  /**
+   * Where the device is in queue `index` (get_vq_state; with shadow virtqueues QEMU's position
+   * in the guest's ring).
+   */
+  lastAvail(index: number): number | { readonly slot: number; readonly wrap: number } | undefined {
+    if (!this.#started) return undefined;
+    const shadow = this.svqs.get(index);
+    if (shadow !== undefined) return shadow.guest.nextAvail;
+    const st = this.device.getVqState(index);
+    if (!st.ok) return undefined;
+    return st.value.kind === "split"
+      ? st.value.availIndex
+      : { slot: st.value.lastAvailIdx, wrap: st.value.lastAvailCounter };
   }
 
   /**

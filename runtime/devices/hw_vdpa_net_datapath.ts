@@ -27,7 +27,13 @@ import { DmaCounter } from "./dma_counter.ts";
 import type { Eswitch } from "./eswitch.ts";
 import { HwNicEngine, type HwNicEngineOptions, type HwQueueSpec } from "./hw_nic_engine.ts";
 import type { HwVdpaNet } from "./hw_vdpa_net.ts";
-import { type NotifyAt, type VdpaDatapath, VIRTIO_CONFIG_S_DRIVER_OK } from "./vdpa_device.ts";
+import {
+  type NotifyAt,
+  type VdpaDatapath,
+  VIRTIO_CONFIG_S_DRIVER_OK,
+  type VqStatePacked,
+  type VqStateSplit,
+} from "./vdpa_device.ts";
 
 /** Options of {@link HwVdpaNetDatapath}. */
 export interface HwVdpaNetDatapathOptions {
@@ -88,6 +94,19 @@ export class HwVdpaNetDatapath implements VdpaDatapath {
       this.#built = false;
       this.#ensure();
     }
+  }
+
+  vqState(index: number): VqStateSplit | VqStatePacked | undefined {
+    const ring = this.engine.ring(index);
+    if (ring === undefined) return undefined;
+    const a = ring.nextAvail;
+    return typeof a === "number" ? { kind: "split", availIndex: a } : {
+      kind: "packed",
+      lastAvailIdx: a.slot,
+      lastAvailCounter: a.wrap === 0 ? 0 : 1,
+      lastUsedIdx: typeof ring.nextUsed === "number" ? ring.nextUsed : ring.nextUsed.slot,
+      lastUsedCounter: typeof ring.nextUsed === "number" || ring.nextUsed.wrap === 0 ? 0 : 1,
+    };
   }
 
   reset(): void {

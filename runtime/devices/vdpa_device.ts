@@ -155,6 +155,11 @@ export interface VdpaDatapath {
   statusChanged(old: number, status: number): void;
   /** The device was reset. */
   reset(): void;
+  /**
+   * Where the datapath is in queue `index` now (vringh's last_avail_idx, the NIC's queue
+   * context): what get_vq_state reports while the rings run; undefined before they do.
+   */
+  vqState?(index: number): VqStateSplit | VqStatePacked | undefined;
 }
 
 /** A doorbell the parent exposes (get_vq_notification: `struct vdpa_notification_area`). */
@@ -214,6 +219,7 @@ export class VdpaDevice {
   readonly #groupAsid: number[];
   readonly #maps: (Translator | undefined)[];
   #configCb: ((t?: number) => void) | undefined;
+  #unreachableCb: ((index: number, why: string, t?: number) => void) | undefined;
   readonly #callbacks: (VqCallback | undefined)[];
   #datapath: VdpaDatapath | undefined;
   #mm: MemoryView | undefined;
@@ -308,6 +314,21 @@ export class VdpaDevice {
   /** set_config_cb: the bus driver's config-change callback (vhost-vdpa: the config eventfd). */
   setConfigCb(cb: ((t?: number) => void) | undefined): void {
     this.#configCb = cb;
+  }
+
+  /**
+   * Not a kernel interface — the lab's books: the device can no longer reach queue `index`
+   * (its rings are unmapped). A real device just stays stuck (vdpa_sim retries on every kick,
+   * the guest's TX watchdog fires); the bus driver hears it here so the driver's side books
+   * what waits in that queue as lost.
+   */
+  queueUnreachable(index: number, why: string, t?: number): void {
+    this.#unreachableCb?.(index, why, t);
+  }
+
+  /** Who hears {@link queueUnreachable} (the bus driver while the device runs). */
+  setQueueUnreachableCb(cb: ((index: number, why: string, t?: number) => void) | undefined): void {
+    this.#unreachableCb = cb;
   }
 
   /** reset: status, features, queues and address-space bindings back to creation state. */
@@ -452,7 +473,10 @@ export class VdpaDevice {
   /** get_vq_state (VHOST_GET_VRING_BASE). */
   getVqState(index: number): Result<VqStateSplit | VqStatePacked, VdpaOpError> {
     const r = this.#vq(index);
-    return r.ok ? ok({ ...r.value.state }) : r;
+    if (!r.ok) return r;
+    // the running datapath knows how far it got; before that, what SET_VRING_BASE set
+    const live = this.#datapath?.vqState?.(index);
+    return ok(live !== undefined ? { ...live } : { ...r.value.state });
   }
 
   /** set_vq_cb: install or remove the used-buffer callback (presence only). */

@@ -66,6 +66,7 @@ import {
   type VdpaDatapath,
   VIRTIO_CONFIG_S_DRIVER_OK,
   VIRTIO_NET_F_CTRL_VQ,
+  type VqStateSplit,
 } from "./vdpa_device.ts";
 import type { VdpaSimNet } from "./vdpa_sim_net.ts";
 import type { DeviceEnv } from "./device_env.ts";
@@ -197,12 +198,24 @@ export class VdpaSimNetWorker implements VdpaDatapath {
   }
 
   /** Reset: the rings go (vringh state is rebuilt when the queues are set up again). */
+  vqState(index: number): VqStateSplit | undefined {
+    const ring = index === TX ? this.#tx?.ring : index === RX ? this.#rx?.ring : this.#cvq;
+    if (ring instanceof SplitDevice) return { kind: "split", availIndex: ring.nextAvail };
+    // a fault left the queue without a ring: vringh's index is where it stopped
+    const at = this.#stoppedAt.get(index);
+    return at === undefined ? undefined : { kind: "split", availIndex: at };
+  }
+
+  /** vringh's last_avail_idx of a queue whose ring could not be rebuilt after a fault. */
+  readonly #stoppedAt = new Map<number, number>();
+
   reset(): void {
     this.#tx = undefined;
     this.#rx = undefined;
     this.#cvq = undefined;
     this.#mem = undefined;
     this.#pendingKick = false;
+    this.#stoppedAt.clear();
     for (const g of this.#groups) g.reset();
   }
 
@@ -254,17 +267,23 @@ export class VdpaSimNetWorker implements VdpaDatapath {
     });
     if (!r.ok) {
       this.#note(`vringh: ${describeQueueFault(r.error)}`, { q: QUEUE_NAMES[index] });
+      // vringh cannot even read the ring: the queue is stuck for good.
+      if (r.error.kind === "ring-unmapped") {
+        this.dev.queueUnreachable(index, `vringh: ${describeQueueFault(r.error)}`);
+      }
       return undefined;
     }
     const ring = r.value;
     if (!(ring instanceof SplitDevice)) return undefined;
-    // vringh starts at the state SET_VRING_BASE gave the device
+    // vringh starts at the state SET_VRING_BASE gave the device (or where a fault stopped it)
     const st = c.state;
-    if (st.kind === "split" && st.availIndex !== 0) {
+    const stopped = this.#stoppedAt.get(index);
+    if ((st.kind === "split" && st.availIndex !== 0) || stopped !== undefined) {
+      const at = stopped ?? (st.kind === "split" ? st.availIndex : 0);
       const again = SplitDevice.fromState(view.mem, {
         ...ring.toState(),
-        nextAvail: st.availIndex,
-        nextUsed: st.availIndex,
+        nextAvail: at,
+        nextUsed: at,
       }, { features: this.dev.getDriverFeatures(), translator: tr });
       return again.ok ? again.value : undefined;
     }
@@ -621,6 +640,8 @@ export class VdpaSimNetWorker implements VdpaDatapath {
   /** vringh consumed the faulting head: rebuild the ring one entry further. */
   #skipHead(ring: SplitDevice): SplitDevice | undefined {
     const mem = this.#mem;
+    const index = ring === this.#tx?.ring ? TX : RX;
+    this.#stoppedAt.set(index, (ring.nextAvail + 1) & 0xffff);
     if (mem === undefined) return undefined;
     const st = ring.toState();
     const r = SplitDevice.fromState(mem, { ...st, nextAvail: (st.nextAvail + 1) & 0xffff }, {

@@ -34,6 +34,10 @@ import { HostStackEndpoint } from "./host_stack.ts";
 import { isGroupKey, macKey, type Skb } from "./skb.ts";
 import { TapPlane } from "./tap.ts";
 import { Wire } from "./wire.ts";
+import { ICMP_ECHO_REQUEST } from "../traffic/icmp.ts";
+
+/** Offset of the ICMP type in an Ethernet/IPv4 echo (14 + 20). */
+const ICMP_TYPE_OFFSET = 34;
 
 /** A netdev whose transmit path another engine implements (virtio_vdpa, a VF representor). */
 export interface HostNetdevDriver {
@@ -59,6 +63,8 @@ export class HostNetwork implements EndpointProvider {
   readonly #ports = new Map<string, string[]>();
   /** The MAC each netdev answers to (a bridge: its lowest port's), as FDB keys. */
   readonly #macKeys = new Map<string, number>();
+  /** Physical ports whose cable is down (`inject link-down`). */
+  readonly #cableDown = new Set<string>();
 
   constructor(lab: Lab) {
     this.#lab = lab;
@@ -146,6 +152,41 @@ export class HostNetwork implements EndpointProvider {
     const phys = this.#physPorts();
     return phys.length > 0 && phys[0]?.name === port ? "wire" : `wire:${port}`;
   }
+
+  /** True unless the cable of physical port `port` was taken down. */
+  wireUp(port: string): boolean {
+    return !this.#cableDown.has(port);
+  }
+
+  /**
+   * The cable of physical port `port` goes down or comes back (the peer's link, a pulled
+   * cable): the port's driver reports the carrier change (netif_carrier_off/on from its link
+   * event, so `ip link` shows NO-CARRIER and the bridge stops using the port), and frames
+   * either way are dropped `link_down` while it is down. Returns false when `port` is not a
+   * physical port; true otherwise (also when nothing changed).
+   */
+  setWireLink(port: string, up: boolean): boolean {
+    const dev = this.#lab.host.net.get(port);
+    if (dev === undefined || dev.kind !== "phys") return false;
+    if (up === !this.#cableDown.has(port)) return true;
+    if (up) this.#cableDown.delete(port);
+    else this.#cableDown.add(port);
+    // The driver's own carrier (a NIC engine may set one) and the cable.
+    if (!this.#carrierWrapped.has(port)) {
+      const driver = dev.carrierFn;
+      dev.carrierFn = () => !this.#cableDown.has(port) && (driver?.() ?? true);
+      this.#carrierWrapped.add(port);
+    }
+    this.#lab.control({
+      comp: port,
+      action: "note",
+      details: { name: up ? "link up" : "link down", detail: up ? "carrier on" : "carrier off" },
+    });
+    this.#lab.host.net.sync();
+    return true;
+  }
+
+  readonly #carrierWrapped = new Set<string>();
 
   /** Another engine drives netdev `name`'s transmit path. */
   setDriver(name: string, driver: HostNetdevDriver | undefined): void {
@@ -328,8 +369,10 @@ export class HostNetwork implements EndpointProvider {
     }
     // Flooding: the copy that counts goes towards the traffic's destination; the others
     // are shadows (they cost what they cost, their loss is not the packet's).
-    const target = flow?.dst?.attachment;
-    let primary = out.length - 1;
+    // A ping's reply travels back to its source.
+    const reply = flow?.kind === "ping" && skb.data[ICMP_TYPE_OFFSET] !== ICMP_ECHO_REQUEST;
+    const target = (reply ? flow?.src : flow?.dst)?.attachment;
+    let primary = target === undefined ? out.length - 1 : -1;
     for (let i = 0; i < out.length; i++) if (out[i] === target) primary = i;
     const via = target !== undefined ? net.get(target) : undefined;
     // (A frame that came in through the destination's port is going the other way: a reply.)
@@ -339,6 +382,11 @@ export class HostNetwork implements EndpointProvider {
       this.drop(skb, end, ctx, name, "link_down", `${name} port down: ${target}`);
       for (const o of out) this.devXmit(o, skb.clone(), end, ctx);
       return;
+    }
+    if (primary < 0) {
+      // The destination's port is not among them (gone, or behind another bridge): every
+      // copy reaches a host that discards it, so the packet ends here.
+      this.drop(skb, end, ctx, name, "no_route", `${name} floods it; ${target} does not forward`);
     }
     for (let i = 0; i < out.length; i++) {
       this.devXmit(out[i] as string, i === primary ? skb : skb.clone(), end, ctx);

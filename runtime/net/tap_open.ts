@@ -23,6 +23,9 @@ const IFF_NO_PI = 0x1000;
 const IFF_VNET_HDR = 0x4000;
 const IFF_MULTI_QUEUE = 0x0100;
 
+/** The most queues a tap device takes (drivers/net/tun.c MAX_TAP_QUEUES). */
+export const TUN_MAX_TAP_QUEUES = 256;
+
 /** An opened tap: its name, one fd per queue, and the data-plane queues. */
 export interface OpenTap {
   readonly ifname: string;
@@ -81,7 +84,10 @@ export function openTap(lab: Lab, owner: string, nd: TapNetdevSpec): Result<Open
     }
   }
   const fds: DevHandle[] = [];
+  let attached = 0;
+  // A failed start closes what it opened: each closed fd detaches its queue (tun_detach).
   const close = () => {
+    for (; attached > 0; attached--) host.net.detachQueue(ifname, owner);
     for (const fd of fds) host.close(fd);
   };
   const flags = IFF_TAP | IFF_NO_PI | (nd.vnetHdr ? IFF_VNET_HDR : 0) | (mq ? IFF_MULTI_QUEUE : 0);
@@ -108,18 +114,24 @@ export function openTap(lab: Lab, owner: string, nd: TapNetdevSpec): Result<Open
         return err({ kind: "tap-open", at, netdev: nd.id, ifname, errno: "EINVAL" });
       }
     }
-    const a = host.net.attachQueue(ifname, owner);
-    if (!a.ok) {
+    // drivers/net/tun.c tun_attach: at MAX_TAP_QUEUES (256) queues a device takes no more.
+    const a = q >= TUN_MAX_TAP_QUEUES
+      ? err({ kind: "tuntap-ioctl", ioctl: "TUNSETIFF", errno: "E2BIG" } as const)
+      : host.net.attachQueue(ifname, owner);
+    if (a.ok) attached++;
+    else {
       close();
       const errno = a.error.kind === "tuntap-ioctl" ? a.error.errno : "EINVAL";
       return err({
         kind: "tap-open",
-        at,
+        at: errno === "E2BIG" ? { netdev: nd.index, prop: "queues" } : at,
         netdev: nd.id,
         ifname,
         errno,
         ...(errno === "EBUSY"
           ? { hint: `another process holds the single queue of ${ifname}` }
+          : errno === "E2BIG"
+          ? { hint: `a tap takes at most ${TUN_MAX_TAP_QUEUES} queues (MAX_TAP_QUEUES)` }
           : {}),
       });
     }

@@ -64,6 +64,10 @@ export class Wire implements Endpoint {
    */
   fromHost(skb: Skb, t: number): void {
     const lab = this.#lab;
+    if (!lab.net.wireUp(this.port)) {
+      // No link: the port cannot put the frame on the cable.
+      return lab.net.drop(skb, t, this.tx, this.port, "link_down", `${this.port} has no link`);
+    }
     const hops = lab.hops;
     const flow = skb.flow;
     const bps = this.bps;
@@ -103,6 +107,10 @@ export class Wire implements Endpoint {
   /** A frame from the peer: serialize on the receive link, DMA, then the host's softirq. */
   #inject(t: number, skb: Skb): void {
     const lab = this.#lab;
+    if (!lab.net.wireUp(this.port)) {
+      // The peer has no link to send on.
+      return lab.net.drop(skb, t, this.ctx, "wire", "link_down", `${this.port} has no link`);
+    }
     const hops = lab.hops;
     const flow = skb.flow;
     const bps = this.bps;

@@ -86,6 +86,12 @@ export interface NetFrontend {
   /** `x-txburst`: packets QEMU's TX bottom half moves per run. */
   readonly txBurst: number;
   /**
+   * The NIC's link (QEMU `set_link`): while down, QEMU drops what the guest transmits
+   * (`virtio_net_drop_tx_queue_data`) and what arrives for it (`qemu_deliver_packet_iov`
+   * on a link-down client); backends check it before they touch a ring.
+   */
+  readonly linkUp: boolean;
+  /**
    * Raises the used-buffer interrupt of virtqueue `index`: `ctx` wrote the call fd (or ran
    * `virtio_notify`) at `t` for the used buffers of `group` (its first packet's traffic pays;
    * every sampled packet gets the signal and injection hops).
@@ -157,6 +163,12 @@ export interface NetBackend {
   describe(): readonly string[];
   /** The device side of virtqueue `index` as the backend sees it (for `show vq`). */
   deviceRing?(index: number): DeviceRing | undefined;
+  /**
+   * Where the device is in virtqueue `index` when its rings are not the backend's own
+   * objects (a vDPA device: get_vq_state, what VHOST_GET_VRING_BASE returns): the chains it
+   * has taken end there. Split: the avail index; packed: slot and wrap counter.
+   */
+  lastAvail?(index: number): number | { readonly slot: number; readonly wrap: number } | undefined;
   /** QEMU exits (or its start failed): close fds, detach queues. */
   destroy(t: number): void;
 }

@@ -67,12 +67,14 @@ export interface QemuNetPeer {
    * part, copy #1 into QEMU's buffer). Returns when the frame is in QEMU's buffer.
    */
   read(pair: number, t: number, ctx: CpuContext): { skb: Skb; end: number } | undefined;
+  /** Takes the next frame of queue pair `pair` without reading it (nothing charged). */
+  take(pair: number): Skb | undefined;
   /** The frame could not be delivered: count its drop. */
   drop(
     skb: Skb,
     t: number,
     ctx: CpuContext,
-    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer",
+    reason: "mtu_exceeded" | "needs_reset" | "no_rx_buffer" | "device_not_ready",
   ): void;
 }
 
@@ -100,6 +102,8 @@ interface Pair {
   readonly rxWake: PacketGroup;
   /** Packets the TX interrupt reports. */
   readonly irq: PacketGroup;
+  /** The device was reset: continuations still scheduled for this pair do nothing. */
+  dead: boolean;
 }
 
 /** QEMU's userspace virtio-net device datapath over a {@link QemuNetPeer}. */
@@ -178,6 +182,7 @@ export class QemuUserspaceNet {
         txGroup: this.#lab.hops.group(),
         rxGroup: this.#lab.hops.group(),
         rxWake: this.#lab.hops.group(),
+        dead: false,
       });
     }
     this.#pairs = pairs;
@@ -186,6 +191,7 @@ export class QemuUserspaceNet {
 
   /** Device reset: QEMU forgets the rings. */
   stop(): void {
+    for (const p of this.#pairs) p.dead = true;
     this.#pairs = [];
   }
 
@@ -256,6 +262,7 @@ export class QemuUserspaceNet {
   /** virtio_net_flush_tx on the main loop: starts a flush. */
   #flushTx(p: Pair, t: number, hint: HopFlow | undefined, eventfd: boolean): void {
     p.txPending = false;
+    if (p.dead) return;
     const ctx = this.#ctx as CpuContext;
     p.txActive = true;
     p.txWoke = ctx.isIdleAt(t);
@@ -269,6 +276,7 @@ export class QemuUserspaceNet {
 
   /** The flush's loop, one packet per step at its own virtual time. */
   #txStep(p: Pair, t: number, hint: HopFlow | undefined): void {
+    if (p.dead) return;
     const lab = this.#lab;
     const hops = lab.hops;
     const ctx = this.#ctx as CpuContext;
@@ -299,6 +307,11 @@ export class QemuUserspaceNet {
       const flow = tx.id.flow;
       const seq = tx.id.seq;
       p.txCount++;
+      if (r === NET_BAD_CHAIN && tx.chain.readable === 0) {
+        // virtio_net_flush_tx: out_num < 1 is virtio_error, not a dropped packet.
+        fe.deviceError("virtio-net header not in first element", now);
+        break;
+      }
       if (r === NET_BAD_CHAIN) {
         tx.flush();
         if (flow !== undefined) {
@@ -344,6 +357,7 @@ export class QemuUserspaceNet {
   /** tap_send → virtio_net_receive on the main loop: starts reading. */
   #receive(p: Pair, t: number, hint: HopFlow | undefined, eventfd: boolean): void {
     p.rxPending = false;
+    if (p.dead) return;
     const ctx = this.#ctx as CpuContext;
     const k = p.rxIndex >> 1;
     const first = this.#peer.peek(k);
@@ -362,6 +376,7 @@ export class QemuUserspaceNet {
 
   /** tap_send's loop, one frame per step at its own virtual time. */
   #rxStep(p: Pair, t: number): void {
+    if (p.dead) return;
     const lab = this.#lab;
     const hops = lab.hops;
     const ctx = this.#ctx as CpuContext;
@@ -373,6 +388,13 @@ export class QemuUserspaceNet {
     while (p.rxCount < TAP_SEND_BATCH) {
       const skb = this.#peer.peek(k);
       if (skb === undefined) break;
+      if (rx.ring.broken || !(rx.ring.gate?.live ?? true)) {
+        // virtio_error left the device broken: QEMU never reads this queue again, so what
+        // waits there (and whatever comes) is lost to the NEEDS_RESET.
+        const dead = this.#peer.take(k) as Skb;
+        this.#peer.drop(dead, now, ctx, "needs_reset");
+        continue;
+      }
       // virtio_net_can_receive: no buffer → stop reading; the RX kick resumes.
       if (!rx.hasBuffer()) break;
       const got = this.#peer.read(k, now, ctx);
@@ -382,6 +404,11 @@ export class QemuUserspaceNet {
       const flow = skb.flow;
       const seq = skb.seq;
       if (flow !== undefined) p.rxWake.add(flow, seq);
+      if (!fe.linkUp) {
+        // qemu_deliver_packet_iov: the NIC's client is link-down, the frame is discarded.
+        this.#lab.net.drop(skb, now, ctx, "qemu.virtio-net", "link_down", `${fe.label} link down`);
+        continue;
+      }
       now = hops.charge(ctx, now, "qemu_virtqueue_pop_push", 0, flow);
       const r = rx.deliver(skb.data, 0, skb.len);
       if (r === NET_FAULT) {

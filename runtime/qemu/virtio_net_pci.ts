@@ -20,7 +20,11 @@
  * - **control queue**: handled in QEMU whatever the backend (`virtio_net_handle_ctrl`):
  *   MQ VQ_PAIRS_SET, MAC ADDR_SET, RX mode;
  * - **guest faults**: {@link VirtioNetPci.deviceError} is QEMU's `virtio_error`: NEEDS_RESET
- *   and a configuration interrupt.
+ *   and a configuration interrupt;
+ * - **link** ({@link VirtioNetPci.setLink}, QEMU's `set_link`): the config space's
+ *   VIRTIO_NET_S_LINK_UP follows it and a change raises the configuration interrupt; while
+ *   the link is down QEMU drops what the guest transmits (`virtio_net_drop_tx_queue_data`) and
+ *   what arrives for it.
  *
  * @module
  */
@@ -32,7 +36,14 @@ import { Counter } from "../trace/metrics.ts";
 import type { Mac } from "../traffic/address.ts";
 import { formatMac } from "../traffic/address.ts";
 import type { PacketGroup } from "../datapath/hop.ts";
-import { createDeviceRing, type DeviceRing } from "../datapath/net_datapath.ts";
+import {
+  createDeviceRing,
+  type DeviceRing,
+  NET_BAD_CHAIN,
+  NET_EMPTY,
+  NET_FAULT,
+  VirtioNetTx,
+} from "../datapath/net_datapath.ts";
 import {
   VIRTIO_CONFIG_S_DRIVER_OK,
   VIRTIO_CONFIG_S_FEATURES_OK,
@@ -239,6 +250,7 @@ export class VirtioNetPci implements NetFrontend {
   readonly #lab: Lab;
   readonly #queues: QueueState[] = [];
   #ctrl: DeviceRing | undefined;
+  #linkUp = true;
 
   constructor(
     lab: Lab,
@@ -306,11 +318,16 @@ export class VirtioNetPci implements NetFrontend {
     return this.spec.txBurst;
   }
 
+  /** The NIC's link as QEMU's `set_link` left it (up at start). */
+  get linkUp(): boolean {
+    return this.#linkUp;
+  }
+
   /** The configuration space bytes the guest reads. */
   config(): Uint8Array {
     return encodeNetConfig({
       mac: formatMac(this.mac),
-      status: VIRTIO_NET_S_LINK_UP,
+      status: this.#linkUp ? VIRTIO_NET_S_LINK_UP : 0,
       maxVirtqueuePairs: this.maxPairs,
       mtu: this.spec.hostMtu,
     }, this.features);
@@ -594,8 +611,85 @@ export class VirtioNetPci implements NetFrontend {
         });
       }
     }
-    if (this.started && this.backend !== undefined) this.backend.kick(index, end, group);
+    if (this.started && this.backend !== undefined) {
+      if (!this.#linkUp && index % 2 === 1 && this.backend.deviceRing !== undefined) {
+        // virtio_net_handle_tx_bh with the link down: QEMU (vhost is stopped then) drops
+        // whatever the guest queued.
+        lab.sched.at(end, (now) => this.#dropTxQueueData(index, now));
+      } else this.backend.kick(index, end, group);
+    }
     return end;
+  }
+
+  /**
+   * QEMU's `set_link` on this NIC or its netdev at `t` (net/net.c `qmp_set_link` →
+   * `virtio_net_set_link_status`): VIRTIO_NET_S_LINK_UP follows `up` and a change raises the
+   * configuration interrupt once the driver is running (`virtio_notify_config`). Going down,
+   * QEMU drops what waits in the transmit queues; coming up, the backend looks at every queue
+   * again (vhost restarts, QEMU flushes what it queued). Returns false when nothing changed.
+   */
+  setLink(up: boolean, t: number): boolean {
+    if (this.#linkUp === up) return false;
+    this.#linkUp = up;
+    this.#lab.control({
+      comp: this.label,
+      action: "note",
+      details: { name: "set_link", value: up ? "on" : "off", detail: "link status in config" },
+    });
+    if ((this.status.value & VIRTIO_CONFIG_S_DRIVER_OK) !== 0) this.#configInterrupt();
+    const backend = this.backend;
+    if (!this.started || backend === undefined) return true;
+    for (const q of this.#queues) {
+      if (!q.enabled || q.name === "ctrl") continue;
+      if (!up && q.index % 2 === 1) this.#dropTxQueueData(q.index, t);
+      else if (up) backend.kick(q.index, t, this.#lab.hops.group());
+    }
+    return true;
+  }
+
+  /**
+   * `virtio_net_drop_tx_queue_data`: every chain the guest made available on transmit queue
+   * `index` is popped and returned with length 0 on QEMU's thread; each packet is dropped
+   * `link_down`. Returns the chains dropped.
+   */
+  #dropTxQueueData(index: number, t: number): number {
+    const ring = this.backend?.deviceRing?.(index);
+    if (ring === undefined || !this.started) return 0;
+    const lab = this.#lab;
+    const hops = lab.hops;
+    const ctx = this.vm.qemu;
+    const tx = new VirtioNetTx(ring, { features: this.status.negotiated, flows: lab.flows });
+    let now = t;
+    let n = 0;
+    for (;;) {
+      const r = tx.pop();
+      if (r === NET_EMPTY) break;
+      if (r === NET_FAULT) {
+        const f = ring.fault;
+        this.deviceError(`virtio-net ${f ? describeQueueFault(f) : "ring fault"}`, now);
+        break;
+      }
+      n++;
+      const flow = tx.id.flow;
+      now = hops.charge(ctx, now, "qemu_virtqueue_pop_push", 0, flow);
+      if (r === NET_BAD_CHAIN) continue; // already returned with length 0
+      if (flow !== undefined) {
+        hops.drop(
+          flow,
+          tx.id.seq,
+          ctx,
+          now,
+          "qemu.virtio-net",
+          "link_down",
+          `${this.label} link down`,
+        );
+      }
+      tx.complete();
+    }
+    if (n === 0) return 0;
+    tx.flush();
+    if (tx.needsInterrupt()) this.interrupt(index, now, ctx, "qemu", lab.hops.group());
+    return n;
   }
 
   interrupt(

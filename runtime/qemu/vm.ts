@@ -176,10 +176,39 @@ export class Vm {
   }
 }
 
+/** Virtqueues a virtio device may have (include/hw/virtio/virtio.h VIRTIO_QUEUE_MAX). */
+export const VIRTIO_QUEUE_MAX = 1024;
+
 /** QEMU's below-4G RAM limit for the machine (pc_q35_init / pc_init1). */
 function lowmemLimit(machine: VmSpec["machine"], size: number): number {
   if (machine === "q35") return size >= 0xb0000000 ? 0x80000000 : 0xb0000000;
   return size >= 0xe0000000 ? 0xc0000000 : 0xe0000000;
+}
+
+/**
+ * The guest's physical address width. The lab's vCPUs take the host's (`-cpu host` with
+ * host-phys-bits, what a KVM guest of the lab's examples runs): 46 bits, a Xeon's.
+ */
+export const GUEST_PHYS_BITS = 46;
+
+/** The 64-bit PCI hole above RAM (q35: 32 GiB, i440fx: 2 GiB; hw/pci-host/q35.c, piix.c). */
+function pciHole64(machine: VmSpec["machine"]): number {
+  return machine === "q35" ? 2 ** 35 : 2 ** 31;
+}
+
+/**
+ * pc_memory_init: the highest guest-physical address the machine uses — the end of the 64-bit
+ * PCI hole after the RAM above 4 GiB (pc_max_used_gpa) — must fit the CPU's phys-bits, else
+ * QEMU exits with "Address space limit … phys-bits too low".
+ */
+function checkPhysBits(machine: VmSpec["machine"], total: number, low: number): string | undefined {
+  const above = Math.max(0, total - low);
+  const hole64Start = Math.ceil((2 ** 32 + above) / 2 ** 30) * 2 ** 30;
+  const maxUsed = hole64Start + pciHole64(machine) - 1;
+  const maxPhys = 2 ** GUEST_PHYS_BITS - 1;
+  if (maxUsed <= maxPhys) return undefined;
+  return `Address space limit 0x${maxPhys.toString(16)} < 0x${maxUsed.toString(16)} ` +
+    `phys-bits too low (${GUEST_PHYS_BITS})`;
 }
 
 function layoutRam(vm: Vm, spec: VmSpec): Result<void, VmError> {
@@ -193,6 +222,12 @@ function layoutRam(vm: Vm, spec: VmSpec): Result<void, VmError> {
   const total = blocks.reduce((a, b) => a + b.size, 0);
   const x86 = spec.machine === "q35" || spec.machine === "pc" || spec.machine === "other";
   const low = x86 ? lowmemLimit(spec.machine, total) : Infinity;
+  if (x86) {
+    const tooHigh = checkPhysBits(spec.machine, total, Math.min(low, total));
+    if (tooHigh !== undefined) {
+      return err({ kind: "memory", at: blocks[0]?.at ?? { vm: "memory" }, detail: tooHigh });
+    }
+  }
   let gpa = 0;
   for (const b of blocks) {
     let left = b.size;
@@ -251,6 +286,20 @@ export function startVm(lab: Lab, name: string, spec: VmSpec): Result<Vm, VmErro
     if (d.kind === "virtio-net-pci") {
       const nd = d.netdev === undefined ? undefined : spec.netdevs[d.netdev];
       const backend = nd === undefined ? undefined : vm.backends.get(nd.id);
+      // virtio_net_device_realize: 2 queues per pair plus the control queue must fit
+      // VIRTIO_QUEUE_MAX (1024).
+      if (nd !== undefined && nd.queues * 2 + 1 > VIRTIO_QUEUE_MAX) {
+        const most = (VIRTIO_QUEUE_MAX - 1) >> 1;
+        return fail({
+          kind: "backend",
+          at: d.at,
+          message: `virtio-net-pci cannot have ${nd.queues} queue pairs (netdev \`${nd.id}\`): ` +
+            `at most ${most - 1}`,
+          qemu: `qemu-system-x86_64: -device virtio-net-pci,netdev=${nd.id}: Invalid number of ` +
+            `queue pairs (= ${nd.queues}), must be a positive integer less than ${most}.`,
+          help: `give the netdev at most ${most - 1} queues`,
+        });
+      }
       if (nd !== undefined && backend !== undefined && nd.queues > backend.maxQueuePairs) {
         return fail({
           kind: "queues-exceed",

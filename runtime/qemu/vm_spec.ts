@@ -281,6 +281,14 @@ export type VmError =
   | { readonly kind: "device-unavailable"; readonly at: SpecPath; readonly type: string }
   /** Guest RAM cannot be laid out (sizes, overlaps). */
   | { readonly kind: "memory"; readonly at: SpecPath; readonly detail: string }
+  /** The lab already runs its most VMs (a limit of the lab, not of QEMU). */
+  | {
+    readonly kind: "too-many-vms";
+    readonly at: SpecPath;
+    readonly max: number;
+    /** The VM that was refused. */
+    readonly name: string;
+  }
   /**
    * A backend-specific failure (vhost-user, vhost-vdpa, VFIO …): `message` for the lab's
    * diagnostic, `qemu` the text QEMU prints.
@@ -348,6 +356,13 @@ export function describeVmError(
       return {
         message: `guest RAM cannot be laid out: ${e.detail}`,
         qemu: `qemu-system-x86_64: ${e.detail}`,
+      };
+    case "too-many-vms":
+      // A limit of the lab (it keeps its memory bounded), not of QEMU: no QEMU text.
+      return {
+        message: `\`${e.name}\` would be VM ${e.max + 1}: the lab runs at most ${e.max} VMs`,
+        qemu: "",
+        help: "split the topology into several labs",
       };
     case "backend":
       return { message: e.message, qemu: e.qemu, ...(e.help ? { help: e.help } : {}) };

@@ -30,6 +30,14 @@ function memoryFault(mem: GuestMemory, gpa: number, len: number): MemoryFault {
   return mem.lastFault ?? { kind: "unmapped", gpa, len };
 }
 
+/**
+ * Most memory segments one chain may map to: QEMU pops into VIRTQUEUE_MAX_SIZE (1024) iovecs
+ * ("virtio: too many write descriptors in indirect table"), vhost into UIO_MAXIOV (1024). A
+ * buffer mapped page by page through an IOMMU splits into one segment per page, so without
+ * the limit a guest could make one pop build a million segments.
+ */
+export const MAX_CHAIN_SEGMENTS = 1024;
+
 /** Translates device addresses into guest memory for one queue. */
 export class Mapper {
   readonly mem: GuestMemory;
@@ -112,6 +120,7 @@ export class Mapper {
       if (!mem.check(addr, len, write)) {
         return { via: "memory", fault: memoryFault(mem, addr, len) };
       }
+      if (chain.count >= MAX_CHAIN_SEGMENTS) return { via: "segments", max: MAX_CHAIN_SEGMENTS };
       chain.push(addr, len, write);
       return undefined;
     }
@@ -127,6 +136,8 @@ export class Mapper {
       if (!mem.check(tr.addr, tr.len, write)) {
         return { via: "memory", fault: memoryFault(mem, tr.addr, tr.len) };
       }
+      // QEMU virtqueue_map_desc: "virtio: too many write descriptors in indirect table".
+      if (chain.count >= MAX_CHAIN_SEGMENTS) return { via: "segments", max: MAX_CHAIN_SEGMENTS };
       chain.push(tr.addr, tr.len, write);
       at += tr.len;
       left -= tr.len;

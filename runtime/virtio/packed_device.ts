@@ -154,8 +154,12 @@ export class PackedDevice {
   #order: Uint16Array;
   #orderHead = 0;
   #inFlight = 0;
+  /** Ring slots of buffers popped and not flushed to the ring yet (QEMU `inuse`). */
+  #slotsInUse = 0;
   #pendingIds: Uint16Array;
   #pendingLens: Uint32Array;
+  /** Slots of each staged buffer, taken when it was filled: the id may be popped again. */
+  #pendingSlots: Uint16Array;
   #pending = 0;
   #fault: QueueFault | undefined = undefined;
 
@@ -178,6 +182,7 @@ export class PackedDevice {
     this.#seq = new Float64Array(opts.size);
     this.#pendingIds = new Uint16Array(opts.size);
     this.#pendingLens = new Uint32Array(opts.size);
+    this.#pendingSlots = new Uint16Array(opts.size);
     this.chain = new Chain(mem, 8);
   }
 
@@ -213,6 +218,7 @@ export class PackedDevice {
       d.#order[(d.#orderHead + d.#inFlight) % d.size] = e.id;
       d.#seq[e.id] = ++d.#pops;
       d.#inFlight++;
+      d.#slotsInUse += e.descriptors;
     }
     return ok(d);
   }
@@ -249,6 +255,17 @@ export class PackedDevice {
   /** True once a fault stopped the queue. */
   get broken(): boolean {
     return this.#fault !== undefined;
+  }
+
+  /**
+   * True when the queue may touch its rings: it has not faulted, and its ring windows match
+   * the memory layout (re-mapped after a hot-unplug: a window on removed memory writes where
+   * no region is, or into whatever is plugged in there next). QEMU re-inits its region caches
+   * on every memory topology change; vhost re-walks the rings after SET_MEM_TABLE.
+   */
+  #usable(): boolean {
+    if (this.#fault !== undefined) return false;
+    return this.#gen === this.#mem.layoutGeneration || this.remapRings() === undefined;
   }
 
   /** Next ring slot to read and the wrap counter expected there. */
@@ -304,7 +321,7 @@ export class PackedDevice {
 
   /** True when the next slot holds an available descriptor. */
   hasAvail(): boolean {
-    if (this.#fault !== undefined) return false;
+    if (!this.#usable()) return false;
     return isDescAvail(
       this.#desc.getUint16(this.#nextAvail * VIRTQ_DESC_SIZE + PACKED_DESC_FLAGS, true),
       this.#availWrap,
@@ -333,11 +350,15 @@ export class PackedDevice {
     ) {
       return POP_EMPTY;
     }
-    if (this.#inFlight >= this.size) {
-      return this.#fail({ kind: "in-flight-overflow", size: this.size });
-    }
     const slots = this.#walkOne(first) ? 1 : this.#walk(first);
     if (slots < 0) return POP_FAULT;
+    // §2.8.21: a slot is the driver's again only once its buffer is used. A list that reaches
+    // slots still in use was written over buffers the device holds (QEMU "Virtqueue size
+    // exceeded" counts slots too).
+    const inUse = this.#slotsInUse;
+    if (inUse + slots > this.size) {
+      return this.#fail({ kind: "packed-ring-overrun", inUse, slots, size: this.size });
+    }
     const id = this.chain.head;
     let next = first + slots;
     if (next >= this.size) {
@@ -349,6 +370,7 @@ export class PackedDevice {
     this.#seq[id] = ++this.#pops;
     if (this.#inOrder) this.#order[(this.#orderHead + this.#inFlight) % this.size] = id;
     this.#inFlight++;
+    this.#slotsInUse = inUse + slots;
     this.#c_popped++;
     return id;
   }
@@ -554,23 +576,26 @@ export class PackedDevice {
    * staged ones visible, the first one last (§2.8.21). Ignored after a fault.
    */
   fillUsed(id: number, len: number): void {
-    if (this.#fault !== undefined) return;
+    if (!this.#usable()) return;
     this.#release(id);
     this.#pendingIds[this.#pending] = id;
     this.#pendingLens[this.#pending] = len;
+    this.#pendingSlots[this.#pending] = this.#descs[id] as number;
     this.#pending++;
   }
 
   /** Writes every staged used descriptor; the first one's flags are stored last. */
   flushUsed(): void {
     const n = this.#pending;
-    if (n === 0 || this.#fault !== undefined) return;
+    if (n === 0 || !this.#usable()) return;
     const firstSlot = this.#nextUsed;
     const firstWrap = this.#usedWrap;
     for (let k = 0; k < n; k++) {
       const id = this.#pendingIds[k] as number;
+      const slots = this.#pendingSlots[k] as number;
       this.#writeUsed(this.#nextUsed, this.#usedWrap, id, this.#pendingLens[k] as number, k > 0);
-      this.#advanceUsed(this.#descs[id] as number);
+      this.#advanceUsed(slots);
+      this.#slotsInUse -= slots;
     }
     const len0 = this.#pendingLens[0] as number;
     this.#desc.setUint16(
@@ -585,7 +610,7 @@ export class PackedDevice {
 
   /** Marks one buffer used (fill + flush). */
   addUsed(id: number, len: number): void {
-    if (this.#fault !== undefined) return;
+    if (!this.#usable()) return;
     if (this.#pending !== 0) {
       this.fillUsed(id, len);
       this.flushUsed();
@@ -594,6 +619,7 @@ export class PackedDevice {
     this.#release(id);
     this.#writeUsed(this.#nextUsed, this.#usedWrap, id, len, true);
     this.#advanceUsed(this.#descs[id] as number);
+    this.#slotsInUse -= this.#descs[id] as number;
     this.#c_used++;
     this.#c_usedFlushes++;
   }
@@ -609,7 +635,7 @@ export class PackedDevice {
     if (count < 1 || count > this.#inFlight) {
       throw new RangeError(`Cannot return ${count} buffers: ${this.#inFlight} are in flight`);
     }
-    if (this.#fault !== undefined) return;
+    if (!this.#usable()) return;
     this.flushUsed(); // anything filled earlier goes first
     const slot = this.#nextUsed;
     const wrap = this.#usedWrap;
@@ -622,6 +648,7 @@ export class PackedDevice {
     }
     this.#writeUsed(slot, wrap, last, len, true);
     this.#advanceUsed(slots);
+    this.#slotsInUse -= slots;
     this.#c_used += count;
     this.#c_usedFlushes++;
   }
@@ -632,7 +659,7 @@ export class PackedDevice {
    * descriptors written since the last decision reached (off, wrap).
    */
   needsInterrupt(): boolean {
-    if (this.#fault !== undefined || (this.gate !== undefined && !this.gate.live)) return false;
+    if ((this.gate !== undefined && !this.gate.live) || !this.#usable()) return false;
     const flags = this.#driverEvent.getUint16(EVENT_FLAGS, true);
     const valid = this.#signalledValid;
     const count = this.#usedSinceSignal;
@@ -654,7 +681,7 @@ export class PackedDevice {
   /** Asks the driver not to kick (Device Event Suppression flags = DISABLE). */
   disableNotifications(): void {
     this.#notify = false;
-    if (this.#fault === undefined) {
+    if (this.#usable()) {
       this.#deviceEvent.setUint16(EVENT_FLAGS, RING_EVENT_FLAGS_DISABLE, true);
     }
   }
@@ -665,7 +692,7 @@ export class PackedDevice {
    */
   enableNotifications(): boolean {
     this.#notify = true;
-    if (this.#fault !== undefined) return false;
+    if (!this.#usable()) return false;
     if (this.#eventIdx) {
       // QEMU: off_wrap first, then flags.
       this.#deviceEvent.setUint16(EVENT_OFF_WRAP, this.#nextAvail | (this.#availWrap << 15), true);
@@ -687,6 +714,7 @@ export class PackedDevice {
     this.#notify = true;
     this.#seq.fill(0);
     this.#inFlight = 0;
+    this.#slotsInUse = 0;
     this.#orderHead = 0;
     this.#fault = undefined;
     this.chain.clear();

@@ -27,7 +27,9 @@ export type AccessCause =
   | { readonly via: "translate"; readonly fault: TranslateFault }
   | { readonly via: "memory"; readonly fault: MemoryFault }
   /** The translation exists but is split where one contiguous mapping is required. */
-  | { readonly via: "discontiguous"; readonly mapped: number };
+  | { readonly via: "discontiguous"; readonly mapped: number }
+  /** The chain would need more memory segments than a device can hold (iovec limit). */
+  | { readonly via: "segments"; readonly max: number };
 
 /** Everything that can be wrong with a virtqueue. */
 export type QueueFault =
@@ -119,6 +121,13 @@ export type QueueFault =
   | { readonly kind: "packed-id-out-of-range"; readonly id: number; readonly size: number }
   /** Packed: a buffer id the device still holds. */
   | { readonly kind: "packed-id-in-use"; readonly id: number }
+  /** Packed: a list reaches ring slots whose buffers the device has not used yet. */
+  | {
+    readonly kind: "packed-ring-overrun";
+    readonly inUse: number;
+    readonly slots: number;
+    readonly size: number;
+  }
   /** Packed: a descriptor in the middle of a chain is not marked available. */
   | { readonly kind: "packed-desc-not-available"; readonly slot: number; readonly flags: number }
   // --- driver side: what the device wrote ---
@@ -158,6 +167,8 @@ function describeCause(c: AccessCause): string {
       return describeMemoryFault(c.fault);
     case "discontiguous":
       return `only ${c.mapped} bytes are mapped contiguously`;
+    case "segments":
+      return `the chain needs more than ${c.max} memory segments`;
   }
 }
 
@@ -236,6 +247,8 @@ export function describeQueueFault(f: QueueFault): string {
       return `packed ring offers buffer id ${f.id}, queue size is ${f.size}`;
     case "packed-id-in-use":
       return `packed ring offers buffer id ${f.id}, which the device has not returned yet`;
+    case "packed-ring-overrun":
+      return `packed ring offers a list of ${f.slots} descriptors while ${f.inUse} of its ${f.size} slots are still in use`;
     case "packed-desc-not-available":
       return `packed descriptor ${f.slot} in the middle of a chain is not available (flags ${
         hex(f.flags)

@@ -110,7 +110,8 @@ export function checkQueueState(s: QueueState): QueueFault | undefined {
     }
     const outstanding = (s.nextAvail - s.nextUsed) & 0xffff;
     if (outstanding > s.size) return bad("nextAvail", s.nextAvail);
-    if (s.inFlight.length > s.size) return bad("inFlight", s.inFlight.length);
+    // A head in flight was popped and not used: there cannot be more than are outstanding.
+    if (s.inFlight.length > outstanding) return bad("inFlight", s.inFlight.length);
     const seen = new Set<number>();
     for (const h of s.inFlight) {
       if (!Number.isInteger(h) || h < 0 || h >= s.size || seen.has(h)) return bad("inFlight", h);

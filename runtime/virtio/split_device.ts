@@ -264,6 +264,17 @@ export class SplitDevice {
     return this.#fault !== undefined;
   }
 
+  /**
+   * True when the queue may touch its rings: it has not faulted, and its ring windows match
+   * the memory layout (re-mapped after a hot-unplug: a window on removed memory writes where
+   * no region is, or into whatever is plugged in there next). QEMU re-inits its region caches
+   * on every memory topology change; vhost re-walks the rings after SET_MEM_TABLE.
+   */
+  #usable(): boolean {
+    if (this.#fault !== undefined) return false;
+    return this.#gen === this.#mem.layoutGeneration || this.remapRings() === undefined;
+  }
+
   /** Next avail ring index to pop (vhost `last_avail_idx`). */
   get nextAvail(): number {
     return this.#nextAvail;
@@ -328,7 +339,7 @@ export class SplitDevice {
 
   /** Number of buffers made available and not popped yet, or -1 after a fault. */
   availCount(): number {
-    if (this.#fault !== undefined) return -1;
+    if (!this.#usable()) return -1;
     const idx = this.#readAvailIdx();
     return idx < 0 ? -1 : (idx - this.#nextAvail) & 0xffff;
   }
@@ -352,7 +363,9 @@ export class SplitDevice {
       if (idx < 0) return POP_FAULT;
       if (idx === last) return POP_EMPTY;
     }
-    if (this.#inFlight >= this.size) {
+    // QEMU virtqueue_split_pop "Virtqueue size exceeded": inuse counts every buffer popped and
+    // not yet flushed to the used ring, filled ones too (and, after a restore, ones in no list).
+    if (((last - this.#nextUsed) & 0xffff) >= this.size) {
       return this.#fail({ kind: "in-flight-overflow", size: this.size });
     }
     const head = this.#avail.getUint16(availEntryOffset(last & this.#mask), true);
@@ -516,7 +529,7 @@ export class SplitDevice {
    * Throws if `head` is not in flight (a bug in the caller).
    */
   fillUsed(head: number, len: number): void {
-    if (this.#fault !== undefined) return;
+    if (!this.#usable()) return;
     this.#release(head);
     const at = usedEntryOffset((this.#nextUsed + this.#pending) & this.#mask);
     this.#used.setUint32(at, head, true);
@@ -531,7 +544,7 @@ export class SplitDevice {
   }
 
   #publish(count: number): void {
-    if (count === 0 || this.#fault !== undefined) return;
+    if (count === 0 || !this.#usable()) return;
     const old = this.#nextUsed;
     const next = (old + count) & 0xffff;
     // virtio 1.2 §2.7.8.1: the element is written before idx moves.
@@ -547,7 +560,7 @@ export class SplitDevice {
 
   /** Fill and flush one element (QEMU `virtqueue_push`, vhost `vhost_add_used`). */
   addUsed(head: number, len: number): void {
-    if (this.#fault !== undefined) return;
+    if (!this.#usable()) return;
     this.#release(head);
     const at = usedEntryOffset((this.#nextUsed + this.#pending) & this.#mask);
     const used = this.#used;
@@ -568,7 +581,7 @@ export class SplitDevice {
     if (count < 1 || count > this.#inFlight) {
       throw new RangeError(`Cannot return ${count} buffers: ${this.#inFlight} are in flight`);
     }
-    if (this.#fault !== undefined) return;
+    if (!this.#usable()) return;
     this.flushUsed(); // anything filled earlier goes first
     let last = 0;
     for (let k = 0; k < count; k++) {
@@ -587,7 +600,7 @@ export class SplitDevice {
    * index it decided on.
    */
   needsInterrupt(): boolean {
-    if (this.#fault !== undefined || (this.gate !== undefined && !this.gate.live)) return false;
+    if ((this.gate !== undefined && !this.gate.live) || !this.#usable()) return false;
     let notify: boolean;
     if (this.#notifyOnEmpty && this.#avail.getUint16(2, true) === this.#nextAvail) {
       // Legacy NOTIFY_ON_EMPTY: interrupt when the device runs out of buffers.
@@ -612,7 +625,7 @@ export class SplitDevice {
   /** Asks the driver not to kick (NO_NOTIFY; with EVENT_IDX, stops advancing avail_event). */
   disableNotifications(): void {
     this.#notify = false;
-    if (!this.#eventIdx && this.#fault === undefined) {
+    if (!this.#eventIdx && this.#usable()) {
       this.#usedFlags |= VIRTQ_USED_F_NO_NOTIFY;
       this.#used.setUint16(0, this.#usedFlags, true);
     }
@@ -625,7 +638,7 @@ export class SplitDevice {
    */
   enableNotifications(): boolean {
     this.#notify = true;
-    if (this.#fault !== undefined) return false;
+    if (!this.#usable()) return false;
     if (!this.#eventIdx) {
       this.#usedFlags &= ~VIRTQ_USED_F_NO_NOTIFY;
       this.#used.setUint16(0, this.#usedFlags, true);

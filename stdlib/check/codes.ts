@@ -51,6 +51,7 @@ export const CHECK_CODES = {
   E0238: { severity: "error", summary: "invalid CPU topology" },
   E0239: { severity: "error", summary: "device on a bus it cannot plug into" },
   E0240: { severity: "error", summary: "unknown DPDK vdev driver" },
+  E0241: { severity: "error", summary: "guest name the lab cannot use as a VM name" },
   E0242: { severity: "error", summary: "unknown OVS interface type, table column or option" },
   E0243: { severity: "error", summary: "OVS port on a bridge whose datapath cannot run it" },
   W0220: {

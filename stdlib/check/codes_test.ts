@@ -36,6 +36,7 @@ const EXAMPLES: Record<CheckCode, string> = {
   E0238: `${Q} -smp cpus=4,sockets=3,cores=1,threads=1`,
   E0239: `${Q} -netdev tap,id=n -device virtio-net-device,netdev=n`,
   E0240: `${T} --vdev net_vhots0,iface=/s -- -i`,
+  E0241: `${Q} -name ubuntu-22.04`,
   E0242: "ovs-vsctl set Bridge br0 datapath=netdev",
   E0243:
     "ovs-vsctl add-br br0 -- add-port br0 d0 -- set Interface d0 type=dpdk options:dpdk-devargs=0000:01:00.0",

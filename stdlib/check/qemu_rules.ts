@@ -44,11 +44,47 @@ export function checkQemuRules(config: QemuConfig, diags: Diagnostics): QemuConf
   );
   checkNetdevs(config, diags);
   checkViommu({ ...config, devices }, diags);
+  checkCpuLimit(config, diags);
   const memory = checkMemory(config, diags);
   return { ...config, devices, memory };
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/** The most vCPUs (maxcpus) a machine type takes: QEMU's `MachineClass.max_cpus`. */
+function machineMaxCpus(machine: QemuConfig["machine"]): number {
+  const v = machine.version;
+  switch (machine.family) {
+    case "q35":
+      // hw/i386/pc_q35.c: 288 up to pc-q35-8.0, 1024 in 8.1 and 8.2, 4096 since 9.0.
+      if (v === undefined || v[0] > 8) return 4096;
+      return v[0] < 8 || v[1] === 0 ? 288 : 1024;
+    case "pc":
+      return 255; // hw/i386/pc.c pc_machine_class_init
+    case "microvm":
+      return 288; // hw/i386/microvm.c microvm_class_init
+    case "isapc":
+    case "none":
+      return 1; // hw/i386/pc_piix.c isapc_machine_options; hw/core/null-machine.c
+  }
+}
+
+function checkCpuLimit(config: QemuConfig, diags: Diagnostics): void {
+  const max = machineMaxCpus(config.machine);
+  const want = config.smp.maxcpus;
+  // hw/core/machine-smp.c machine_parse_smp_config: maxcpus above the machine's max_cpus.
+  if (want.value <= max) return;
+  diags.push(
+    error("E0238", `more vCPUs than machine \`${config.machine.type.value}\` supports`, {
+      span: want.explicit ? want.span : config.smp.cpus.span,
+      label: `${want.value} > ${max}`,
+      notes: [
+        `QEMU says: Invalid SMP CPUs ${want.value}. The max CPUs supported by machine '${config.machine.type.value}' is ${max}`,
+      ],
+      help: [`use at most ${max} vCPUs (\`-smp ${Math.min(max, 4)}\` is plenty for a lab)`],
+    }),
+  );
+}
 
 interface Named {
   readonly id: Located<string>;

@@ -19,6 +19,7 @@ import { EXPECT_EXECUTORS } from "./expect.ts";
 import { EXPORT_EXECUTORS } from "./export.ts";
 import { HELP_EXECUTORS } from "./help.ts";
 import { HOST_EXECUTORS } from "./host.ts";
+import { INJECT_EXECUTORS } from "./inject.ts";
 import { IP_EXECUTORS } from "./ip.ts";
 import { KILL_EXECUTORS } from "./kill.ts";
 import { MODPROBE_EXECUTORS } from "./modprobe.ts";
@@ -54,5 +55,6 @@ export const EXECUTORS: ExecutorTable = {
   ...SET_EXECUTORS,
   ...TESTPMD_EXECUTORS,
   ...OVS_EXECUTORS,
+  ...INJECT_EXECUTORS,
   ...KILL_EXECUTORS,
 };

@@ -46,6 +46,7 @@ const CODES: { readonly [K in VmError["kind"]]: string } = {
   "backend-unavailable": "E0405",
   "device-unavailable": "E0405",
   memory: "E0406",
+  "too-many-vms": "E0407",
   backend: "E0410",
 };
 
@@ -57,6 +58,7 @@ const LABELS: { readonly [K in VmError["kind"]]: string } = {
   "backend-unavailable": "no runtime model for this netdev type",
   "device-unavailable": "no runtime model for this device",
   memory: "guest RAM cannot be laid out",
+  "too-many-vms": "one VM too many for the lab",
   backend: "the backend refuses this",
 };
 
@@ -86,7 +88,7 @@ const qemu: Executor<QemuCommand> = (cmd, cx) => {
       span: map.locate(r.error.at),
       label: LABELS[r.error.kind],
       ...(prior ? { secondary: [{ span: prior.span, message: prior.message }] } : {}),
-      notes: [`QEMU says: ${qemuText}`],
+      notes: qemuText === "" ? [] : [`QEMU says: ${qemuText}`],
       ...(d.help ? { help: [d.help] } : {}),
     }));
     return;

@@ -20,7 +20,7 @@
 
 import { error } from "../../lang/diagnostic.ts";
 import type { Run } from "../../lang/commands/mod.ts";
-import type { Lab, LabFlow, LabRunResult } from "../../runtime/lab.ts";
+import { type Lab, type LabFlow, type LabRunResult, MAX_RUN_PACKETS } from "../../runtime/lab.ts";
 import { describeConservationViolation } from "../../runtime/traffic/flow.ts";
 import { formatIpv4 } from "../../runtime/traffic/address.ts";
 import { formatNs } from "../../runtime/trace/format.ts";
@@ -110,10 +110,45 @@ export async function runLab(
   });
 }
 
+/**
+ * E0513 when the run would have to send more than {@link MAX_RUN_PACKETS} packets and nothing
+ * can stop it (a script: a plain `run` of `count=1e12` would never end), so the script must give
+ * a duration. In the REPL Ctrl-C stops any run and keeps the session. True if refused.
+ */
+function overBudget(cmd: Run, cx: ExecContext): boolean {
+  if (cx.interruptible) return false;
+  const lab = cx.lab;
+  const durationNs = cmd.duration?.value.value;
+  const due = lab.packetsDue(durationNs === undefined ? undefined : lab.now + durationNs);
+  if (due <= MAX_RUN_PACKETS) return false;
+  const pps = lab.traffics.filter((f) => !f.source.done).reduce((n, f) => n + f.schedule.pps, 0);
+  const fits = pps > 0 ? (MAX_RUN_PACKETS / pps) * 1e9 : 0;
+  const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+  cx.diagnostics.push(error("E0513", `this run would send ${fmt(due)} packets`, {
+    span: cmd.duration?.span ?? cmd.span,
+    label: durationNs === undefined
+      ? "runs until every traffic is done"
+      : "too long for the traffics",
+    notes: [
+      `a script's run sends at most ${fmt(MAX_RUN_PACKETS)} packets (about two minutes of wall ` +
+      "time); in the REPL, Ctrl-C stops a run instead",
+    ],
+    help: fits >= 1
+      ? [
+        `run for a time: \`run ${humanNs(fits).replace(/ /g, "")}\` sends about ${
+          fmt(MAX_RUN_PACKETS)
+        }`,
+      ]
+      : ["give the traffics fewer packets"],
+  }));
+  return true;
+}
+
 const run: Executor<Run> = async (cmd, cx) => {
   if (cx.mode === "check") return;
   const lab = cx.lab;
   ensureCostProfile(lab);
+  if (overBudget(cmd, cx)) return;
   if (cmd.trace !== undefined) lab.setTraceLevel(cmd.trace.value);
   const before = lab.now;
   const r = await runLab(cx, cmd.duration?.value.value);

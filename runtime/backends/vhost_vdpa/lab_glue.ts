@@ -56,6 +56,20 @@ export function uplinkOf(
   return (frame, len, t, flow, seq) => {
     const w = port === undefined ? undefined : lab.net.wire(port);
     const skb = Skb.copyOf(frame, 0, len, flow, seq);
+    const mtu = port === undefined ? undefined : lab.host.net.get(port)?.mtu;
+    if (mtu !== undefined && len - 14 > mtu) {
+      // the e-switch's uplink vport does not carry a frame over the port's MTU
+      const ctx = lab.context("device", "nic");
+      lab.net.drop(
+        skb,
+        t,
+        ctx,
+        port ?? "nic",
+        "mtu_exceeded",
+        `${len - 14} > mtu ${mtu} of ${port}`,
+      );
+      return;
+    }
     if (w === undefined) {
       const ctx = lab.context("device", "nic");
       lab.net.drop(skb, t, ctx, port ?? "nic", "no_route", "the function's port has no wire");

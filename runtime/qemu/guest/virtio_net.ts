@@ -30,6 +30,7 @@
 
 import { err, ok, type Result } from "../../result.ts";
 import type { CpuContext } from "../../sim/cpu_context.ts";
+import type { DropReason } from "../../trace/event.ts";
 import { Counter } from "../../trace/metrics.ts";
 import type { Mac } from "../../traffic/address.ts";
 import type { Endpoint, FrameBuilder } from "../../datapath/endpoint.ts";
@@ -41,6 +42,8 @@ import {
   VIRTIO_CONFIG_S_DRIVER_OK,
   VIRTIO_CONFIG_S_FAILED,
   VIRTIO_CONFIG_S_FEATURES_OK,
+  VIRTQ_DESC_F_NEXT,
+  VIRTQ_DESC_F_WRITE,
 } from "../../virtio/defs.ts";
 import {
   hasFeature,
@@ -55,14 +58,16 @@ import {
   VIRTIO_NET_F_MQ,
   VIRTIO_NET_F_MRG_RXBUF,
   VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_STATUS,
 } from "../../virtio/features.ts";
-import { decodeNetConfig } from "../../virtio/net_config.ts";
+import { decodeNetConfig, VIRTIO_NET_S_LINK_UP } from "../../virtio/net_config.ts";
 import { netHdrSize } from "../../virtio/net_hdr.ts";
 import { PackedDriver } from "../../virtio/packed_driver.ts";
 import { descRingSize } from "../../virtio/packed_layout.ts";
 import { SplitDriver, USED_FAULT, USED_NONE } from "../../virtio/split_driver.ts";
 import { availRingSize, usedRingSize } from "../../virtio/split_layout.ts";
 import { describeQueueFault } from "../../virtio/queue_fault.ts";
+import { ICMP_ECHO_REQUEST } from "../../traffic/icmp.ts";
 import { NET_EMPTY, NET_FAULT, VirtioNetTx } from "../../datapath/net_datapath.ts";
 import type { Lab } from "../../lab.ts";
 import { NO_VECTOR, type VirtioNetPci } from "../virtio_net_pci.ts";
@@ -74,6 +79,8 @@ import type { GuestAlloc } from "./guest_alloc.ts";
  * this stopped polling and halted, and an interrupt must wake its thread.
  */
 export const KVM_HALT_POLL_NS = 200_000;
+/** Offset of the ICMP type in an Ethernet/IPv4 echo (14 + 20). */
+const ICMP_TYPE_OFFSET = 34;
 /** NAPI_POLL_WEIGHT (include/linux/netdevice.h). */
 export const NAPI_BUDGET = 64;
 /** GOOD_PACKET_LEN: ETH_HLEN + VLAN_HLEN + ETH_DATA_LEN. */
@@ -111,6 +118,12 @@ interface TxQueue {
   napi: boolean;
   readonly kick: PacketGroup;
   readonly done: PacketGroup;
+  /** The slot published at each ring position (split: avail index mod size; packed: slot). */
+  readonly posted: Int32Array;
+  /** The next chain the driver adds is malformed this way (`inject bad-chain`). */
+  armed: BadChain | undefined;
+  /** Removed by a reset: events still scheduled for it do nothing. */
+  dead: boolean;
 }
 
 /** One receive queue. */
@@ -131,7 +144,40 @@ interface RxQueue {
   work: number;
   readonly poll: PacketGroup;
   readonly refill: PacketGroup;
+  /** The next receive buffer the driver adds is malformed this way. */
+  armed: BadChain | undefined;
+  /** Removed by a reset. */
+  dead: boolean;
 }
+
+/**
+ * How a buggy or hostile guest driver can break the next chain it adds (`inject bad-chain`):
+ * a descriptor that points back at itself, a `next` (split) or buffer id (packed) beyond the
+ * ring, a buffer outside guest RAM, a TX buffer marked device-writable, or a TX frame larger
+ * than any MTU (65,550 bytes).
+ */
+export type BadChain = "cycle" | "out-of-range" | "outside-memory" | "write-only-tx" | "oversize";
+
+/** Why a bad chain cannot be armed on a queue. */
+export type BadChainError =
+  | { readonly kind: "no-queue"; readonly queue: string; readonly queues: readonly string[] }
+  | { readonly kind: "tx-only"; readonly variant: BadChain; readonly queue: string }
+  | { readonly kind: "not-running"; readonly why: string };
+
+/** The lab's text of a {@link BadChainError} (its only formatter). */
+export function describeBadChainError(e: BadChainError): string {
+  switch (e.kind) {
+    case "no-queue":
+      return `no queue \`${e.queue}\` (the driver runs ${e.queues.join(", ") || "no queue"})`;
+    case "tx-only":
+      return `\`${e.variant}\` breaks a transmit chain; \`${e.queue}\` is a receive queue`;
+    case "not-running":
+      return `the driver is not running: ${e.why}`;
+  }
+}
+
+/** A frame larger than any MTU (ETH_MAX_MTU 65535 + the Ethernet header + 1). */
+export const OVERSIZE_FRAME = 65550;
 
 /** Options of {@link GuestVirtioNet}. */
 export interface GuestVirtioNetOptions {
@@ -166,6 +212,12 @@ export class GuestVirtioNet implements Endpoint {
   up = false;
   /** Configuration interrupts received. */
   configInterrupts = 0;
+  /**
+   * netif_carrier_ok: with VIRTIO_NET_F_STATUS the link status the config space reports
+   * (virtnet_config_changed_work), else always on. Off, the stack transmits nothing: what the
+   * app sends is dropped `link_down`.
+   */
+  carrier = true;
   /** QEMU exited: the guest and its driver are gone (see {@link shutdown}). */
   gone = false;
   /** Watchers of every frame the interface sends or receives (`capture vm1.eth0`). */
@@ -176,10 +228,13 @@ export class GuestVirtioNet implements Endpoint {
   readonly #driverFeatures: bigint;
   readonly #tx: TxQueue[] = [];
   readonly #rx: RxQueue[] = [];
-  readonly #scratch = new Uint8Array(65600);
+  /** Frame scratch space, allocated on first use (an idle guest costs none of it). */
+  #scratchBuf: Uint8Array | undefined;
   readonly #id: PacketId = newPacketId();
   #ctrl: DriverRing | undefined;
   #ctrlBuf = 0;
+  /** What {@link #allocOnce} handed out, by key. */
+  readonly #mem = new Map<string, { at: number; size: number }>();
   /** Per-packet continuations, bound once (scheduling one allocates no closure). */
   readonly #xmitStepFn = (at: number, q: TxQueue) => this.#xmitStep(q, at);
   readonly #rxStepFn = (at: number, q: RxQueue) => this.#rxStep(q, at);
@@ -207,9 +262,17 @@ export class GuestVirtioNet implements Endpoint {
 
   // -- probe ----------------------------------------------------------------------------------
 
+  #scratch_(): Uint8Array {
+    return this.#scratchBuf ??= new Uint8Array(65600);
+  }
+
   /** Binds the driver to the device at `t` (virtio 1.2 §3.1.1, then `ndo_open`). */
   probe(t: number): Result<void, string> {
-    const r = this.#probe(t);
+    return this.#bind(t, true);
+  }
+
+  #bind(t: number, resetFirst: boolean): Result<void, string> {
+    const r = this.#probe(t, resetFirst);
     if (!r.ok) {
       this.probeError = r.error;
       this.dev.writeStatus(this.dev.status.value | VIRTIO_CONFIG_S_FAILED, t);
@@ -222,10 +285,10 @@ export class GuestVirtioNet implements Endpoint {
     return r;
   }
 
-  #probe(t: number): Result<void, string> {
+  #probe(t: number, resetFirst: boolean): Result<void, string> {
     const dev = this.dev;
     dev.guest = this;
-    dev.writeStatus(0, t);
+    if (resetFirst) dev.writeStatus(0, t);
     dev.writeStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE, t);
     dev.writeStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER, t);
     const accepted = negotiateFeatures(dev.features, this.#driverFeatures);
@@ -242,6 +305,9 @@ export class GuestVirtioNet implements Endpoint {
     const cfg = decodeNetConfig(dev.config());
     this.mac = new Uint8Array(cfg.mac.split(":").map((h) => parseInt(h, 16)));
     if (hasFeature(accepted, VIRTIO_NET_F_MTU)) this.mtu = cfg.mtu;
+    // virtnet_probe: with STATUS the config work reads the link, else the carrier is on.
+    this.carrier = !hasFeature(accepted, VIRTIO_NET_F_STATUS) ||
+      (cfg.status & VIRTIO_NET_S_LINK_UP) !== 0;
     const maxPairs = hasFeature(accepted, VIRTIO_NET_F_MQ) ? Math.max(1, cfg.maxVirtqueuePairs) : 1;
     const ctrl = hasFeature(accepted, VIRTIO_NET_F_CTRL_VQ);
     const nvqs = 2 * maxPairs + (ctrl ? 1 : 0);
@@ -252,17 +318,27 @@ export class GuestVirtioNet implements Endpoint {
     dev.configVector = vectors >= 1 ? 0 : NO_VECTOR;
     const packed = hasFeature(accepted, VIRTIO_F_RING_PACKED);
     const vcpus = this.#vm.vcpus;
+    // Every ring first, the buffers after them: the rings share guest pages (and the lab's
+    // sparse memory allocates one chunk for all of them, not one per queue).
+    for (let i = 0; i < nvqs; i++) {
+      const size = dev.queueMaxSize(i);
+      if (size === 0) break; // reported below
+      const r = this.#allocRing(i, size, packed);
+      if (!r.ok) return r;
+    }
     for (let i = 0; i < nvqs; i++) {
       const isCtrl = ctrl && i === nvqs - 1;
       const size = dev.queueMaxSize(i);
       if (size === 0) return err(`virtio: queue ${i} not available`);
       const vector = isCtrl ? NO_VECTOR : perVq ? i + 1 : shared ? 1 : NO_VECTOR;
-      const ring = this.#allocRing(size, packed);
+      const ring = this.#allocRing(i, size, packed);
       if (!ring.ok) return ring;
       const a = ring.value;
       dev.setupQueue(i, { size, desc: a.desc, driver: a.driver, device: a.device, vector });
       const indirect = hasFeature(accepted, VIRTIO_F_INDIRECT_DESC);
-      const pool = indirect ? this.#alloc.alloc(size * (MAX_SKB_FRAGS + 2) * 16, 16) : undefined;
+      const pool = indirect
+        ? this.#allocOnce(`pool${i}`, size * (MAX_SKB_FRAGS + 2) * 16, 16)
+        : undefined;
       if (pool !== undefined && !pool.ok) return pool;
       const drv = packed
         ? PackedDriver.create(this.#vm.mem, {
@@ -286,7 +362,7 @@ export class GuestVirtioNet implements Endpoint {
       const vcpu = vcpus[(i >> 1) % vcpus.length] as CpuContext;
       if (isCtrl) {
         this.#ctrl = drv.value;
-        const buf = this.#alloc.alloc(64, 64);
+        const buf = this.#allocOnce("ctrl", 64, 64);
         if (!buf.ok) return buf;
         this.#ctrlBuf = buf.value;
       } else if (i % 2 === 0) {
@@ -323,15 +399,29 @@ export class GuestVirtioNet implements Endpoint {
     return ok(undefined);
   }
 
+  /**
+   * Guest memory for `key` (a queue's rings or buffers): allocated once, given back the same
+   * after a reset (the driver frees and reallocates the same sizes; keeping the addresses
+   * keeps repeated resets from exhausting a small guest).
+   */
+  #allocOnce(key: string, size: number, align: number): Result<number, string> {
+    const had = this.#mem.get(key);
+    if (had !== undefined && had.size >= size) return ok(had.at);
+    const r = this.#alloc.alloc(size, align);
+    if (r.ok) this.#mem.set(key, { at: r.value, size });
+    return r;
+  }
+
   /** Rings for one queue, as `vring_create_virtqueue` lays them out (used part 64-aligned). */
   #allocRing(
+    i: number,
     size: number,
     packed: boolean,
   ): Result<{ desc: number; driver: number; device: number }, string> {
     if (packed) {
-      const desc = this.#alloc.alloc(descRingSize(size), 4096);
+      const desc = this.#allocOnce(`desc${i}`, descRingSize(size), 4096);
       if (!desc.ok) return desc;
-      const ev = this.#alloc.alloc(8, 64);
+      const ev = this.#allocOnce(`event${i}`, 8, 64);
       if (!ev.ok) return ev;
       return ok({ desc: desc.value, driver: ev.value, device: ev.value + 4 });
     }
@@ -339,7 +429,7 @@ export class GuestVirtioNet implements Endpoint {
     const availBytes = availRingSize(size);
     const usedOff = Math.ceil((descBytes + availBytes) / 64) * 64;
     const total = usedOff + usedRingSize(size);
-    const base = this.#alloc.alloc(total, 4096);
+    const base = this.#allocOnce(`ring${i}`, total, 4096);
     if (!base.ok) return base;
     return ok({ desc: base.value, driver: base.value + descBytes, device: base.value + usedOff });
   }
@@ -351,7 +441,7 @@ export class GuestVirtioNet implements Endpoint {
     vcpu: CpuContext,
     size: number,
   ): Result<TxQueue, string> {
-    const base = this.#alloc.alloc(size * TX_SLOT, 4096);
+    const base = this.#allocOnce(`txbuf${index}`, size * TX_SLOT, 4096);
     if (!base.ok) return base;
     const free: number[] = [];
     for (let i = size - 1; i >= 0; i--) free.push(i);
@@ -372,6 +462,9 @@ export class GuestVirtioNet implements Endpoint {
       napi: false,
       kick: this.#lab.hops.group(),
       done: this.#lab.hops.group(),
+      posted: new Int32Array(size).fill(-1),
+      armed: undefined,
+      dead: false,
     });
   }
 
@@ -397,7 +490,7 @@ export class GuestVirtioNet implements Endpoint {
       ? Math.ceil((this.hdrLen + GOOD_PACKET_LEN) / 64) * 64
       : this.hdrLen + GOOD_PACKET_LEN;
     const stride = big ? (MAX_SKB_FRAGS + 1) * PAGE_SIZE : Math.ceil(bufLen / 64) * 64;
-    const base = this.#alloc.alloc(size * stride, 4096);
+    const base = this.#allocOnce(`rxbuf${index}`, size * stride, 4096);
     if (!base.ok) return base;
     return ok({
       index,
@@ -412,6 +505,8 @@ export class GuestVirtioNet implements Endpoint {
       work: 0,
       poll: this.#lab.hops.group(),
       refill: this.#lab.hops.group(),
+      armed: undefined,
+      dead: false,
     });
   }
 
@@ -440,6 +535,7 @@ export class GuestVirtioNet implements Endpoint {
       const slot = this.#nextRxSlot(q);
       if (slot < 0) break;
       const addr = q.base + slot * q.stride;
+      const pos = this.#availPos(drv);
       let head: number;
       if (q.big) {
         // add_recvbuf_big: the header alone, the rest of the first page, then full pages.
@@ -456,6 +552,11 @@ export class GuestVirtioNet implements Endpoint {
         head = drv.addInbuf(addr, q.bufLen, slot);
       }
       if (head < 0) break;
+      const bad = q.armed;
+      if (bad !== undefined) {
+        q.armed = undefined;
+        this.#corrupt(drv, q.name, head, pos, bad, this.#lab.now);
+      }
       n++;
     }
     return n;
@@ -529,6 +630,22 @@ export class GuestVirtioNet implements Endpoint {
   ): void {
     for (let seq = first; seq <= last; seq++) flow.metrics.onSend(now, flow.schedule.frameBytes);
     if (this.gone) return this.#dropAll(flow, first, last, now, "device_not_ready");
+    if (!this.carrier) {
+      // No carrier: the qdisc is deactivated (noop_qdisc drops what the stack hands it).
+      const hops = this.#lab.hops;
+      for (let seq = first; seq <= last; seq++) {
+        hops.drop(
+          flow,
+          seq,
+          this.ctx,
+          now,
+          "guest.stack",
+          "link_down",
+          `${this.ifname}: no carrier`,
+        );
+      }
+      return;
+    }
     if (this.pairs <= 1 || flow.schedule.flows <= 1) {
       const q = this.#tx[0];
       if (q === undefined) return this.#dropAll(flow, first, last, now, "device_not_ready");
@@ -544,9 +661,32 @@ export class GuestVirtioNet implements Endpoint {
     for (const q of this.#tx.slice(0, this.pairs)) if (q.backlog.length > 0) this.#xmit(q, now);
   }
 
-  #dropAll(flow: TrafficFlow, first: number, last: number, t: number, reason: "device_not_ready") {
+  /** Drops every packet waiting for a descriptor on `q`. */
+  #dropBacklog(
+    q: TxQueue,
+    t: number,
+    reason: DropReason,
+    detail: string,
+    comp = "guest.stack",
+  ): void {
+    const hops = this.#lab.hops;
+    for (const b of q.backlog.splice(0)) {
+      for (let seq = b.next; seq <= b.last; seq++) {
+        hops.drop(b.flow, seq, q.vcpu, t, comp, reason, detail);
+      }
+    }
+  }
+
+  #dropAll(
+    flow: TrafficFlow,
+    first: number,
+    last: number,
+    t: number,
+    reason: DropReason,
+    detail?: string,
+  ) {
     for (let seq = first; seq <= last; seq++) {
-      this.#lab.hops.drop(flow, seq, this.ctx, t, "guest.virtio-net", reason);
+      this.#lab.hops.drop(flow, seq, this.ctx, t, "guest.virtio-net", reason, detail);
     }
   }
 
@@ -556,6 +696,10 @@ export class GuestVirtioNet implements Endpoint {
     if (flow === undefined || q === undefined) return;
     if (this.gone) {
       this.#lab.hops.drop(flow, id.seq, this.ctx, t, "guest.virtio-net", "device_not_ready");
+      return;
+    }
+    if (!this.carrier) {
+      this.#lab.hops.drop(flow, id.seq, q.vcpu, t, "guest.stack", "link_down", "no carrier");
       return;
     }
     const copy = frame.slice(0, len);
@@ -577,6 +721,11 @@ export class GuestVirtioNet implements Endpoint {
    * the end of a burst (`xmit_more` false) or a stopped queue decides the kick.
    */
   #xmit(q: TxQueue, t: number): void {
+    if (q.lost !== undefined) {
+      // The device gave up on the queue (a stopped queue would otherwise hold them forever).
+      this.#dropBacklog(q, t, q.lost.reason, q.lost.detail, "guest.virtio-net");
+      return;
+    }
     if (q.running || q.stopped) return;
     q.running = true;
     q.kick.reset();
@@ -584,12 +733,18 @@ export class GuestVirtioNet implements Endpoint {
   }
 
   #xmitStep(q: TxQueue, t: number): void {
+    if (q.dead) return;
     const lab = this.#lab;
     const hops = lab.hops;
     const dev = this.dev;
     const mem = this.#vm.mem;
     const kick = q.kick;
     let now = t;
+    if (!this.carrier) {
+      this.#dropBacklog(q, now, "link_down", "carrier off");
+      q.running = false;
+      return;
+    }
     if (!this.up || dev.needsReset || q.lost !== undefined) {
       const reason = dev.needsReset ? "needs_reset" : q.lost?.reason ?? "device_not_ready";
       for (const b of q.backlog.splice(0)) {
@@ -671,36 +826,50 @@ export class GuestVirtioNet implements Endpoint {
     mem: Vm["mem"],
   ): boolean {
     const hops = this.#lab.hops;
+    const bad = q.armed;
+    q.armed = undefined;
+    // An oversize chain carries the frame followed by junk up to 65,550 bytes.
+    const bufLen = bad === "oversize" ? OVERSIZE_FRAME : len;
     const slot = q.free.pop() as number;
-    const addr = this.#txSlotAddr(q, slot, len);
+    const addr = this.#txSlotAddr(q, slot, bufLen);
     if (addr < 0) {
       q.free.push(slot);
       hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "queue_full", "guest out of memory");
       return false;
     }
     // The header in the skb's headroom, the frame after it: one descriptor (can_push).
-    const total = this.hdrLen + len;
+    const total = this.hdrLen + bufLen;
     const view = mem.view(addr, total, true);
     if (view !== undefined) {
       view.fill(0, 0, this.hdrLen);
       build(view, this.hdrLen, seq);
     } else {
-      const s = this.#scratch;
-      s.fill(0, 0, this.hdrLen);
+      const s = this.#scratch_();
+      s.fill(0, 0, total);
       build(s, this.hdrLen, seq);
       mem.write(addr, s, 0, total);
     }
     if (this.captures.length > 0) {
-      const f = mem.view(addr + this.hdrLen, len) ?? this.#scratch.subarray(this.hdrLen, total);
+      const f = mem.view(addr + this.hdrLen, len) ?? this.#scratch_().subarray(this.hdrLen, total);
       for (const c of this.captures) c(now, f, 0, len);
     }
     q.slotFlow[slot] = flow;
     q.slotSeq[slot] = seq;
+    const pos = this.#availPos(q.drv);
     const head = q.drv.addOutbuf(addr, total, slot);
     if (head < 0) {
       q.free.push(slot);
       hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "ring_full", q.name);
       return false;
+    }
+    q.posted[pos] = slot;
+    if (bad !== undefined) {
+      this.#corrupt(q.drv, q.name, head, pos, bad, now);
+      if (bad !== "oversize") {
+        // No device can carry it: the lab books it lost where the driver broke it.
+        hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "bad_descriptor", `${bad} chain`);
+        q.slotFlow[slot] = undefined;
+      }
     }
     if (hops.wants(flow, seq)) {
       hops.at(q.vcpu, now);
@@ -715,10 +884,73 @@ export class GuestVirtioNet implements Endpoint {
     return true;
   }
 
+  /** Where the next chain goes: the avail index (split) or descriptor slot (packed). */
+  #availPos(drv: DriverRing): number {
+    return drv instanceof SplitDriver ? drv.availIdx & (drv.size - 1) : drv.nextAvail.slot;
+  }
+
+  /**
+   * Breaks the chain just added at `head` (split) / descriptor slot `pos` (packed) the way
+   * `bad` says, in guest memory, after publishing it — what a buggy driver leaves for the
+   * device to find.
+   */
+  #corrupt(
+    drv: DriverRing,
+    queue: string,
+    head: number,
+    pos: number,
+    bad: BadChain,
+    t: number,
+  ): void {
+    const mem = this.#vm.mem;
+    const split = drv instanceof SplitDriver;
+    const at = split ? drv.addrs.descTable + head * 16 : drv.addrs.descRing + pos * 16;
+    const flags = mem.getU16(at + 12 + (split ? 0 : 2));
+    const setFlags = (f: number) => mem.setU16(at + 12 + (split ? 0 : 2), f);
+    switch (bad) {
+      case "cycle":
+        // Split: `next` back to itself (virtio 1.2 §2.7.5.3.1 forbids loops). Packed: NEXT on
+        // the last descriptor, so the chain runs into slots that are not available.
+        setFlags(flags | VIRTQ_DESC_F_NEXT);
+        if (split) mem.setU16(at + 14, head);
+        break;
+      case "out-of-range":
+        // Split: a `next` beyond the table (§2.7.5.2); packed: a buffer id beyond the ring.
+        if (split) {
+          setFlags(flags | VIRTQ_DESC_F_NEXT);
+          mem.setU16(at + 14, drv.size + 7);
+        } else mem.setU16(at + 12, drv.size + 7);
+        break;
+      case "outside-memory": {
+        const end = Math.max(...mem.regions().map((r) => r.end));
+        const beyond = (Math.ceil(end / 2 ** 30) + 1) * 2 ** 30;
+        mem.setU32(at, beyond >>> 0);
+        mem.setU32(at + 4, Math.floor(beyond / 2 ** 32));
+        break;
+      }
+      case "write-only-tx":
+        setFlags(flags | VIRTQ_DESC_F_WRITE);
+        break;
+      case "oversize":
+        break; // the buffer itself is the problem
+    }
+    this.#lab.control({
+      comp: this.name,
+      action: "note",
+      details: {
+        name: "bad-chain",
+        q: queue,
+        value: bad,
+        detail: `${split ? "head" : "slot"} ${split ? head : pos}`,
+      },
+    });
+    void t;
+  }
+
   #txSlotAddr(q: TxQueue, slot: number, len: number): number {
     if (this.hdrLen + len <= TX_SLOT) return q.base + slot * TX_SLOT;
     if (q.jumbo === 0) {
-      const r = this.#alloc.alloc(q.drv.size * TX_JUMBO_SLOT, 4096);
+      const r = this.#allocOnce(`jumbo${q.index}`, q.drv.size * TX_JUMBO_SLOT, 4096);
       if (!r.ok) return -1;
       q.jumbo = r.value;
     }
@@ -791,17 +1023,15 @@ export class GuestVirtioNet implements Endpoint {
     if (index % 2 === 1 && q !== undefined) this.#lose(q, "device_not_ready", why, t);
   }
 
-  /** The device gave up on `q`: its buffers will never complete, its backlog never leave. */
+  /**
+   * The device gave up on `q`: what it never took from the ring is lost (what it took went
+   * on its way), its backlog never leaves.
+   */
   #lose(q: TxQueue, reason: "needs_reset" | "device_not_ready", why: string, t: number): void {
     if (q.lost !== undefined) return;
     q.lost = { reason, detail: why };
     const hops = this.#lab.hops;
-    for (let slot = 0; slot < q.slotFlow.length; slot++) {
-      const flow = q.slotFlow[slot];
-      if (flow === undefined) continue;
-      hops.drop(flow, q.slotSeq[slot] as number, q.vcpu, t, "guest.virtio-net", reason, why);
-      q.slotFlow[slot] = undefined;
-    }
+    this.#dropUnconsumed(q, reason, why, t);
     for (const b of q.backlog.splice(0)) {
       for (let seq = b.next; seq <= b.last; seq++) {
         hops.drop(b.flow, seq, q.vcpu, t, "guest.virtio-net", reason, why);
@@ -809,10 +1039,168 @@ export class GuestVirtioNet implements Endpoint {
     }
   }
 
+  /**
+   * Drops the packets of the chains on `q` the device has not taken (its last_avail_idx up to
+   * the driver's avail index); completed buffers are reclaimed first. A chain the device took
+   * is its own: its packet was delivered or dropped where it went.
+   */
+  #dropUnconsumed(q: TxQueue, reason: DropReason, why: string, t: number): void {
+    const hops = this.#lab.hops;
+    if (!q.drv.broken) this.#reclaim(q);
+    for (const slot of this.#unconsumed(q)) {
+      const flow = q.slotFlow[slot];
+      if (flow === undefined) continue;
+      hops.drop(flow, q.slotSeq[slot] as number, q.vcpu, t, "guest.virtio-net", reason, why);
+      q.slotFlow[slot] = undefined;
+    }
+  }
+
+  /** The slots of `q` published and not taken by the device yet, in ring order. */
+  #unconsumed(q: TxQueue): number[] {
+    const drv = q.drv;
+    const size = drv.size;
+    const backend = this.dev.backend;
+    const last = backend?.deviceRing?.(q.index)?.nextAvail ?? backend?.lastAvail?.(q.index);
+    const out: number[] = [];
+    if (last === undefined) {
+      // No device view of the ring (a back-end in another process): every buffer not given
+      // back is counted lost.
+      for (let slot = 0; slot < q.slotFlow.length; slot++) {
+        if (q.slotFlow[slot] !== undefined) out.push(slot);
+      }
+      return out;
+    }
+    let from: number;
+    let n: number;
+    if (drv instanceof SplitDriver) {
+      from = typeof last === "number" ? last : last.slot;
+      n = (drv.availIdx - from) & 0xffff;
+    } else {
+      const d = last;
+      const a = drv.nextAvail;
+      from = typeof d === "number" ? d : d.slot;
+      n = (a.slot - from + size) % size;
+      if (n === 0 && typeof d !== "number" && d.wrap !== a.wrap) n = size;
+    }
+    n = Math.min(n, size);
+    for (let i = 0; i < n; i++) {
+      const slot = q.posted[(from + i) % size] as number;
+      if (slot >= 0) out.push(slot);
+    }
+    return out;
+  }
+
+  /**
+   * Drops the frames the device wrote into `q`'s receive buffers that NAPI has not taken
+   * (free_unused_bufs frees them with the buffers).
+   */
+  #dropReceived(q: RxQueue, t: number, why: string): void {
+    const lab = this.#lab;
+    const mem = this.#vm.mem;
+    const s = this.#scratch_();
+    const id = this.#id;
+    if (q.drv.broken) return;
+    for (;;) {
+      const token = q.drv.getUsed();
+      if (token < 0) break;
+      const len = q.drv.lastLen;
+      const addr = q.base + token * q.stride;
+      this.#releaseRxSlot(q, token);
+      if (len < this.hdrLen) continue;
+      mem.read(addr + this.hdrLen, s, 0, Math.min(len - this.hdrLen, s.length));
+      const buffers = this.mergeable ? mem.getU16(addr + 10) : 1;
+      for (let k = 1; k < buffers; k++) {
+        const more = q.drv.getUsed();
+        if (more < 0) break;
+        this.#releaseRxSlot(q, more);
+      }
+      lab.flows.identify(s, 0, id);
+      if (id.flow !== undefined) {
+        lab.hops.drop(id.flow, id.seq, q.vcpu, t, "guest.virtio-net", "device_not_ready", why);
+      }
+    }
+  }
+
+  /**
+   * The driver resets the device and brings it back, as Linux's virtnet_freeze and
+   * virtnet_restore do (suspend/resume; a driver rebind does the same through remove/probe):
+   * `remove_vq_common` resets the device (status 0 stops the backend) and frees the buffers
+   * the device never returned — a packet the device had not taken is lost, a frame NAPI had
+   * not taken is lost — then `virtnet_restore_up` negotiates again, sets up every queue,
+   * sets DRIVER_OK and refills. The packets waiting in the qdisc go out afterwards. This is
+   * the only way out of DEVICE_NEEDS_RESET: Linux does not reset on it by itself.
+   */
+  reset(t: number): Result<void, string> {
+    const lab = this.#lab;
+    const why = "device reset";
+    lab.control({
+      comp: this.name,
+      action: "note",
+      details: { name: "virtnet_freeze", detail: "reset the device, free unused buffers" },
+    });
+    for (const q of this.#tx) this.#dropUnconsumed(q, "device_not_ready", why, t);
+    // virtio_reset_device: status 0 stops the backend (vhost flushes its worker first).
+    this.dev.writeStatus(0, t);
+    for (const q of this.#rx) this.#dropReceived(q, t, why);
+    const waiting = this.#tx.flatMap((q) => q.backlog.splice(0));
+    for (const q of this.#tx) q.dead = true;
+    for (const q of this.#rx) q.dead = true;
+    this.#tx.length = 0;
+    this.#rx.length = 0;
+    this.#ctrl = undefined;
+    this.up = false;
+    this.probeError = undefined;
+    lab.control({
+      comp: this.name,
+      action: "note",
+      details: { name: "virtnet_restore", detail: "negotiate, set up the queues, DRIVER_OK" },
+    });
+    const r = this.#bind(t, false);
+    const q = this.#tx[0];
+    if (!r.ok || q === undefined) {
+      for (const b of waiting) this.#dropAll(b.flow, b.next, b.last, t, "device_not_ready", why);
+      return r.ok ? err("virtio: no transmit queue after the reset") : r;
+    }
+    // What waited in the qdisc goes out on the new rings.
+    q.backlog.push(...waiting);
+    if (q.backlog.length > 0) this.#xmit(q, t);
+    return ok(undefined);
+  }
+
+  /**
+   * Arms `queue` (`tx0`, `rx1`): the next chain the driver adds there is broken the way
+   * `bad` says (see {@link BadChain}). A transmit chain carries the next packet (booked
+   * `bad_descriptor` where the driver broke it, except an oversize frame, which travels and
+   * meets an MTU); a receive chain is the next buffer a refill posts.
+   */
+  armBadChain(queue: string, bad: BadChain): Result<void, BadChainError> {
+    if (!this.up) return err({ kind: "not-running", why: this.probeError ?? "interface down" });
+    const m = /^(rx|tx)(\d+)$/.exec(queue);
+    const k = m ? Number(m[2]) : -1;
+    const q = m?.[1] === "tx" ? this.#tx[k] : m?.[1] === "rx" ? this.#rx[k] : undefined;
+    if (q === undefined) {
+      const queues = [...this.#rx.map((x) => x.name), ...this.#tx.map((x) => x.name)];
+      return err({ kind: "no-queue", queue, queues });
+    }
+    if (m?.[1] === "rx" && (bad === "write-only-tx" || bad === "oversize")) {
+      return err({ kind: "tx-only", variant: bad, queue });
+    }
+    q.armed = bad;
+    this.#lab.control({
+      comp: this.name,
+      action: "note",
+      details: { name: "bad-chain armed", q: queue, value: bad },
+    });
+    return ok(undefined);
+  }
+
   configIrq(t: number): void {
     this.configInterrupts++;
     if (this.dev.needsReset) {
-      // virtio_net has no reset path for NEEDS_RESET: what is in its TX rings is lost.
+      // Linux has no handler for DEVICE_NEEDS_RESET (virtio_config_changed only runs the
+      // driver's config_changed, virtnet_config_changed_work reads the link status): the
+      // device stays broken until the driver is rebound or the device reset, and what is
+      // in its TX rings is lost.
       const why = this.dev.status.describe();
       for (const q of this.#tx) this.#lose(q, "needs_reset", why, t);
     }
@@ -821,7 +1209,20 @@ export class GuestVirtioNet implements Endpoint {
       action: "note",
       details: { name: "config interrupt", value: this.dev.status.describe() },
     });
-    void t;
+    // virtnet_config_changed_work: the link status, when the device reports one.
+    if (hasFeature(this.features, VIRTIO_NET_F_STATUS)) {
+      const up = (decodeNetConfig(this.dev.config()).status & VIRTIO_NET_S_LINK_UP) !== 0;
+      if (up !== this.carrier) {
+        this.carrier = up;
+        this.#lab.control({
+          comp: this.name,
+          action: "note",
+          details: { name: up ? "netif_carrier_on" : "netif_carrier_off", dev: this.ifname },
+        });
+        // Carrier off: linkwatch deactivates the qdisc, what waited in it is dropped.
+        if (!up) { for (const q of this.#tx) this.#dropBacklog(q, t, "link_down", "carrier off"); }
+      }
+    }
   }
 
   irq(index: number, t: number, vcpu: CpuContext, group: PacketGroup): void {
@@ -864,7 +1265,7 @@ export class GuestVirtioNet implements Endpoint {
 
   /** virtnet_poll_tx: reclaim, wake the queue, send what waited, re-enable callbacks. */
   #txPoll(q: TxQueue, t: number, hint: HopFlow | undefined): void {
-    if (this.gone) return;
+    if (q.dead || this.gone) return;
     const hops = this.#lab.hops;
     const end = hops.charge(q.vcpu, t, "napi_poll", 0, hint);
     this.#reclaim(q);
@@ -889,7 +1290,7 @@ export class GuestVirtioNet implements Endpoint {
    * is a step at its own virtual time.
    */
   #rxPoll(q: RxQueue, t: number): void {
-    if (this.gone) return;
+    if (q.dead || this.gone) return;
     const poll = q.poll;
     poll.reset();
     const now = this.#lab.hops.charge(q.vcpu, t, "napi_poll", 0, undefined);
@@ -899,12 +1300,12 @@ export class GuestVirtioNet implements Endpoint {
   }
 
   #rxStep(q: RxQueue, t: number): void {
-    if (this.gone) return;
+    if (q.dead || this.gone) return;
     const lab = this.#lab;
     const hops = lab.hops;
     const mem = this.#vm.mem;
     const poll = q.poll;
-    const s = this.#scratch;
+    const s = this.#scratch_();
     let now = t;
     while (q.work < NAPI_BUDGET) {
       const token = q.drv.getUsed();
@@ -962,7 +1363,14 @@ export class GuestVirtioNet implements Endpoint {
         }
       } else {
         now = hops.charge(q.vcpu, now, "host_stack_rx", 0, flow);
-        lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
+        // A unicast frame for this MAC and another host's IP (two NICs share a MAC — QEMU
+        // gives every VM 52:54:00:12:34:56 unless told otherwise): ip_rcv drops it, the
+        // guest does not forward.
+        const request = flow.kind === "ping" && s[ICMP_TYPE_OFFSET] === ICMP_ECHO_REQUEST;
+        const meant = flow.kind === "ping" && !request ? flow.src : flow.dst;
+        if (((s[0] as number) & 1) === 0 && meant !== undefined && meant !== this) {
+          hops.drop(flow, seq, q.vcpu, now, "guest.stack", "no_route", `not ${this.name}'s IP`);
+        } else lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
       }
       if (now > lab.sched.now) {
         lab.sched.at(now, this.#rxStepFn, 0, q);
@@ -1064,7 +1472,7 @@ export class GuestVirtioNet implements Endpoint {
         }
       }
     }
-    const s = this.#scratch;
+    const s = this.#scratch_();
     const id = this.#id;
     for (const q of this.#rx) {
       // The device's pending used elements are in guest memory already: publish them to read.
