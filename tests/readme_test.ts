@@ -162,7 +162,7 @@ for (const doc of DOCUMENTS) {
     const anchorsOf = (md: string) =>
       new Set([...md.matchAll(/^#{1,6} (.*)$/gm)].map((m) => slug(m[1] as string)));
     const links = [...outside.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] as string);
-    assert.ok(links.length > 0, "the document has links");
+    if (doc === "README.md") assert.ok(links.length > 10, "the README has links");
     for (const link of links) {
       if (/^[a-z]+:/.test(link)) continue;
       const [path, anchor] = link.split("#") as [string, string | undefined];

@@ -17,7 +17,7 @@
  * | `repl: SESSION` + body          | a REPL transcript; one lab per SESSION name and document       |
  * | `help: TOPIC…`                  | the lab's `help TOPIC` page                                    |
  * | `table: NAME [ARGS]`            | a reference table built from the code (`readme/tables.ts`)     |
- * | `include: PATH`                 | a Markdown file, its title dropped, headings one level deeper  |
+ * | `include: PATH [from "## H"]`   | a Markdown file (from heading H), headings one level deeper    |
  *
  * Every `run:` marker of one script continues in the lab its first marker built; a
  * `script:` body is a file the later markers of the document can read by NAME. Generation is
@@ -153,8 +153,22 @@ class DocumentGenerator {
       }
       case "table":
         return await this.#table(m);
-      case "include":
-        return includeMarkdown(await this.#read(m, m.args));
+      case "include": {
+        // `include: PATH [from "## Heading"]`
+        const [path, kw, from] = words(m.args);
+        if (path === undefined || (kw !== undefined && (kw !== "from" || from === undefined))) {
+          throw new Error(`${this.#where(m)}: \`include: PATH [from "HEADING"]\``);
+        }
+        const dir = (p: string) => (p.includes("/") ? p.replace(/\/[^/]*$/, "") : "");
+        const here = dir(this.#source);
+        const there = dir(path);
+        const up = here === "" ? "" : here.split("/").map(() => "..").join("/");
+        const prefix = [up, there].filter((x) => x !== "").join("/");
+        return includeMarkdown(await this.#read(m, path), {
+          ...(from !== undefined ? { from } : {}),
+          ...(prefix !== "" && here !== there ? { linkPrefix: prefix } : {}),
+        });
+      }
       default:
         throw new Error(`${this.#where(m)}: unknown marker \`${m.kind}:\``);
     }
@@ -245,17 +259,44 @@ class DocumentGenerator {
   }
 }
 
-/** A Markdown file to include: its `# title` dropped, every heading one level deeper. */
-export function includeMarkdown(text: string): string {
-  const lines = text.replace(/\n+$/, "").split("\n");
+/** Options of {@link includeMarkdown}. */
+export interface IncludeOptions {
+  /** Start at this heading line (`## Guarantees`), leaving out what comes before it. */
+  readonly from?: string;
+  /** The included file's directory relative to the including one's (`docs`): prefixed to links. */
+  readonly linkPrefix?: string;
+}
+
+/**
+ * A Markdown file to include: its `# title` dropped (or everything before `from`), every heading
+ * one level deeper, relative links made relative to the including file.
+ */
+export function includeMarkdown(text: string, options: IncludeOptions = {}): string {
+  let lines = text.replace(/\n+$/, "").split("\n");
+  if (options.from !== undefined) {
+    const at = lines.indexOf(options.from);
+    if (at < 0) throw new Error(`no line \`${options.from}\` to include from`);
+    lines = lines.slice(at);
+  }
   let inFence = false;
   const out: string[] = [];
   let titleDropped = false;
-  for (const line of lines) {
+  for (let line of lines) {
     if (/^(```|~~~)/.test(line)) inFence = !inFence;
     if (!inFence && !titleDropped && /^# /.test(line)) {
       titleDropped = true;
       continue;
+    }
+    if (!inFence && options.linkPrefix) {
+      const prefix = options.linkPrefix;
+      line = line.replace(/\]\((?![a-z]+:|#)([^)]+)\)/g, (_, target: string) => {
+        const joined = `${prefix}/${target}`.split("/").reduce<string[]>((acc, seg) => {
+          if (seg === ".." && acc.length > 0 && acc[acc.length - 1] !== "..") acc.pop();
+          else if (seg !== ".") acc.push(seg);
+          return acc;
+        }, []);
+        return `](${joined.join("/")})`;
+      });
     }
     out.push(!inFence && /^#{1,5} /.test(line) ? `#${line}` : line);
   }

@@ -270,6 +270,16 @@ Deno.test("includeMarkdown() drops the title and deepens headings outside code f
   );
 });
 
+Deno.test("includeMarkdown() starts at a heading and rewrites relative links", () => {
+  const doc =
+    "# T\n\n_draft_\n\n## G\n\nSee [x](x.md), [up](../README.md#a), [w](https://w), [h](#g).\n";
+  assert.equal(
+    includeMarkdown(doc, { from: "## G", linkPrefix: "docs" }),
+    "### G\n\nSee [x](docs/x.md), [up](README.md#a), [w](https://w), [h](#g).",
+  );
+  assert.throws(() => includeMarkdown(doc, { from: "## Nope" }), /no line `## Nope`/);
+});
+
 Deno.test("main --check fails on a stale or missing file and passes on a fresh one", async () => {
   const root = await fixture({
     "README.src.md": "# R\n\n<!-- help: repl -->\n",

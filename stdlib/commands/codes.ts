@@ -61,6 +61,7 @@ export const EXECUTOR_CODES = {
     summary: "no runtime model yet for this netdev type or device",
   },
   E0406: { severity: "error", summary: "QEMU: guest RAM cannot be laid out" },
+  E0407: { severity: "error", summary: "the lab's limit of VMs is reached" },
   E0410: { severity: "error", summary: "QEMU: the backend refuses the setup" },
   W0401: { severity: "warning", summary: "the guest's interface does not come up" },
   E0501: { severity: "error", summary: "a file cannot be written (`capture`, `export`)" },
@@ -78,6 +79,13 @@ export const EXECUTOR_CODES = {
   E0510: { severity: "error", summary: "`capture`: no such interface" },
   E0511: { severity: "error", summary: "`export`: a format this export cannot write" },
   E0512: { severity: "error", summary: "`set`: a setting or cost the lab cannot change" },
+  E0513: {
+    severity: "error",
+    summary: "`run`: more packets than one run may send (a shorter duration fits)",
+  },
+  E0520: { severity: "error", summary: "`inject`: no such interface, socket or VM" },
+  E0521: { severity: "error", summary: "`inject`: the fault does not apply to this target" },
+  E0522: { severity: "error", summary: "`inject`: the fault is refused and does nothing" },
   E0530: { severity: "error", summary: "`kill`: no such process" },
   E0531: {
     severity: "error",
