@@ -9,7 +9,7 @@
  * ping EP EP [count=…] [size=…] [interval=…]
  * run [DURATION] [--json] [--trace=off|sample|full]
  * trace T packet N [--json]
- * show topology|graph|stats [T]|vq EP Q|vhost EP|features EP|iommu [VM]|log|modules|flows [--json]
+ * show topology|graph|stats [T|PATTERN]|vq EP Q|vhost EP|features EP|iommu [VM]|log|modules|flows [--json]
  * expect LHS OP RHS              # OP: == != < <= > >=
  * capture IFACE to FILE [count=N] [snaplen=N]
  * export graph|trace to FILE [format=…]
@@ -177,7 +177,8 @@ const FORMS: Readonly<Record<string, string>> = {
   ping: "ping EP EP [count=3] [size=64] [interval=1ms]",
   run: "run [DURATION] [--json] [--trace=off|sample|full]",
   trace: "trace T packet N [--json]",
-  show: "show topology|graph|stats [T]|vq EP Q|vhost EP|features EP|iommu [VM]|log|modules|flows",
+  show:
+    "show topology|graph|stats [T|PATTERN]|vq EP Q|vhost EP|features EP|iommu [VM]|log|modules|flows",
   expect: "expect t1.delivered == 1000",
   capture: "capture IFACE to FILE [count=N]",
   export: "export graph|trace to FILE",
@@ -465,7 +466,14 @@ class LabParser {
     }
     if (operands.length > max) return this.#extra(operands.slice(max), `show ${kind}`);
     const targetWord = operands[0];
-    const target = targetWord ? this.#dotted(targetWord) : undefined;
+    // `show stats 'tput_*'`: a shell-style pattern over traffic names selects a table.
+    const pattern = kind === "stats" && targetWord !== undefined &&
+      /[*?]/.test(targetWord.text) && /^[A-Za-z0-9_:@%+*?-]+$/.test(targetWord.text);
+    const target = targetWord === undefined
+      ? undefined
+      : pattern
+      ? { span: targetWord.span, text: targetWord.text, parts: [loc(targetWord)] }
+      : this.#dotted(targetWord);
     if (targetWord && !target) return undefined;
     let subject: ShowSubject;
     switch (kind) {

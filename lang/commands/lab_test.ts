@@ -324,3 +324,11 @@ Deno.test("capture, export, inject, set, help", async (t) => {
     assert.equal(expectParse("help").cmd.kind, "help");
   });
 });
+
+Deno.test("show stats takes a shell-style pattern over traffic names", () => {
+  const { cmd, at } = expectParse("show stats 'lat_*'");
+  if (cmd.kind !== "show" || cmd.subject.kind !== "stats") throw new Error(cmd.kind);
+  assert.equal(cmd.subject.target?.text, "lat_*");
+  assert.equal(at(cmd.subject.target?.span ?? cmd.span), "'lat_*'");
+  expectFailure("show vhost 'vm*'", "E0117");
+});

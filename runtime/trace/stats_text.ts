@@ -124,6 +124,8 @@ export interface SummaryColumn {
   readonly path: string;
   /** Decimals for numbers. */
   readonly decimals?: number;
+  /** Multiplies numbers before printing (`0.001` shows ns as µs). */
+  readonly scale?: number;
 }
 
 /** A row of {@link renderSummaryTable}. */
@@ -152,7 +154,8 @@ export function renderSummaryTable(
       const res = resolveMetricPath({ row: r.summary }, `row.${col.path}`);
       if (res.ok) {
         any = true;
-        cells[i]?.push(res.value);
+        const v = res.value;
+        cells[i]?.push(typeof v === "number" && col.scale !== undefined ? v * col.scale : v);
       } else {
         if (firstError === "") firstError = describeMetricPathError(res.error);
         cells[i]?.push(undefined);

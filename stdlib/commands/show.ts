@@ -106,15 +106,24 @@ function vqText(g: GuestVirtioNet, q: string): string | undefined {
 const STATS_COLUMNS = [
   { header: "Mpps", path: "mpps", decimals: 3 },
   { header: "Gbit/s", path: "gbps", decimals: 2 },
-  { header: "p50 ns", path: "latency.p50_ns" },
+  { header: "p50 us", path: "latency.p50_ns", decimals: 1, scale: 1e-3 },
+  { header: "p99 us", path: "latency.p99_ns", decimals: 1, scale: 1e-3 },
   { header: "exits/pkt", path: "per_packet.vmexits", decimals: 3 },
   { header: "kicks/pkt", path: "per_packet.kicks", decimals: 3 },
   { header: "irqs/pkt", path: "per_packet.interrupts", decimals: 3 },
   { header: "copies/pkt", path: "per_packet.copies", decimals: 2 },
+  { header: "u/k sw/pkt", path: "per_packet.user_kernel_switches", decimals: 2 },
   { header: "syscalls/pkt", path: "per_packet.syscalls", decimals: 2 },
   { header: "cpu ns/pkt", path: "cpu_ns_per_packet", decimals: 0 },
   { header: "bottleneck", path: "bottleneck" },
 ];
+
+/** `show stats 'lat_*'`: a shell-style pattern (`*`, `?`) over traffic names. */
+function namePattern(text: string): RegExp | undefined {
+  if (!/[*?]/.test(text)) return undefined;
+  const src = text.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${src}$`);
+}
 
 /** Prints `value` as JSON (2-space indent) or `text`, as the command asked. */
 function out(cx: ExecContext, json: boolean, value: () => unknown, text: () => string): void {
@@ -160,7 +169,8 @@ const show: Executor<Show> = (cmd, cx) => {
     case "stats": {
       ensureCostProfile(lab);
       const all = lab.metrics.summaries();
-      if (s.target !== undefined) {
+      const pattern = s.target === undefined ? undefined : namePattern(s.target.text);
+      if (s.target !== undefined && pattern === undefined) {
         const name = s.target.text;
         const one = all[name];
         if (one === undefined) {
@@ -175,11 +185,23 @@ const show: Executor<Show> = (cmd, cx) => {
         out(cx, json, () => one, () => formatFlowSummary(one));
         return;
       }
-      const rows = lab.traffics.filter((f) => f.kind === "udp").map((f) => ({
+      const chosen = lab.traffics.filter((f) =>
+        f.kind === "udp" && (pattern === undefined || pattern.test(f.name))
+      );
+      if (pattern !== undefined && chosen.length === 0 && s.target !== undefined) {
+        cx.diagnostics.push(error("E0508", `no traffic matches \`${s.target.text}\``, {
+          span: s.target.span,
+          label: "matches nothing",
+          notes: [`traffic: ${lab.traffics.map((f) => f.name).join(", ") || "none yet"}`],
+        }));
+        return;
+      }
+      const rows = chosen.map((f) => ({
         label: f.name,
         summary: all[f.name] as NonNullable<(typeof all)[string]>,
       }));
-      out(cx, json, () => all, () => renderSummaryTable(rows, STATS_COLUMNS));
+      const picked = Object.fromEntries(chosen.map((f) => [f.name, all[f.name]]));
+      out(cx, json, () => picked, () => renderSummaryTable(rows, STATS_COLUMNS));
       return;
     }
     case "vq": {
