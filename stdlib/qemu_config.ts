@@ -371,6 +371,12 @@ export interface QemuConfig {
   readonly sharedMemory: Setting<boolean>;
   /** Guest RAM sits on huge pages. */
   readonly hugepages: Setting<boolean>;
+  /** `-kernel FILE`: QEMU boots this kernel directly. */
+  readonly kernel?: Located<string>;
+  /** `-initrd FILE` (only with `-kernel`). */
+  readonly initrd?: Located<string>;
+  /** `-append CMDLINE`: the guest kernel's command line (only with `-kernel`). */
+  readonly append?: Located<string>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -518,6 +524,9 @@ class Resolver {
   #memSpan: Span;
   #memSize: Setting<number> | undefined;
   #memPath: Located<string> | undefined;
+  #kernel: Located<string> | undefined;
+  #initrd: Located<string> | undefined;
+  #append: Located<string> | undefined;
   #smp: TypedProps | undefined;
   #smpSpan: Span;
   readonly #backends: MemoryBackendConfig[] = [];
@@ -562,6 +571,9 @@ class Resolver {
       devices: this.#adjustIntremap(devices, machine),
       sharedMemory: shared,
       hugepages,
+      ...(this.#kernel === undefined ? {} : { kernel: this.#kernel }),
+      ...(this.#initrd === undefined ? {} : { initrd: this.#initrd }),
+      ...(this.#append === undefined ? {} : { append: this.#append }),
     };
     this.#reportIgnored();
     return checkQemuRules(config, this.#diags);
@@ -602,6 +614,16 @@ class Resolver {
         return this.#globalOption(opt);
       case "mem-path":
         if (opt.arg) this.#memPath = opt.arg;
+        return;
+      // The last one counts, as QEMU's qemu_opt_get of a repeated option.
+      case "kernel":
+        if (opt.arg) this.#kernel = opt.arg;
+        return;
+      case "initrd":
+        if (opt.arg) this.#initrd = opt.arg;
+        return;
+      case "append":
+        if (opt.arg) this.#append = opt.arg;
         return;
       default:
         // Everything else is either ignored (the command parser warns) or has no I/O effect.

@@ -220,6 +220,8 @@ function ramSpecs(config: QemuConfig): RamSpec[] {
     size: b.size.value,
     shared: b.share.value,
     hugepages: b.hugepages.value,
+    // memory-backend-file and -memfd have an fd another process can map; -ram has none.
+    fd: b.type.value !== "memory-backend-ram",
     backend: b.id.value,
     at: { object: i, prop: "size" },
   });
@@ -251,7 +253,12 @@ export function vmSpecOf(config: QemuConfig, netDriverFeatures: bigint): VmSpecM
     chardevs,
     netdevs: config.netdevs.map((nd, i) => netdevSpec(nd, i, chardevs)),
     devices: config.devices.map((d, i) => deviceSpec(d, i, config.netdevs)),
-    guest: { netDriverFeatures },
+    guest: {
+      netDriverFeatures,
+      ...(config.kernel !== undefined && config.append !== undefined
+        ? { cmdline: config.append.value }
+        : {}),
+    },
   };
   const locate = (at: SpecPath): Span => {
     if ("vm" in at) {

@@ -50,7 +50,7 @@ interface OptionRule {
 
 const DISPLAY = "the lab has no display";
 const DISK = "block devices are not simulated";
-const BOOT = "the guest kernel is not booted";
+const BOOT = "firmware and boot order do not change the simulated I/O path";
 const MGMT = "the lab has no monitor or management socket";
 const PROC = "process management does not matter to the simulated datapath";
 const DEBUG = "QEMU debugging and tracing are not simulated";
@@ -76,6 +76,10 @@ const OPTIONS: Readonly<Record<string, OptionRule>> = {
   "mem-prealloc": { args: 0 },
   "mem-path": { args: 1 },
   overcommit: { args: 1, list: "" },
+  // the guest kernel QEMU boots and its command line (the guest's IOMMU mode)
+  kernel: { args: 1 },
+  initrd: { args: 1 },
+  append: { args: 1 },
   // accepted, ignored for I/O
   vnc: { args: 1, ignored: DISPLAY },
   display: { args: 1, ignored: DISPLAY },
@@ -114,9 +118,6 @@ const OPTIONS: Readonly<Record<string, OptionRule>> = {
   fsdev: { args: 1, ignored: DISK },
   virtfs: { args: 1, ignored: DISK },
   iscsi: { args: 1, ignored: DISK },
-  kernel: { args: 1, ignored: BOOT },
-  initrd: { args: 1, ignored: BOOT },
-  append: { args: 1, ignored: BOOT },
   dtb: { args: 1, ignored: BOOT },
   bios: { args: 1, ignored: BOOT },
   L: { args: 1, ignored: BOOT },

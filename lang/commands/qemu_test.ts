@@ -185,9 +185,7 @@ Deno.test("QEMU options", async (t) => {
   });
 
   await t.step("the argument is the next word even if it starts with `-`", () => {
-    const { cmd } = expectParse("qemu-system-x86_64 -append -v -netdev tap,id=n0", {
-      warnings: ["W0010"],
-    });
+    const { cmd } = expectParse("qemu-system-x86_64 -append -v -netdev tap,id=n0");
     if (cmd.kind !== "qemu") throw new Error(cmd.kind);
     assert.equal(must(cmd.options[0]).arg?.value, "-v");
   });

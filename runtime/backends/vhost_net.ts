@@ -20,6 +20,12 @@
  * itself. With no receive buffer the worker enables notifications and waits for the guest's
  * RX kick; frames wait in the tap queue.
  *
+ * **Behind a translated guest vIOMMU** (ACCESS_PLATFORM, the guest without `iommu=pt`) ring
+ * and buffer addresses are IOVAs: QEMU passes them as they are (VHOST_SET_VRING_ADDR), the
+ * kernel translates through its device IOTLB and misses to QEMU
+ * (runtime/backends/vhost_net_iotlb.ts); each round trip stalls the worker
+ * (`vhost_iotlb_miss_roundtrip`).
+ *
  * @module
  */
 
@@ -68,6 +74,7 @@ import type { BackendStart, NetBackend, NetFrontend } from "../qemu/net_backend.
 import { ALL_FEATURES } from "../qemu/virtio_net_pci.ts";
 import type { TapNetdevSpec, VmError } from "../qemu/vm_spec.ts";
 import type { Vm } from "../qemu/vm.ts";
+import { VhostNetIotlb } from "./vhost_net_iotlb.ts";
 
 /** Bytes a handle_tx/handle_rx run may move before it requeues (drivers/vhost/net.c). */
 export const VHOST_NET_WEIGHT = 0x80000;
@@ -193,6 +200,8 @@ interface VhostDev {
   /** The run in progress of each direction (a run resumes itself packet by packet). */
   readonly txRun: Run;
   readonly rxRun: Run;
+  /** The device IOTLB when the guest's vIOMMU translates (else the memory table is used). */
+  iotlb: VhostNetIotlb | undefined;
   /** Runs, requeues, packets, for `show vhost`. */
   runs: number;
   requeues: number;
@@ -281,6 +290,7 @@ export class VhostNetBackend implements NetBackend {
         rxQueued: false,
         txRun: newRun(lab),
         rxRun: newRun(lab),
+        iotlb: undefined,
         runs: 0,
         requeues: 0,
         txPackets: 0,
@@ -325,6 +335,9 @@ export class VhostNetBackend implements NetBackend {
     this.#table = table.value;
     // k->set_guest_notifiers: one irqfd per vq vector.
     for (const q of s.queues) fe.irqfd(q.index);
+    // vhost_dev_has_iommu: a translated guest vIOMMU puts the device IOTLB in the path.
+    const dma = this.#vm.dmaTranslation(fe, s.features);
+    const regions = table.value.regions();
     for (const dev of this.#devs) {
       if (dev.pair >= s.pairs) continue;
       const rxq = s.queues.find((q) => q.index === 2 * dev.pair);
@@ -332,10 +345,34 @@ export class VhostNetBackend implements NetBackend {
       if (rxq === undefined || txq === undefined) continue;
       // vhost_dev_enable_notifiers: the queue's ioeventfd becomes the kick fd.
       const kick = { rx: fe.ioeventfd(rxq.index), tx: fe.ioeventfd(txq.index) };
+      dev.iotlb?.stop();
+      dev.iotlb = dma === undefined ? undefined : new VhostNetIotlb({
+        viommu: dma.viommu,
+        rid: dma.rid,
+        gpaToHva: (gpa) => {
+          const r = regions.find((x) =>
+            gpa >= x.guestPhysAddr && gpa < x.guestPhysAddr + x.memorySize
+          );
+          return r === undefined ? undefined : {
+            hva: r.userspaceAddr + (gpa - r.guestPhysAddr),
+            len: r.memorySize - (gpa - r.guestPhysAddr),
+          };
+        },
+        hvaToGpa: (hva) => {
+          const r = regions.find((x) =>
+            hva >= x.userspaceAddr && hva < x.userspaceAddr + x.memorySize
+          );
+          return r === undefined ? undefined : r.guestPhysAddr + (hva - r.userspaceAddr);
+        },
+      });
+      if (dev.iotlb !== undefined) {
+        const r = dev.iotlb.start();
+        if (!r.ok) return err(`vhost IOTLB: ${r.error.kind}`);
+      }
+      const iotlb = dev.iotlb;
       this.#ioctl(dev, "VHOST_SET_FEATURES", { value: `0x${s.features.toString(16)}` });
       this.#ioctl(dev, "VHOST_GET_BACKEND_FEATURES", { value: "0x2" });
       this.#ioctl(dev, "VHOST_SET_BACKEND_FEATURES", { value: "0x2" });
-      const regions = table.value.regions();
       this.#ioctl(dev, "VHOST_SET_MEM_TABLE", {
         value: `${regions.length} region${regions.length === 1 ? "" : "s"}`,
         detail: regions.map((r) =>
@@ -344,7 +381,8 @@ export class VhostNetBackend implements NetBackend {
         ).join(";"),
       });
       for (const [q, which] of [[rxq, "rx"], [txq, "tx"]] as const) {
-        const hva = (gpa: number) => this.#hva(gpa);
+        // With the IOTLB QEMU passes the guest's IOVAs; else its own addresses of the GPAs.
+        const hva = (gpa: number) => iotlb === undefined ? this.#hva(gpa) : gpa;
         this.#ioctl(dev, "VHOST_SET_VRING_NUM", { q: q.name, value: q.size });
         this.#ioctl(dev, "VHOST_SET_VRING_BASE", { q: q.name, value: q.base });
         this.#ioctl(dev, "VHOST_SET_VRING_ADDR", {
@@ -365,8 +403,9 @@ export class VhostNetBackend implements NetBackend {
           driver: hva(q.driver),
           device: hva(q.device),
           features: s.features,
-          translator: table.value.gpaToGuestMemory,
-          ringTranslator: table.value.hvaToGpa,
+          ...(iotlb === undefined
+            ? { translator: table.value.gpaToGuestMemory, ringTranslator: table.value.hvaToGpa }
+            : { translator: iotlb.translatorFor(q.index) }),
         });
         if (!ring.ok) return err(`${q.name}: ${describeQueueFault(ring.error)}`);
         fe.attachRing(ring.value, "stop-queue");
@@ -420,6 +459,8 @@ export class VhostNetBackend implements NetBackend {
       }
       dev.rx = undefined;
       dev.tx = undefined;
+      dev.iotlb?.stop();
+      dev.iotlb = undefined;
     }
   }
 
@@ -490,17 +531,36 @@ export class VhostNetBackend implements NetBackend {
   ): number {
     const hops = this.#lab.hops;
     let end = now;
+    // translate_desc missed: the vq stalled until QEMU's VHOST_IOTLB_UPDATE came back.
+    const trips = dev.iotlb?.takeRoundTrips() ?? 0;
+    for (let i = 0; i < trips; i++) {
+      const at = end;
+      end = hops.charge(dev.worker, end, "vhost_iotlb_miss_roundtrip", 0, flow);
+      flow.metrics.add(Counter.iotlb_misses);
+      flow.metrics.add(Counter.iotlb_miss_roundtrips);
+      if (hops.wants(flow, seq)) {
+        hops.t = at;
+        hops.dur = end - at;
+        hops.record(flow, seq, "vhost-net", "iotlb-miss", {
+          space: "iova-hva",
+          addr: dev.iotlb?.lastMiss ?? 0,
+          roundtrip: true,
+        });
+      }
+    }
+    const lookups = end;
     for (let i = 0; i < descs; i++) {
       end = hops.charge(dev.worker, end, "gpa_to_hva_translate", 0, flow);
     }
     flow.metrics.add(Counter.translations, descs);
     if (hops.wants(flow, seq)) {
       const gpa = q.ring.chain.addr[0] as number;
-      hops.t = now;
-      hops.dur = end - now;
+      hops.t = lookups;
+      hops.dur = end - lookups;
+      const iotlb = dev.iotlb;
       hops.record(flow, seq, "vhost-net", "translate", {
-        space: "gpa-hva",
-        addr: gpa,
+        space: iotlb === undefined ? "gpa-hva" : "iova-hva",
+        addr: iotlb === undefined ? gpa : iotlb.lastIova,
         to: this.#hva(gpa),
         len,
       });
@@ -738,11 +798,17 @@ export class VhostNetBackend implements NetBackend {
         }
         break;
       }
-      queue.shift();
       const flow = skb.flow;
       const seq = skb.seq;
       now = hops.charge(w, now, "vring_desc_fetch_and_used_update", 0, flow);
       const r = rx.deliver(skb.data, 0, skb.len);
+      // get_rx_bufs found too few buffers for the frame and gave them back
+      // (vhost_discard_vq_desc): the frame stays in the socket until the guest refills.
+      if (r === NET_NO_BUFFER) {
+        rx.ring.enableNotifications();
+        break;
+      }
+      queue.shift();
       if (r === NET_FAULT) {
         // get_rx_bufs → vhost_get_vq_desc failed: vq_err, the queue stops (no NEEDS_RESET).
         const f = rx.ring.fault;

@@ -77,7 +77,7 @@ import {
 export { VDPA_FEATURE_BITS };
 import { IovaTree, shadowRingBytes, ShadowVirtqueue, type SvqRamMap } from "./vhost_vdpa/svq.ts";
 import { relayViommu } from "./vhost_vdpa/viommu_glue.ts";
-import { GUEST_IOMMU_PT, guestRid } from "./viommu.ts";
+import { guestRid } from "./viommu.ts";
 import { eswitchFor, labControlTrace, labIommu, portOf, uplinkOf } from "./vhost_vdpa/lab_glue.ts";
 import { HwVdpaNet } from "../devices/hw_vdpa_net.ts";
 import { HwVdpaNetDatapath } from "../devices/hw_vdpa_net_datapath.ts";
@@ -436,7 +436,7 @@ export class VhostVdpaBackend implements NetBackend {
       d.kind === "intel-iommu" || d.kind === "virtio-iommu-pci"
     );
     // …unless the guest keeps its devices in pass-through domains (iommu=pt: the lab's guest)
-    const behindViommu = viommu && !GUEST_IOMMU_PT &&
+    const behindViommu = viommu && vm.guestIommu.mode === "dma" &&
       vm.spec.devices.some((d) =>
         d.kind === "virtio-net-pci" && d.netdev === nd.index && d.iommuPlatform
       );

@@ -5,14 +5,20 @@
  * (`ats=on` asks for a device IOTLB), under the requester id the guest sees
  * ({@link guestRid}).
  *
- * What the guest does with it: the lab's guest kernel boots with `iommu=pt` — its virtio_net
- * driver programs guest-physical addresses and does not map each buffer through the DMA API
- * (the guest driver model has no per-buffer map/unmap yet; `Vm.dma` stays the identity). So
- * the devices sit in pass-through domains, QEMU gives vhost the whole of guest RAM as
- * without a vIOMMU, and the datapath is unchanged. A guest in translated mode (no `iommu=pt`)
- * is what {@link VhostVdpaBackend} relays with runtime/backends/vhost_vdpa/viommu_glue.ts:
- * each guest map becomes a VHOST_IOTLB_UPDATE, each unmap an INVALIDATE, and a device access
- * to an IOVA the guest did not map is a fault, counted and dropped `iommu_fault`.
+ * What the guest does with it is {@link Vm.guestIommu}, read from its kernel command line
+ * (runtime/qemu/guest/guest_iommu.ts). The lab's guest image boots with `iommu=pt` (and
+ * without `intel_iommu=on` DMAR stays off): devices sit in pass-through domains, QEMU gives
+ * vhost the whole of guest RAM as without a vIOMMU, the datapath is unchanged. A guest
+ * started with `-kernel … -append "intel_iommu=on"` (or with virtio-iommu and no `iommu=pt`)
+ * translates: its virtio_net maps every buffer through the DMA API
+ * (runtime/qemu/guest/nic_dma.ts), QEMU's own virtio-net reads through the vIOMMU,
+ * vhost-net's device IOTLB misses to QEMU (runtime/backends/vhost_net_iotlb.ts), and
+ * {@link VhostVdpaBackend} relays each guest map as a VHOST_IOTLB_UPDATE and each unmap as an
+ * INVALIDATE (runtime/backends/vhost_vdpa/viommu_glue.ts); a device access to an IOVA the
+ * guest did not map is a fault.
+ *
+ * The vIOMMU's per-buffer events (maps, unmaps, invalidations, translations) are not control
+ * steps — a translated guest makes them per packet; its faults are.
  *
  * @module
  */
@@ -27,8 +33,13 @@ export function guestRid(nicIndex: number): string {
   return `0000:00:${(3 + nicIndex).toString(16).padStart(2, "0")}.0`;
 }
 
-/** The guest kernel of the lab boots with iommu=pt (see the module documentation). */
-export const GUEST_IOMMU_PT = true;
+/** How `show topology` names the guest's use of its vIOMMU. */
+const GUEST_MODE = {
+  none: "no IOMMU driver",
+  off: "DMAR off (no intel_iommu=on)",
+  pt: "iommu=pt",
+  dma: "translated",
+} as const;
 
 class ViommuDevice implements VmDevice {
   readonly kind: string;
@@ -53,7 +64,7 @@ class ViommuDevice implements VmDevice {
     return [
       `${this.kind} (${mode}) in ${this.#vm.name}: devices ${
         this.viommu.devices().join(", ") || "none"
-      }; guest ${c.guestPassthrough ? "iommu=pt" : "translated"}`,
+      }; guest ${GUEST_MODE[this.#vm.guestIommu.mode]}`,
     ];
   }
 }
@@ -76,14 +87,12 @@ function create(env: VmDeviceEnv): Result<VmDevice, VmError> {
     cachingMode: spec.cachingMode,
     deviceIotlb: spec.deviceIotlb,
     awBits: spec.awBits === 39 ? 39 : 48,
-    guestPassthrough: GUEST_IOMMU_PT,
+    guestPassthrough: vm.guestIommu.mode !== "dma",
   }, {
-    sink: (e) =>
-      lab.control({
-        comp: "viommu",
-        action: "note",
-        details: { name: e.kind, vm: vm.name },
-      }),
+    sink: (e) => {
+      if (e.kind !== "viommu-fault") return; // per buffer otherwise
+      lab.control({ comp: "viommu", action: "note", details: { name: e.kind, vm: vm.name } });
+    },
   });
   let nic = 0;
   for (const d of vm.spec.devices) {

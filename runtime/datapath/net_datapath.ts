@@ -308,8 +308,9 @@ export class VirtioNetRx {
   /**
    * Writes a header (zeroed; `num_buffers` set) and `frame[off, off+len)` into the guest's
    * receive buffers and stages their used elements. {@link NET_OK}, {@link NET_NO_BUFFER}
-   * (nothing was consumed), {@link NET_TOO_BIG} (the chain was returned with len 0 — the
-   * frame is dropped) or {@link NET_FAULT}.
+   * (nothing was consumed — with MRG_RXBUF also when the buffers ran out mid-frame: they were
+   * given back; the frame should wait for the guest's refill), {@link NET_TOO_BIG} (the chain
+   * was returned with len 0 — the frame is dropped) or {@link NET_FAULT}.
    */
   deliver(frame: Uint8Array, off: number, len: number): number {
     const ring = this.ring;
@@ -368,7 +369,15 @@ export class VirtioNetRx {
       buffers++;
       if (done >= len) break;
       head = ring.pop();
-      if (head < 0) break; // out of buffers mid-frame: the frame arrives truncated
+      if (head === POP_FAULT) return NET_FAULT;
+      if (head === POP_EMPTY) {
+        // Out of buffers mid-frame: never a partial frame. The buffers go back (vhost
+        // get_rx_bufs → vhost_discard_vq_desc; QEMU checks virtio_net_has_buffers first).
+        ring.rewind(buffers);
+        this.buffers = 0;
+        this.written = 0;
+        return NET_NO_BUFFER;
+      }
       c = ring.chain;
       this.descs += c.descriptors;
       skip = 0;
@@ -376,7 +385,7 @@ export class VirtioNetRx {
     this.#mem.setU16(hdrGpa + 10, buffers);
     this.buffers = buffers;
     this.written = this.hdrLen + done;
-    return done >= len ? NET_OK : NET_NO_BUFFER;
+    return NET_OK;
   }
 
   /** Publishes the staged used elements with one index store. */

@@ -11,7 +11,7 @@ import {
   VIRTIO_NET_F_MRG_RXBUF,
 } from "../virtio/features.ts";
 import { PackedDriver } from "../virtio/packed_driver.ts";
-import { SplitDriver } from "../virtio/split_driver.ts";
+import { SplitDriver, USED_NONE } from "../virtio/split_driver.ts";
 import { FlowTable } from "./flow_table.ts";
 import {
   createDeviceRing,
@@ -210,6 +210,32 @@ for (const packed of [false, true]) {
     assert.equal(s.drv.getUsed(), 11);
     assert.equal(s.drv.lastLen, 3012 - 1536, "the rest in the second");
     assert.equal(s.mem.getU8(BUF + 0x1000), 1524 & 0xff, "the frame continues where it left off");
+  });
+
+  Deno.test(`${layout} RX: with MRG_RXBUF, too few buffers for the frame: none taken, it waits`, () => {
+    const f = features | featureMask(VIRTIO_NET_F_MRG_RXBUF);
+    const s = setup(f, packed);
+    s.drv.addInbuf(BUF, 1536, 10);
+    const rx = new VirtioNetRx(s.ring, s.mem, { features: f, flows: s.flows });
+    const frame = new Uint8Array(3000).fill(0x5a);
+    // A small frame first, staged in the same batch: the rewind must not take it back.
+    assert.equal(rx.deliver(new Uint8Array(60), 0, 60), NET_OK);
+    s.drv.addInbuf(BUF + 0x1000, 1536, 11);
+    assert.equal(rx.deliver(frame, 0, frame.length), NET_NO_BUFFER);
+    assert.equal(rx.buffers, 0);
+    rx.flush();
+    assert.equal(s.drv.getUsed(), 10, "the small frame arrives");
+    assert.equal(s.drv.lastLen, 72);
+    assert.equal(s.drv.getUsed(), USED_NONE, "no truncated frame reaches the guest");
+    // The guest refills: the same frame now takes buffer 11 and the new one.
+    s.drv.addInbuf(BUF + 0x2000, 1536, 12);
+    assert.equal(rx.deliver(frame, 0, frame.length), NET_OK);
+    assert.equal(rx.buffers, 2);
+    rx.flush();
+    assert.equal(s.drv.getUsed(), 11);
+    assert.equal(s.mem.getU16(BUF + 0x1000 + 10), 2, "num_buffers");
+    assert.equal(s.drv.getUsed(), 12);
+    assert.equal(s.drv.lastLen, 3012 - 1536);
   });
 
   Deno.test(`${layout} RX: no posted buffer consumes nothing`, () => {

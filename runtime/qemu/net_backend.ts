@@ -124,6 +124,14 @@ export interface NetFrontend {
    * waits in it is lost.
    */
   queueError(index: number, message: string, t: number): void;
+  /**
+   * QEMU's `set_link` on this NIC at `t` (`qmp_set_link` → `virtio_net_set_link_status`): the
+   * config space's VIRTIO_NET_S_LINK_UP follows `up` and a change raises the configuration
+   * interrupt; a guest that negotiated VIRTIO_NET_F_STATUS turns its carrier off and stops
+   * transmitting. A vhost-user netdev calls it when its back-end goes away and comes back
+   * (`net_vhost_user_event`). Returns false when nothing changed.
+   */
+  setLink(up: boolean, t: number): boolean;
 }
 
 /** A running netdev backend. */
@@ -153,6 +161,35 @@ export interface NetBackend {
    * notify path's hops), announcing the packets of `group` (empty for an RX refill).
    */
   kick(index: number, t: number, group: PacketGroup): void;
+  /**
+   * False while QEMU waits for the backend: `net_vhost_user_init` blocks in
+   * `tcp_chr_wait_connected` until the back-end is on the socket, and the device's features
+   * are the back-end's GET_FEATURES. The VM realizes its NICs and boots the guest once every
+   * backend is ready ({@link whenReady}). Absent: ready at once.
+   */
+  readonly ready?: boolean;
+  /** Calls `fn` once, when {@link ready} becomes true. */
+  whenReady?(fn: () => void): void;
+  /**
+   * The guest wrote a driver feature word at `t` (`virtio_set_features` on each
+   * `guest_feature` write; `features` is what the device holds so far). virtio-net then
+   * re-attaches its queue pairs to the peer (`virtio_net_set_multiqueue` → `peer_attach`).
+   */
+  featuresWritten?(features: bigint, t: number): void;
+  /**
+   * The guest changed the queue pairs it uses at `t` (control queue VQ_PAIRS_SET,
+   * `virtio_net_handle_mq` → `virtio_net_set_queue_pairs` → `peer_attach`/`peer_detach`).
+   */
+  queuePairsChanged?(pairs: number, t: number): void;
+  /**
+   * The guest made buffers available on virtqueue `index` at `t` (its store of the avail
+   * index, or of a packed descriptor's flags), for the packets of `group` (empty for an RX
+   * refill) — at every publication, before and whether or not the driver then notifies
+   * (a notify arrives separately through {@link kick}; a device that asked for no kicks —
+   * NO_NOTIFY, avail_event left behind — gets none). Nothing runs on the notify path: no
+   * cost, no hop. A polling back-end finds the buffers on its next poll iteration.
+   */
+  published?(index: number, t: number, group: PacketGroup): void;
   /** The guest's address when the backend assigns it (slirp's DHCP: 10.0.2.15). */
   readonly guestIp?: number;
   /** The host netdev the backend moves frames through (`tap0`), if any. */

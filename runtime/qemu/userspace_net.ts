@@ -13,7 +13,9 @@
  *   (net/tap.c `tap_send`), each copied into guest buffers (`virtio_net_receive`) and
  *   notified. With no receive buffer QEMU stops reading (`virtio_net_can_receive`): frames wait
  *   in the peer's queue until the guest refills and kicks the RX queue
- *   (`virtio_net_handle_rx` → `qemu_flush_queued_packets`).
+ *   (`virtio_net_handle_rx` → `qemu_flush_queued_packets`). A frame read that finds too few
+ *   mergeable buffers (`virtio_net_has_buffers`) is not dropped: `virtio_net_receive` returns
+ *   0 and the frame stays queued in QEMU until that kick; a reset purges it.
  *
  * Ring faults are QEMU's `virtio_error`: the device sets NEEDS_RESET.
  *
@@ -39,6 +41,7 @@ import { describeQueueFault } from "../virtio/queue_fault.ts";
 import type { Lab } from "../lab.ts";
 import type { Skb } from "../net/skb.ts";
 import type { BackendStart, NetFrontend } from "./net_backend.ts";
+import { viommuTranslator } from "./viommu_translator.ts";
 
 /** QEMU TX_BURST: packets per TX flush (include/hw/virtio/virtio-net.h). */
 export const QEMU_TX_BURST = 256;
@@ -102,6 +105,8 @@ interface Pair {
   readonly rxWake: PacketGroup;
   /** Packets the TX interrupt reports. */
   readonly irq: PacketGroup;
+  /** A frame read from the peer that waits in QEMU for receive buffers (`qemu_net_queue`). */
+  held: Skb | undefined;
   /** The device was reset: continuations still scheduled for this pair do nothing. */
   dead: boolean;
 }
@@ -146,6 +151,10 @@ export class QemuUserspaceNet {
     this.#txBurst = frontend.txBurst;
     const pairs: Pair[] = [];
     const mem = frontend.mem;
+    // With a translated guest vIOMMU the rings and buffers are IOVAs: QEMU's accesses go
+    // through the device's IOMMU address space.
+    const dma = frontend.vm.dmaTranslation(frontend, s.features);
+    const translator = dma === undefined ? undefined : viommuTranslator(dma.viommu, dma.rid);
     for (let k = 0; k < s.pairs; k++) {
       const rxq = s.queues.find((q) => q.index === 2 * k);
       const txq = s.queues.find((q) => q.index === 2 * k + 1);
@@ -157,6 +166,7 @@ export class QemuUserspaceNet {
         driver: q.driver,
         device: q.device,
         features: s.features,
+        ...(translator === undefined ? {} : { translator }),
       });
       const rr = createDeviceRing(mem, spec(rxq));
       if (!rr.ok) return { ok: false, error: `rx${k}: ${describeQueueFault(rr.error)}` };
@@ -182,6 +192,7 @@ export class QemuUserspaceNet {
         txGroup: this.#lab.hops.group(),
         rxGroup: this.#lab.hops.group(),
         rxWake: this.#lab.hops.group(),
+        held: undefined,
         dead: false,
       });
     }
@@ -189,9 +200,18 @@ export class QemuUserspaceNet {
     return ok(undefined);
   }
 
-  /** Device reset: QEMU forgets the rings. */
-  stop(): void {
-    for (const p of this.#pairs) p.dead = true;
+  /**
+   * Device reset: QEMU forgets the rings and purges what it queued for the guest
+   * (`qemu_flush_or_purge_queued_packets`).
+   */
+  stop(t: number = this.#lab.now): void {
+    for (const p of this.#pairs) {
+      p.dead = true;
+      if (p.held !== undefined && this.#ctx !== undefined) {
+        this.#peer.drop(p.held, t, this.#ctx, "device_not_ready");
+        p.held = undefined;
+      }
+    }
     this.#pairs = [];
   }
 
@@ -360,7 +380,7 @@ export class QemuUserspaceNet {
     if (p.dead) return;
     const ctx = this.#ctx as CpuContext;
     const k = p.rxIndex >> 1;
-    const first = this.#peer.peek(k);
+    const first = p.held ?? this.#peer.peek(k);
     if (first === undefined) {
       // An RX kick with nothing queued: the handler runs and finds nothing.
       if (eventfd) this.#wake(t, p.rxWake, hint, eventfd);
@@ -386,20 +406,26 @@ export class QemuUserspaceNet {
     const group = p.rxGroup;
     let now = t;
     while (p.rxCount < TAP_SEND_BATCH) {
-      const skb = this.#peer.peek(k);
+      const held = p.held;
+      const skb = held ?? this.#peer.peek(k);
       if (skb === undefined) break;
       if (rx.ring.broken || !(rx.ring.gate?.live ?? true)) {
         // virtio_error left the device broken: QEMU never reads this queue again, so what
         // waits there (and whatever comes) is lost to the NEEDS_RESET.
-        const dead = this.#peer.take(k) as Skb;
+        const dead = held ?? this.#peer.take(k) as Skb;
+        p.held = undefined;
         this.#peer.drop(dead, now, ctx, "needs_reset");
         continue;
       }
       // virtio_net_can_receive: no buffer → stop reading; the RX kick resumes.
       if (!rx.hasBuffer()) break;
-      const got = this.#peer.read(k, now, ctx);
-      if (got === undefined) break;
-      now = got.end;
+      if (held !== undefined) {
+        p.held = undefined; // qemu_flush_queued_packets: already in QEMU's buffer
+      } else {
+        const got = this.#peer.read(k, now, ctx);
+        if (got === undefined) break;
+        now = got.end;
+      }
       p.rxCount++;
       const flow = skb.flow;
       const seq = skb.seq;
@@ -417,9 +443,15 @@ export class QemuUserspaceNet {
         this.#peer.drop(skb, now, ctx, "needs_reset");
         break;
       }
-      if (r === NET_TOO_BIG || r === NET_NO_BUFFER) {
+      if (r === NET_NO_BUFFER) {
+        // virtio_net_has_buffers: too few mergeable buffers for the frame. receive returns
+        // 0 and the frame waits in QEMU's queue for the guest's refill kick.
+        p.held = skb;
+        break;
+      }
+      if (r === NET_TOO_BIG) {
         rx.flush();
-        this.#peer.drop(skb, now, ctx, r === NET_TOO_BIG ? "mtu_exceeded" : "no_rx_buffer");
+        this.#peer.drop(skb, now, ctx, "mtu_exceeded");
         continue;
       }
       if (flow !== undefined) {

@@ -97,6 +97,7 @@ import { describeQueueFault } from "../virtio/queue_fault.ts";
 import type { Lab } from "../lab.ts";
 import type { IoEventFd, IrqFd } from "./kvm.ts";
 import type { InterruptSource, NetBackend, NetFrontend, VirtqueueConfig } from "./net_backend.ts";
+import { viommuTranslator } from "./viommu_translator.ts";
 import type { VirtioNetDeviceSpec } from "./vm_spec.ts";
 import type { Vm } from "./vm.ts";
 
@@ -227,12 +228,6 @@ export class VirtioNetPci implements NetFrontend {
   readonly ifname: string;
   readonly mac: Readonly<Mac>;
   readonly label: string;
-  /** The status register and feature negotiation. */
-  readonly status: DeviceStatus;
-  /** Features offered to the guest. */
-  readonly features: bigint;
-  /** max_virtqueue_pairs. */
-  readonly maxPairs: number;
   /** Guest-physical base of BAR4 (the modern MMIO BAR). */
   readonly bar4: number;
   /** Notify offset multiplier (4, or 0x1000 with page-per-vq). */
@@ -250,6 +245,12 @@ export class VirtioNetPci implements NetFrontend {
   readonly #lab: Lab;
   readonly #queues: QueueState[] = [];
   #ctrl: DeviceRing | undefined;
+  #status: DeviceStatus;
+  #features = 0n;
+  #maxPairs = 1;
+  #realized = false;
+  /** The driver feature words as written (`guest_features[0..1]`). */
+  readonly #guestFeatures = [0, 0];
   #linkUp = true;
 
   constructor(
@@ -270,27 +271,63 @@ export class VirtioNetPci implements NetFrontend {
     this.label = `${vm.name}.${o.ifname}`;
     const mac = parseMacBytes(o.spec.mac);
     this.mac = mac;
-    this.maxPairs = Math.max(1, o.backend?.maxQueuePairs ?? 1);
-    const mask = o.backend?.features ?? ALL_FEATURES;
-    this.features = deviceFeaturesOf(o.spec, this.maxPairs) & mask;
-    this.status = new DeviceStatus({
-      deviceFeatures: this.features,
+    this.bar4 = 0xfe000000 + o.slot * 0x4000 + (o.spec.pagePerVq ? o.slot * 0x100000 : 0);
+    this.notifyMultiplier = o.spec.pagePerVq ? 0x1000 : 4;
+    this.#status = new DeviceStatus({ deviceFeatures: 0n });
+    if (o.backend?.ready !== false) this.realize();
+  }
+
+  /**
+   * The feature part of `virtio_net_device_realize`: the features the properties turn on
+   * within what the backend carries, max_virtqueue_pairs and the queues. Runs at construction,
+   * or — when QEMU had to wait for its backend ({@link NetBackend.ready}) — once the VM's
+   * backends are there, before the guest boots. Idempotent.
+   */
+  realize(): void {
+    if (this.#realized) return;
+    this.#realized = true;
+    const backend = this.backend;
+    this.#maxPairs = Math.max(1, backend?.maxQueuePairs ?? 1);
+    const mask = backend?.features ?? ALL_FEATURES;
+    this.#features = deviceFeaturesOf(this.spec, this.#maxPairs) & mask;
+    this.#status = new DeviceStatus({
+      deviceFeatures: this.#features,
       // virtio_validate_features: an offered IOMMU_PLATFORM must be accepted.
       requiredFeatures: featureMask(VIRTIO_F_ACCESS_PLATFORM),
     });
-    this.status.onConfigChange = () => this.#configInterrupt();
-    this.bar4 = 0xfe000000 + o.slot * 0x4000 + (o.spec.pagePerVq ? o.slot * 0x100000 : 0);
-    this.notifyMultiplier = o.spec.pagePerVq ? 0x1000 : 4;
-    const n = 2 * (hasFeature(this.features, VIRTIO_NET_F_MQ) ? this.maxPairs : 1);
+    this.#status.onConfigChange = () => this.#configInterrupt();
+    const n = 2 * (hasFeature(this.#features, VIRTIO_NET_F_MQ) ? this.#maxPairs : 1);
     for (let i = 0; i < n; i++) {
       const rx = i % 2 === 0;
       this.#addQueue(
         i,
         `${rx ? "rx" : "tx"}${i >> 1}`,
-        rx ? o.spec.rxQueueSize : o.spec.txQueueSize,
+        rx ? this.spec.rxQueueSize : this.spec.txQueueSize,
       );
     }
-    if (hasFeature(this.features, VIRTIO_NET_F_CTRL_VQ)) this.#addQueue(n, "ctrl", CTRL_QUEUE_SIZE);
+    if (hasFeature(this.#features, VIRTIO_NET_F_CTRL_VQ)) {
+      this.#addQueue(n, "ctrl", CTRL_QUEUE_SIZE);
+    }
+  }
+
+  /** True once {@link realize} ran. */
+  get realized(): boolean {
+    return this.#realized;
+  }
+
+  /** The status register and feature negotiation. */
+  get status(): DeviceStatus {
+    return this.#status;
+  }
+
+  /** Features offered to the guest (0 until realized). */
+  get features(): bigint {
+    return this.#features;
+  }
+
+  /** max_virtqueue_pairs. */
+  get maxPairs(): number {
+    return this.#maxPairs;
   }
 
   #addQueue(index: number, name: string, maxSize: number): void {
@@ -356,6 +393,8 @@ export class VirtioNetPci implements NetFrontend {
     if (value === 0) {
       this.#stop(t);
       this.status.write(0);
+      // virtio_pci_reset: the driver feature words go back to 0.
+      this.#guestFeatures[0] = this.#guestFeatures[1] = 0;
       this.#trace("status", { value: 0, name: "reset" });
       return ok(0);
     }
@@ -374,9 +413,24 @@ export class VirtioNetPci implements NetFrontend {
     return ok(now);
   }
 
-  /** Writes the driver features (before FEATURES_OK). */
-  writeDriverFeatures(bits: bigint): boolean {
-    return this.status.setDriverFeatures(bits).ok;
+  /**
+   * Writes the driver features (before FEATURES_OK) at `t` as Linux's
+   * `vp_modern_set_features` does: `guest_feature` word 0, then word 1. QEMU applies each
+   * write (`virtio_set_features` with both words as they stand) and virtio-net re-attaches its
+   * queue pairs to the peer each time ({@link NetBackend.featuresWritten}).
+   */
+  writeDriverFeatures(bits: bigint, t: number = this.#lab.now): boolean {
+    let ok = true;
+    for (const word of [0, 1]) {
+      this.#guestFeatures[word] = Number((bits >> BigInt(32 * word)) & 0xffffffffn);
+      const features = (BigInt(this.#guestFeatures[1] as number) << 32n) |
+        BigInt(this.#guestFeatures[0] as number);
+      // virtio_set_features: refused once FEATURES_OK is set; bits not offered are dropped.
+      ok = this.status.setDriverFeatures(features).ok;
+      if (!ok) break;
+      this.backend?.featuresWritten?.(features & this.#features, t);
+    }
+    return ok;
   }
 
   /** Configures queue `i` (select, size, vector, the three addresses, enable). */
@@ -491,6 +545,8 @@ export class VirtioNetPci implements NetFrontend {
   #setupCtrl(): void {
     const q = this.#queues.find((x) => x.name === "ctrl" && x.enabled);
     if (q === undefined) return;
+    // QEMU reads the control queue through the device's address space (the vIOMMU's IOVAs).
+    const dma = this.vm.dmaTranslation(this, this.status.negotiated);
     const r = createDeviceRing(this.mem, {
       layout: hasFeature(this.status.negotiated, VIRTIO_F_RING_PACKED) ? "packed" : "split",
       size: q.size,
@@ -498,6 +554,7 @@ export class VirtioNetPci implements NetFrontend {
       driver: q.driver,
       device: q.device,
       features: this.status.negotiated,
+      ...(dma === undefined ? {} : { translator: viommuTranslator(dma.viommu, dma.rid) }),
     });
     if (!r.ok) {
       this.deviceError(`control queue: ${describeQueueFault(r.error)}`, this.#lab.now);
@@ -510,9 +567,9 @@ export class VirtioNetPci implements NetFrontend {
   /**
    * QEMU handles the control queue itself (`virtio_net_handle_ctrl`): pops each command,
    * applies MQ VQ_PAIRS_SET / MAC ADDR_SET / RX mode, writes the ack byte. Returns commands
-   * handled. Called when the guest kicks the control queue.
+   * handled. Called when the guest kicks the control queue at `t`.
    */
-  handleCtrl(): number {
+  handleCtrl(t: number = this.#lab.now): number {
     const ring = this.#ctrl;
     if (ring === undefined) return 0;
     let n = 0;
@@ -538,6 +595,8 @@ export class VirtioNetPci implements NetFrontend {
         ) {
           this.pairs = pairs;
           ack = 0;
+          // virtio_net_handle_mq → virtio_net_set_queue_pairs: the peer (re)attaches them.
+          this.backend?.queuePairsChanged?.(pairs, t);
         }
       } else if (cls === 1 && cmd === 1 && data.length >= 6) {
         what = "MAC_ADDR_SET";
@@ -574,7 +633,7 @@ export class VirtioNetPci implements NetFrontend {
     if (name === "ctrl") {
       // The guest spins on the control queue's reply; QEMU handles it after a full exit.
       end = hops.charge(vcpu, t, "vmexit_to_userspace", 0, flow);
-      this.handleCtrl();
+      this.handleCtrl(end);
       return end;
     }
     if (this.backend?.hostNotifier && this.started) {
@@ -619,6 +678,14 @@ export class VirtioNetPci implements NetFrontend {
       } else this.backend.kick(index, end, group);
     }
     return end;
+  }
+
+  /**
+   * The guest made buffers available on queue `index` at `t` (kick or not): nothing crosses
+   * the notify path; a polling backend learns of them ({@link NetBackend.published}).
+   */
+  published(index: number, t: number, group: PacketGroup): void {
+    if (this.started) this.backend?.published?.(index, t, group);
   }
 
   /**

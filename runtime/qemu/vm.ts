@@ -15,6 +15,11 @@
  * 5. the guest boots: the virtio_net driver probes each virtio-net device in order, naming
  *    the interfaces eth0, eth1 … (a passthrough NIC takes its name in the same order).
  *
+ * A backend that is not {@link NetBackend.ready} (a vhost-user netdev whose back-end is not on
+ * the socket yet) holds QEMU in `net_vhost_user_init`: the command returns (so the lab can
+ * start the back-end on a later line), but the NICs are realized with the back-end's features
+ * and the guest boots only when every backend is ready ({@link Vm.waitingFor}).
+ *
  * @module
  */
 
@@ -25,10 +30,13 @@ import type { Endpoint } from "../datapath/endpoint.ts";
 import type { Viommu } from "../iommu/viommu.ts";
 import type { Lab } from "../lab.ts";
 import { NET_BACKEND_FACTORIES, VM_DEVICE_FACTORIES } from "../backends/registry.ts";
+import { guestRid } from "../backends/viommu.ts";
+import { hasFeature, VIRTIO_F_ACCESS_PLATFORM } from "../virtio/features.ts";
 import { GuestAlloc } from "./guest/guest_alloc.ts";
+import { type GuestIommuMode, guestIommuMode } from "./guest/guest_iommu.ts";
 import { GuestVirtioNet } from "./guest/virtio_net.ts";
 import { Kvm } from "./kvm.ts";
-import type { NetBackend } from "./net_backend.ts";
+import type { NetBackend, NetFrontend } from "./net_backend.ts";
 import { VirtioNetPci } from "./virtio_net_pci.ts";
 import type { DeviceSpec, RamSpec, VmError, VmSpec } from "./vm_spec.ts";
 
@@ -102,6 +110,12 @@ export class Vm {
   dma: GuestDma = IDENTITY_DMA;
   /** The VM's vIOMMU (intel-iommu, virtio-iommu-pci), set by its device factory. */
   viommu: Viommu | undefined = undefined;
+  /** What the guest kernel makes of the vIOMMU (from its command line). */
+  readonly guestIommu: GuestIommuMode;
+  /** Netdevs QEMU still waits for (their back-ends are not connected); the guest boots after. */
+  waitingFor: readonly string[] = [];
+  /** The guest booted (its drivers probed). */
+  booted = false;
   /** Why QEMU exited, once it did (see {@link exit}). */
   exitReason: string | undefined = undefined;
   readonly #lab: Lab;
@@ -112,6 +126,7 @@ export class Vm {
     this.name = name;
     this.pid = lab.allocPid();
     this.spec = spec;
+    this.guestIommu = guestIommuMode(spec.devices, spec.guest.cmdline);
     this.alloc = new GuestAlloc(this.mem);
     const vcpus: CpuContext[] = [];
     for (let i = 0; i < Math.max(1, spec.cpus); i++) {
@@ -143,6 +158,26 @@ export class Vm {
     };
     if (options.abrupt === true) this.#lab.withoutControlOf(comp, release);
     else release();
+  }
+
+  /**
+   * The vIOMMU and the guest requester id through which `nic`'s DMA is translated when
+   * `features` were negotiated, or undefined when the device sees guest-physical addresses:
+   * no vIOMMU, `iommu_platform` off, a pass-through or disabled guest IOMMU, or
+   * ACCESS_PLATFORM not negotiated (without it Linux's virtio ring bypasses the DMA API:
+   * vring_use_dma_api).
+   */
+  dmaTranslation(
+    nic: NetFrontend,
+    features: bigint,
+  ): { readonly viommu: Viommu; readonly rid: string } | undefined {
+    const viommu = this.viommu;
+    if (viommu === undefined || this.guestIommu.mode !== "dma") return undefined;
+    if (!hasFeature(features, VIRTIO_F_ACCESS_PLATFORM)) return undefined;
+    const k = this.nics.findIndex((n) => n === nic);
+    if (k < 0) return undefined;
+    const rid = guestRid(k);
+    return viommu.devices().includes(rid) ? { viommu, rid } : undefined;
   }
 
   /** The next guest interface name (eth0, eth1 … in device order). */
@@ -217,6 +252,7 @@ function layoutRam(vm: Vm, spec: VmSpec): Result<void, VmError> {
     size: spec.ramSize,
     shared: false,
     hugepages: false,
+    fd: false, // anonymous memory
     at: { vm: "memory" },
   }];
   const total = blocks.reduce((a, b) => a + b.size, 0);
@@ -332,14 +368,38 @@ export function startVm(lab: Lab, name: string, spec: VmSpec): Result<Vm, VmErro
     if (!r.ok) return fail(r.error);
     vm.devices.push(r.value);
   }
-  // The guest boots: virtio_net binds to each device in PCI order.
+  const waiting = [...vm.backends].filter(([, b]) => b.ready === false);
+  if (waiting.length === 0) {
+    boot(lab, vm, t);
+    return ok(vm);
+  }
+  vm.waitingFor = waiting.map(([id]) => id);
+  lab.control({
+    comp: `qemu-${name}`,
+    action: "note",
+    details: { name: "waiting", value: `for netdev ${vm.waitingFor.join(", ")}` },
+  });
+  for (const [id, b] of waiting) {
+    b.whenReady?.(() => {
+      vm.waitingFor = vm.waitingFor.filter((x) => x !== id);
+      if (vm.waitingFor.length === 0 && !vm.booted && vm.exitReason === undefined) {
+        boot(lab, vm, lab.now);
+      }
+    });
+  }
+  return ok(vm);
+}
+
+/** The NICs get their backends' features and the guest boots: virtio_net binds in PCI order. */
+function boot(lab: Lab, vm: Vm, t: number): void {
+  vm.booted = true;
+  for (const nic of vm.nics) nic.realize();
   for (const nic of vm.nics) {
     const g = new GuestVirtioNet(lab, vm, nic, {
       ifname: nic.ifname,
-      driverFeatures: spec.guest.netDriverFeatures,
+      driverFeatures: vm.spec.guest.netDriverFeatures,
     });
     g.probe(t);
     vm.guestNics.push(g);
   }
-  return ok(vm);
 }

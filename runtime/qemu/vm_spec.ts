@@ -41,6 +41,13 @@ export interface RamSpec {
   readonly shared: boolean;
   /** On huge pages. */
   readonly hugepages: boolean;
+  /**
+   * The block has a file descriptor another process can mmap: memory-backend-file and
+   * memory-backend-memfd do, memory-backend-ram and plain `-m` do not (QEMU
+   * `memory_region_get_fd` returns -1). vhost-user's SET_MEM_TABLE carries only blocks with
+   * one (`vhost_user_mem_section_filter`).
+   */
+  readonly fd: boolean;
   /** Id of the `-object memory-backend-*`, if any. */
   readonly backend?: string;
   /** Where it was written (for errors). */
@@ -243,6 +250,12 @@ export interface VmSpec {
 export interface GuestSpec {
   /** Features Linux virtio_net (with virtio_ring's transport bits) can accept. */
   readonly netDriverFeatures: bigint;
+  /**
+   * The kernel command line (`-kernel … -append "…"`): what the guest's IOMMU does
+   * (`intel_iommu=on`, `iommu=pt`, `iommu.passthrough=`, `iommu.strict=`). Undefined: the
+   * lab's guest image, whose boot loader passes `iommu=pt`.
+   */
+  readonly cmdline?: string;
 }
 
 /** Why a VM did not start (or a netdev could not be set up). */

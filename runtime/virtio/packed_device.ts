@@ -584,6 +584,29 @@ export class PackedDevice {
     this.#pending++;
   }
 
+  /**
+   * Gives back the last `count` buffers that were popped and staged by {@link fillUsed} but not
+   * flushed: nothing is written and the buffers are available again, as if never popped
+   * (QEMU `virtqueue_packed_rewind`). Throws when fewer are staged (a bug in the caller).
+   */
+  rewind(count: number): void {
+    if (this.#fault !== undefined) return;
+    if (count > this.#pending) {
+      throw new RangeError(`Cannot rewind ${count} buffers: ${this.#pending} are staged`);
+    }
+    for (let k = 0; k < count; k++) {
+      const slots = this.#pendingSlots[--this.#pending] as number;
+      this.#slotsInUse -= slots;
+      let next = this.#nextAvail - slots;
+      if (next < 0) {
+        next += this.size;
+        this.#availWrap ^= 1;
+      }
+      this.#nextAvail = next;
+      this.#c_popped--;
+    }
+  }
+
   /** Writes every staged used descriptor; the first one's flags are stored last. */
   flushUsed(): void {
     const n = this.#pending;

@@ -275,3 +275,27 @@ Deno.test("PackedDevice state survives toState/fromState and encodes as a vhost 
   const ids = PackedDevice.fromState(mem, { ...s, inFlight: [{ id: 9, descriptors: 1 }] });
   assert.ok(!ids.ok && ids.error.kind === "bad-state");
 });
+
+Deno.test("PackedDevice.rewind() gives staged buffers back across the wrap, nothing written", () => {
+  const { drv, dev } = setup(4);
+  // Move both sides to slot 3 so the next buffers straddle the wrap.
+  for (let k = 0; k < 3; k++) {
+    drv.addInbuf(DATA, 64, k);
+    dev.addUsed(dev.pop(), 0);
+    drv.getUsed();
+  }
+  drv.addInbuf(DATA, 64, 7);
+  drv.add([{ addr: DATA, len: 32, write: true }, { addr: DATA + 32, len: 32, write: true }], 8);
+  const before = { ...dev.nextAvail };
+  const a = dev.pop();
+  dev.fillUsed(a, 64);
+  const b = dev.pop();
+  dev.fillUsed(b, 64);
+  assert.notDeepEqual(dev.nextAvail, before, "two buffers, three slots, past the wrap");
+  dev.rewind(2);
+  assert.deepEqual(dev.nextAvail, before);
+  dev.flushUsed();
+  assert.equal(drv.getUsed(), USED_NONE, "nothing was written");
+  assert.deepEqual([dev.pop(), dev.pop()], [a, b]);
+  assert.throws(() => dev.rewind(1), RangeError);
+});

@@ -537,6 +537,23 @@ export class SplitDevice {
     this.#pending++;
   }
 
+  /**
+   * Gives back the last `count` chains that were popped and staged by {@link fillUsed} but not
+   * flushed: their used elements are dropped and the chains are available again, as if never
+   * popped (QEMU `virtqueue_rewind`, vhost `vhost_discard_vq_desc`: a receive that found too
+   * few buffers for a frame takes none). Nothing is published. Throws when fewer are staged
+   * (a bug in the caller).
+   */
+  rewind(count: number): void {
+    if (this.#fault !== undefined) return;
+    if (count > this.#pending) {
+      throw new RangeError(`Cannot rewind ${count} chains: ${this.#pending} are staged`);
+    }
+    this.#pending -= count;
+    this.#nextAvail = (this.#nextAvail - count) & 0xffff;
+    this.#c_popped -= count;
+  }
+
   /** Publishes every filled element with one used.idx store (QEMU `virtqueue_flush`). */
   flushUsed(): void {
     this.#publish(this.#pending);

@@ -402,3 +402,44 @@ Deno.test("SplitDevice state survives toState/fromState mid-flight, and the vhos
   const jump = SplitDevice.fromState(mem, { ...state, nextAvail: 100, nextUsed: 0 });
   assert.ok(!jump.ok && jump.error.kind === "bad-state");
 });
+
+Deno.test("SplitDevice.rewind() gives staged chains back: popped again in order, nothing published", async (t) => {
+  for (
+    const [name, features] of [["plain", 0n], ["IN_ORDER", featureMask(VIRTIO_F_IN_ORDER)]] as const
+  ) {
+    await t.step(name, () => {
+      const { drv, dev } = setup(4, features);
+      for (let k = 0; k < 3; k++) drv.addInbuf(DATA + k * 0x100, 64, 10 + k);
+      // A mergeable receive takes two buffers, finds no third, and gives both back.
+      const a = dev.pop();
+      dev.fillUsed(a, 64);
+      const b = dev.pop();
+      dev.fillUsed(b, 64);
+      dev.rewind(2);
+      assert.equal(dev.nextAvail, 0);
+      assert.equal(dev.inFlight, 0);
+      dev.flushUsed();
+      assert.equal(dev.nextUsed, 0, "nothing was published");
+      assert.equal(drv.getUsed(), USED_NONE);
+      // The same chains come back, in the same order, and complete normally.
+      assert.deepEqual([dev.pop(), dev.pop(), dev.pop()], [a, b, 2]);
+      dev.fillUsed(a, 10);
+      dev.fillUsed(b, 20);
+      dev.fillUsed(2, 30);
+      dev.flushUsed();
+      assert.deepEqual([drv.getUsed(), drv.lastLen, drv.getUsed(), drv.getUsed()], [
+        10,
+        10,
+        11,
+        12,
+      ]);
+    });
+  }
+  await t.step("more than are staged is a bug of the caller", () => {
+    const { drv, dev } = setup(4);
+    drv.addInbuf(DATA, 64, 1);
+    dev.fillUsed(dev.pop(), 64);
+    dev.flushUsed();
+    assert.throws(() => dev.rewind(1), RangeError);
+  });
+});

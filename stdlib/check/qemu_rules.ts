@@ -44,6 +44,7 @@ export function checkQemuRules(config: QemuConfig, diags: Diagnostics): QemuConf
   );
   checkNetdevs(config, diags);
   checkViommu({ ...config, devices }, diags);
+  checkKernel(config, diags);
   checkCpuLimit(config, diags);
   const memory = checkMemory(config, diags);
   return { ...config, devices, memory };
@@ -666,6 +667,23 @@ function unsharedWhy(config: QemuConfig): string {
   if (b) return `\`share\` is off by default for ${b.type.value}`;
   if (config.memory.memPath) return "-mem-path maps the file private";
   return "guest RAM is private anonymous memory";
+}
+
+/** `-append` and `-initrd` are for a kernel QEMU boots itself (`-kernel`). */
+function checkKernel(config: QemuConfig, diags: Diagnostics) {
+  if (config.kernel !== undefined) return;
+  for (const [opt, at] of [["append", config.append], ["initrd", config.initrd]] as const) {
+    if (at === undefined) continue;
+    // system/vl.c qemu_validate_options.
+    diags.push(
+      error("E0235", `\`-${opt}\` needs \`-kernel\``, {
+        span: at.span,
+        label: "QEMU boots no kernel of its own without -kernel",
+        notes: [`QEMU says: -${opt} only allowed with -kernel option`],
+        help: ['boot the kernel directly: `-kernel /boot/vmlinuz -append "intel_iommu=on"`'],
+      }),
+    );
+  }
 }
 
 /** RAM sizes agree, NUMA memdevs are all-or-none, and vhost-user can map guest RAM. */

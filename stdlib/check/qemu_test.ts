@@ -379,6 +379,15 @@ Deno.test("E0235: properties that exclude each other", async (t) => {
       ],
     );
   });
+  await t.step("-append and -initrd without -kernel", () => {
+    assertEquals(check(`${Q} -append "intel_iommu=on"`).find("E0235").notes, [
+      "QEMU says: -append only allowed with -kernel option",
+    ]);
+    assertEquals(check(`${Q} -initrd /boot/initrd.img`).find("E0235").notes, [
+      "QEMU says: -initrd only allowed with -kernel option",
+    ]);
+    assertEquals(errors(`${Q} -kernel /boot/vmlinuz -append "intel_iommu=on iommu=pt"`), []);
+  });
   await t.step("vhostdev= with vhostfd=", () => {
     assertEquals(
       check(`${Q} -netdev vhost-vdpa,id=v,vhostdev=/dev/vhost-vdpa-0,vhostfd=3`).find("E0235")

@@ -370,18 +370,25 @@ Deno.test("multiqueue: the guest's MQ_VQ_PAIRS_SET enables the second pair; each
   assert.equal(s.lab.metrics.summaries().t1?.delivered, 2000);
 });
 
-Deno.test("a later run on the same guest queue is forwarded too (the parked PMD gets one kick)", async () => {
-  const s = session();
-  await step(s, `${TESTPMD} -- -a`);
-  await step(s, qemu("path=/tmp/vu0", ",event_idx=off"));
-  for (const name of ["t1", "t2", "t3"]) {
-    await step(
-      s,
-      `traffic ${name} from vm1.eth0 to vm1.eth0 size=64 count=200 rate=400Kpps burst=32`,
-    );
-    await step(s, "run");
-    const sum = s.lab.metrics.summaries()[name];
-    assert.equal(sum?.delivered, 200, name);
-    assert.equal(sum?.totals.kicks, name === "t1" ? 0 : 1, name);
+Deno.test("later runs on the same guest queue are forwarded too, without a kick", async (t) => {
+  // The PMD finds every publication by polling. With EVENT_IDX rte_vhost never moves
+  // avail_event from 0: only the burst whose avail index crosses it (the guest's first) kicks,
+  // and nothing until the index wraps at 65536.
+  for (const [device, first] of [[",event_idx=off", 0], ["", 1]] as const) {
+    await t.step(device === "" ? "EVENT_IDX" : "NO_NOTIFY", async () => {
+      const s = session();
+      await step(s, `${TESTPMD} -- -a`);
+      await step(s, qemu("path=/tmp/vu0", device));
+      for (const name of ["t1", "t2", "t3"]) {
+        await step(
+          s,
+          `traffic ${name} from vm1.eth0 to vm1.eth0 size=64 count=200 rate=400Kpps burst=32`,
+        );
+        await step(s, "run");
+        const sum = s.lab.metrics.summaries()[name];
+        assert.equal(sum?.delivered, 200, name);
+        assert.equal(sum?.totals.kicks, name === "t1" ? first : 0, name);
+      }
+    });
   }
 });

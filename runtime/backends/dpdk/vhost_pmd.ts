@@ -40,7 +40,6 @@ import {
 import type { VhostUserBackendDevice } from "../vhost_user/backend_device.ts";
 import { VhostUserBackendSocket } from "../vhost_user/backend_socket.ts";
 import { EventFd } from "../vhost_user/fd.ts";
-import { publishWatchOf } from "../vhost_user/publish_watch.ts";
 import { rteVhostFeatures } from "../vhost_user/rte_vhost_features.ts";
 import { registerBackendSocket, unregisterBackendSocket } from "../vhost_user/socket_faults.ts";
 import { describeSocketError, type UnixSocketNamespace } from "../vhost_user/unix_socket.ts";
@@ -82,8 +81,6 @@ export class VhostPmdPort implements EthPort {
   #socket: VhostUserBackendSocket;
   #dev: VhostUserBackendDevice | undefined = undefined;
   #lab: Lab;
-  #parked = false;
-  #unquiet: () => void;
 
   constructor(
     lab: Lab,
@@ -124,30 +121,6 @@ export class VhostPmdPort implements EthPort {
         vringStateChanged: (dev, index, enable) => this.#vringState(dev, index, enable),
       },
     });
-    this.#unquiet = publishWatchOf(lab, lab.sched).onQuiet(() => this.#park());
-  }
-
-  /**
-   * The lab's publish watch went quiet (see publish_watch.ts): ask the guest to kick once,
-   * so that its next publication wakes the PMD.
-   */
-  #park(): void {
-    const dev = this.#dev;
-    if (dev === undefined || this.#parked) return;
-    this.#parked = true;
-    for (const vq of dev.vrings) {
-      if (vq !== undefined && vq.index % 2 === 1) dev.enableGuestNotification(vq.index, true);
-    }
-  }
-
-  /** The wake-up kick of a parked port: back to polling without notifications. */
-  #unpark(): void {
-    const dev = this.#dev;
-    if (!this.#parked || dev === undefined) return;
-    this.#parked = false;
-    for (const vq of dev.vrings) {
-      if (vq !== undefined && vq.index % 2 === 1) dev.enableGuestNotification(vq.index, false);
-    }
   }
 
   /** The rte_vhost socket of the port. */
@@ -205,7 +178,6 @@ export class VhostPmdPort implements EthPort {
   #destroyDevice(dev: VhostUserBackendDevice): void {
     if (this.#dev !== dev) return;
     this.#dev = undefined;
-    this.#parked = false;
     this.#note("destroy_device", `vid ${dev.vid}, port ${this.id} link down`);
     this.events.push(`Port ${this.id}: link state change event`);
   }
@@ -220,18 +192,16 @@ export class VhostPmdPort implements EthPort {
   }
 
   /**
-   * The PMD never reads its kick fds; the lab still learns from them (and from the driver's
-   * hints when kicks are suppressed) that a TX ring has work, to schedule the next poll.
+   * The PMD never reads its kick fds; the lab still learns from them (a kick, or the driver's
+   * hint when it published without one) that a TX ring has work, to schedule the next poll —
+   * the moment the spinning PMD would have seen the avail index move.
    */
   #hookKick(index: number, dev: VhostUserBackendDevice | undefined = this.#dev): void {
     const vq = dev?.vring(index);
     if (vq === undefined || index % 2 === 0 || !(vq.kick instanceof EventFd)) return;
     const wake = (t: number) => this.onWork?.(t);
-    vq.kick.onTimed = (t) => {
-      this.#unpark();
-      wake(t);
-    };
-    vq.kick.onHint = (t) => wake(t);
+    vq.kick.onTimed = wake;
+    vq.kick.onHint = wake;
   }
 
   rxBurst(
@@ -310,7 +280,6 @@ export class VhostPmdPort implements EthPort {
   }
 
   close(): void {
-    this.#unquiet();
     unregisterBackendSocket(this.#lab, this.#socket);
     this.#socket.unregister();
     this.#dev = undefined;

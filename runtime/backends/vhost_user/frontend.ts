@@ -409,12 +409,8 @@ export class VhostUserFrontend {
     this.#state = "connected";
     this.#device?.setLink(true);
     if (this.#running && this.#device !== undefined) {
-      if (this.connects === 1) {
-        // QEMU blocked at start-up until this first connection; the guest booted after it
-        // and wrote its features (the SET_VRING_ENABLE round) before DRIVER_OK.
-        this.#setQueuePairs();
-      }
-      // The guest is running: virtio_net_set_status restarts vhost from the saved bases.
+      // The guest is running (a reconnect): virtio_net_set_status restarts vhost from the
+      // saved bases. A first connection finds no guest yet: QEMU was blocked until now.
       this.#startRings();
     }
     this.#options.onConnected?.();

@@ -6,22 +6,30 @@
  *
  * - At QEMU start ({@link VHOST_USER_BACKEND}.create, net_vhost_user_init): the chardev
  *   connects or listens and, once the back-end is there, the per-queue-pair handshake runs
- *   (GET_FEATURES … SET_VRING_CALL). A client with nobody listening and no `reconnect=` fails
+ *   (GET_FEATURES … SET_VRING_CALL). Until then the netdev is not {@link NetBackend.ready}:
+ *   QEMU blocks, and the VM realizes its NIC with the back-end's features and boots the guest
+ *   when it connects. A client with nobody listening and no `reconnect=` fails
  *   QEMU's start (`Failed to connect to '…': No such file or directory`); guest RAM without any
  *   fd-backed block cannot be shared at all (QEMU's `Failed initializing vhost-user memory
  *   map`), which the lab reports at start instead of at the guest's DRIVER_OK, where QEMU
  *   would silently fall back to a netdev that carries nothing.
- * - At DRIVER_OK ({@link VhostUserNetBackend.start}): the guest's feature write (the
- *   SET_VRING_ENABLE round) and vhost_net_start (SET_FEATURES, SET_MEM_TABLE with one fd per
- *   RAM block, per vring NUM/BASE/ADDR/KICK/CALL). The kick fd is the queue's KVM ioeventfd,
+ * - At each of the guest's feature word writes ({@link VhostUserNetBackend.featuresWritten}):
+ *   a SET_VRING_ENABLE round (virtio-net's peer_attach); at its MQ command
+ *   ({@link VhostUserNetBackend.queuePairsChanged}) another, for the pairs it now uses.
+ * - At DRIVER_OK ({@link VhostUserNetBackend.start}): vhost_net_start (SET_FEATURES,
+ *   SET_MEM_TABLE with one fd per RAM block, per vring NUM/BASE/ADDR/KICK/CALL). The kick fd
+ *   is the queue's KVM ioeventfd,
  *   the call fd its irqfd: a call eventfd written by the back-end raises the guest's
  *   interrupt ({@link NetFrontend.interrupt}, source `irqfd`) — QEMU is never in the path.
  * - Every message, both ways, is a control-plane trace event (`vhost-user-msg`).
  *
+ * - The connection's state is the NIC's link (`qmp_set_link` in net_vhost_user_event): the
+ *   back-end going away takes the guest's carrier down, its return brings it up.
+ *
  * The back-end owns the rings: the netdev itself moves no packet. A guest kick reaches the
  * back-end as a write on its kick fd; a polling back-end that asked not to be kicked learns of
- * new buffers through `published` (the VM's publish hook) or, until the VM calls it, through
- * the lab's stand-in {@link PublishWatch}.
+ * new buffers when the guest driver publishes them ({@link VhostUserNetBackend.published}),
+ * as a hint on the same fd — no write, the PMD finds them on its next poll iteration.
  *
  * @example A QEMU client with no back-end listening fails to start
  * ```ts
@@ -32,7 +40,7 @@
  * const chardev = { id: "char0", backend: "socket", path: "/tmp/vu0", server: false, wait: true, reconnectMs: 0, at: { chardev: 0 } };
  * const r = startVm(lab, "vm1", {
  *   machine: "q35", accel: "kvm", kernelIrqchip: "on", ramSize: 1 << 30, cpus: 1,
- *   ram: [{ name: "mem0", size: 1 << 30, shared: true, hugepages: true, backend: "mem0", at: { object: 0 } }],
+ *   ram: [{ name: "mem0", size: 1 << 30, shared: true, hugepages: true, fd: true, backend: "mem0", at: { object: 0 } }],
  *   chardevs: [chardev],
  *   netdevs: [{ kind: "vhost-user", id: "net0", queues: 1, at: { netdev: 0 }, index: 0, chardev }],
  *   devices: [], guest: { netDriverFeatures: 0n },
@@ -64,15 +72,7 @@ import type {
 import { ALL_FEATURES } from "../../qemu/virtio_net_pci.ts";
 import type { SpecPath, VhostUserNetdevSpec, VmError } from "../../qemu/vm_spec.ts";
 import type { Vm } from "../../qemu/vm.ts";
-import {
-  featureMask,
-  hasFeature,
-  VIRTIO_NET_F_CSUM,
-  VIRTIO_NET_F_HOST_ECN,
-  VIRTIO_NET_F_HOST_TSO4,
-  VIRTIO_NET_F_HOST_TSO6,
-  VIRTIO_NET_F_HOST_UFO,
-} from "../../virtio/features.ts";
+import { hasFeature } from "../../virtio/features.ts";
 import { EventFd, MemFd } from "./fd.ts";
 import {
   type GuestRing,
@@ -86,8 +86,6 @@ import { announceGuest } from "./guest_announce.ts";
 import { socketsOf } from "./host_sockets.ts";
 import { formatMessageRecord, messageControlEvent, type MessageRecord } from "./message_log.ts";
 import { protocolFeatureNames } from "./protocol.ts";
-import { publishWatchOf } from "./publish_watch.ts";
-import { rteVhostFeatures } from "./rte_vhost_features.ts";
 
 /** The vhost-user datapath with a polling DPDK back-end, as data (reference §9.3). */
 export const VHOST_USER_PATH: DatapathPath = {
@@ -118,24 +116,6 @@ export const VHOST_USER_PATH: DatapathPath = {
     { role: "vcpu", key: "guest_irq_to_napi", what: "vring_interrupt → NAPI", perBatch: true },
   ],
 };
-
-/**
- * Features the lab presumes of a back-end that is not there yet (QEMU itself blocks until it
- * connects; the lab's VM probes at once): rte_vhost's defaults without what OVS-DPDK and the
- * vhost PMD turn off by default (checksum and host TSO/UFO/ECN), so that either back-end
- * accepts what the guest acks when it connects later.
- */
-export const PRESUMED_BACKEND_FEATURES: bigint = rteVhostFeatures({
-  iommuSupport: false,
-  postcopySupport: false,
-  disable: featureMask(
-    VIRTIO_NET_F_CSUM,
-    VIRTIO_NET_F_HOST_TSO4,
-    VIRTIO_NET_F_HOST_TSO6,
-    VIRTIO_NET_F_HOST_ECN,
-    VIRTIO_NET_F_HOST_UFO,
-  ),
-}).features;
 
 /** QEMU's process VA of guest RAM, like the other backends (one 256 GiB window per pid). */
 function hvaBase(vm: Vm): number {
@@ -221,10 +201,8 @@ export class VhostUserNetBackend implements NetBackend {
   #call = new Map<number, EventFd>();
   #memfds = new Map<string, MemFd>();
   #sections: RamSection[] | undefined = undefined;
-  #unwatch: (() => void) | undefined = undefined;
-  #seenAvail = new Map<number, number>();
-  #seenBusy = new Map<number, number>();
   #started = false;
+  #whenReady: (() => void)[] = [];
 
   private constructor(lab: Lab, vm: Vm, nd: VhostUserNetdevSpec) {
     this.#lab = lab;
@@ -252,7 +230,7 @@ export class VhostUserNetBackend implements NetBackend {
         lab.control({ comp: e.comp, action: e.action, details: e.details, ctx: e.ctx });
       },
       onConnected: () => {
-        this.#watch();
+        for (const fn of this.#whenReady.splice(0)) fn();
         this.#announce();
       },
     });
@@ -266,6 +244,8 @@ export class VhostUserNetBackend implements NetBackend {
       guestNotifier: (i) => this.callFd(i),
       setLink: (up) => {
         this.linkUp = up;
+        // net_vhost_user_event: qmp_set_link on the NIC (the guest sees its carrier follow).
+        this.#fe?.setLink(up, lab.now);
       },
     };
     this.frontend.attach(side);
@@ -299,14 +279,15 @@ export class VhostUserNetBackend implements NetBackend {
           }`,
       });
     }
-    const ram = vm.mem.regions().filter((r) => r.kind === "ram");
-    if (ram.length > 0 && !ram.some((r) => r.backend !== undefined)) {
+    if (!vm.spec.ram.some((b) => b.fd)) {
       // hw/virtio/vhost-user.c vhost_user_fill_set_mem_table_msg: no section has an fd.
+      const anon = vm.spec.ram.length === 0
+        ? "`-m` alone is anonymous memory"
+        : "memory-backend-ram has no fd";
       return err({
         kind: "backend",
         at: { netdev: nd.index },
-        message:
-          `vhost-user needs guest RAM the back-end can map: \`-m\` alone is anonymous memory`,
+        message: `vhost-user needs guest RAM the back-end can map: ${anon}`,
         qemu: describeFrontendError({ kind: "mem-no-fd" }).map((l) => `qemu-system-x86_64: ${l}`)
           .join("; "),
         help:
@@ -328,11 +309,22 @@ export class VhostUserNetBackend implements NetBackend {
     return ok(b);
   }
 
-  /** Features QEMU offers the guest: the device's within what the back-end carries. */
+  /**
+   * Features QEMU offers the guest: the device's within what the back-end carries (its
+   * GET_FEATURES; the VM reads them once the netdev is {@link ready}).
+   */
   get features(): bigint {
-    const fe = this.frontend;
-    const backend = fe.connects > 0 ? fe.backendFeatures : PRESUMED_BACKEND_FEATURES;
-    return maskByBackend(ALL_FEATURES, backend);
+    return maskByBackend(ALL_FEATURES, this.frontend.backendFeatures);
+  }
+
+  /** QEMU is past net_vhost_user_init: the back-end connected once. */
+  get ready(): boolean {
+    return this.frontend.connects > 0;
+  }
+
+  whenReady(fn: () => void): void {
+    if (this.ready) fn();
+    else this.#whenReady.push(fn);
   }
 
   attach(frontend: NetFrontend): Result<void, VmError> {
@@ -375,12 +367,14 @@ export class VhostUserNetBackend implements NetBackend {
 
   #memfd(r: MemRegion): MemFd | undefined {
     if (r.backend === undefined) return undefined;
+    // memory_region_get_fd: only file and memfd backends have one.
+    const spec = this.#vm.spec.ram.find((b) => b.backend === r.backend);
+    if (spec === undefined || !spec.fd) return undefined;
     let fd = this.#memfds.get(r.name);
     if (fd === undefined) {
-      const spec = this.#vm.spec.ram.find((b) => b.backend === r.backend);
       fd = new MemFd(r.backend, this.#fe?.mem ?? this.#vm.mem, r, {
         shared: r.shared,
-        hugepages: spec?.hugepages ?? false,
+        hugepages: spec.hugepages,
       });
       this.#memfds.set(r.name, fd);
     }
@@ -458,13 +452,35 @@ export class VhostUserNetBackend implements NetBackend {
   // -- NetBackend -------------------------------------------------------------------------------
 
   /**
-   * DRIVER_OK. The guest's feature write is replayed first (its SET_VRING_ENABLE round: the VM
-   * has no feature-write hook), then vhost_net_start. Without a back-end yet, both run when it
-   * connects.
+   * The guest wrote a feature word: virtio_net_set_features → virtio_net_set_multiqueue →
+   * peer_attach, a SET_VRING_ENABLE round for the pairs in use (one until the guest's MQ
+   * command), each waiting for the back-end.
    */
+  featuresWritten(features: bigint, _t: number): void {
+    this.frontend.guestFeaturesWritten(features);
+  }
+
+  /**
+   * The guest's VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (virtio_net_handle_mq →
+   * virtio_net_set_queue_pairs → peer_attach / peer_detach): SET_VRING_ENABLE for every pair,
+   * 1 for the `pairs` in use, 0 for the others — every time, as QEMU does.
+   */
+  queuePairsChanged(pairs: number, _t: number): void {
+    this.frontend.setActivePairs(pairs);
+  }
+
+  /** DRIVER_OK: vhost_net_start. After a disconnect it runs when the back-end is back. */
   start(s: BackendStart): Result<void, string> {
     const fe = this.#fe;
     if (fe === undefined) return err("no frontend");
+    if (this.#vm.dmaTranslation(fe, s.features) !== undefined) {
+      // The back-end would translate guest IOVAs through VHOST_USER_IOTLB_MSG misses and
+      // updates on the back-end channel, which the lab does not run.
+      return err(
+        "vhost-user behind a translated guest vIOMMU (IOTLB messages) is not modelled by " +
+          "the lab: boot the guest with iommu=pt",
+      );
+    }
     this.#queues.clear();
     this.#sections = undefined;
     for (const q of s.queues) {
@@ -477,11 +493,8 @@ export class VhostUserNetBackend implements NetBackend {
       fe.irqfd(q.index);
     }
     this.#started = true;
-    const w = this.frontend.guestFeaturesWritten(s.features);
-    if (!w.ok) return err(describeFrontendError(w.error).join("; "));
     const r = this.frontend.start(s.features);
     if (!r.ok) return err(describeFrontendError(r.error).join("; "));
-    this.#watch();
     this.#announce();
     return ok(undefined);
   }
@@ -497,72 +510,22 @@ export class VhostUserNetBackend implements NetBackend {
     if (!this.#started) return;
     this.#started = false;
     this.frontend.stop();
-    this.#unwatch?.();
-    this.#unwatch = undefined;
   }
 
+  /** The guest's notify wrote the kick fd (the queue's KVM ioeventfd). */
   kick(index: number, t: number, group: PacketGroup): void {
     if (!this.#started) return;
-    const pairs = (this.#fe as { readonly pairs?: unknown } | undefined)?.pairs;
-    if (typeof pairs === "number") this.queuePairsChanged(pairs);
     this.kickFd(index).signal(t, undefined, group);
-    this.#seenAvail.delete(index);
-    this.#watch();
   }
 
   /**
-   * The guest published buffers on `index` at `t` without kicking (the back-end asked it
-   * not to): a polling back-end finds them on its next iteration.
+   * The guest published buffers on `index` at `t` (a kick may follow or, as the back-end
+   * asked, not): a hint on the kick fd, no write — a polling back-end finds them on its next
+   * poll iteration, as a PMD spinning on the avail index does.
    */
-  published(index: number, t: number, group: PacketGroup | undefined): void {
+  published(index: number, t: number, group: PacketGroup): void {
     if (!this.#started) return;
     this.kickFd(index).hint(t, group);
-    this.#watch();
-  }
-
-  /** Starts the stand-in publish watch (see publish_watch.ts) while the rings run. */
-  #watch(): void {
-    if (!this.#started) return;
-    const w = publishWatchOf(this.#lab, this.#lab.sched);
-    this.#unwatch ??= w.add((now) => this.#check(now));
-    w.arm();
-  }
-
-  /**
-   * The guest's VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (QEMU virtio_net_set_queue_pairs →
-   * peer_attach → SET_VRING_ENABLE). The VM has no queue-pairs hook for backends yet; its
-   * device's `pairs` is read after each event instead.
-   */
-  queuePairsChanged(pairs: number): void {
-    if (pairs === this.frontend.activePairs) return;
-    this.frontend.setActivePairs(pairs);
-  }
-
-  /** One stand-in check: each TX ring whose avail index moved gets a publish hint. */
-  #check(now: number): void {
-    const fe = this.#fe;
-    if (fe === undefined || !this.frontend.started) return;
-    const pairs = (fe as { readonly pairs?: unknown }).pairs;
-    if (typeof pairs === "number") this.queuePairsChanged(pairs);
-    const vcpus = this.#vm.vcpus;
-    for (const [index, q] of this.#queues) {
-      if (index % 2 === 0) continue;
-      const vcpu = vcpus[(index >> 1) % vcpus.length] as CpuContext;
-      let moved: boolean;
-      if (q.config.layout === "split") {
-        const b = new Uint8Array(2);
-        if (!fe.mem.read(q.config.driver + 2, b)) continue;
-        const avail = (b[0] as number) | ((b[1] as number) << 8);
-        moved = this.#seenAvail.get(index) !== avail;
-        this.#seenAvail.set(index, avail);
-      } else {
-        // Packed rings have no avail index: the driver's vCPU ran since the last check.
-        moved = this.#seenBusy.get(index) !== vcpu.busyUntil;
-        this.#seenBusy.set(index, vcpu.busyUntil);
-      }
-      // The driver wrote the ring on its vCPU; it is done by the end of that job.
-      if (moved) this.published(index, Math.max(now, vcpu.busyUntil), undefined);
-    }
   }
 
   /** Lines for `show vhost`. */
@@ -586,11 +549,7 @@ export class VhostUserNetBackend implements NetBackend {
         }`,
       );
     } else {
-      lines.push(
-        `  back-end features not known yet: the guest was offered 0x${
-          PRESUMED_BACKEND_FEATURES.toString(16)
-        } (rte_vhost without csum/host TSO)`,
-      );
+      lines.push("  QEMU waits for the back-end: the guest has not booted");
     }
     if (f.started) {
       lines.push(
@@ -623,8 +582,7 @@ export class VhostUserNetBackend implements NetBackend {
 
   destroy(_t: number): void {
     this.#started = false;
-    this.#unwatch?.();
-    this.#unwatch = undefined;
+    this.#whenReady = [];
     this.frontend.close();
     for (const fd of this.#kick.values()) fd.close();
     for (const fd of this.#call.values()) fd.close();

@@ -73,6 +73,7 @@ import type { Lab } from "../../lab.ts";
 import { NO_VECTOR, type VirtioNetPci } from "../virtio_net_pci.ts";
 import type { Vm } from "../vm.ts";
 import type { GuestAlloc } from "./guest_alloc.ts";
+import { NicDma } from "./nic_dma.ts";
 
 /**
  * KVM_HALT_POLL_NS_DEFAULT (arch/x86/include/asm/kvm_host.h): a vCPU idle for longer than
@@ -139,6 +140,8 @@ interface RxQueue {
   readonly stride: number;
   /** "big" mode: one chain of pages per buffer. */
   readonly big: boolean;
+  /** The receive area as the device sees it (premapped; `base` without translation). */
+  readonly dmaBase: number;
   napi: boolean;
   /** Packets taken by the poll in progress. */
   work: number;
@@ -233,6 +236,9 @@ export class GuestVirtioNet implements Endpoint {
   readonly #id: PacketId = newPacketId();
   #ctrl: DriverRing | undefined;
   #ctrlBuf = 0;
+  #ctrlDma = 0;
+  /** The addresses the device gets (IOVAs behind a translated vIOMMU). */
+  #dma: NicDma = NicDma.identity();
   /** What {@link #allocOnce} handed out, by key. */
   readonly #mem = new Map<string, { at: number; size: number }>();
   /** Per-packet continuations, bound once (scheduling one allocates no closure). */
@@ -300,6 +306,7 @@ export class GuestVirtioNet implements Endpoint {
       return err("virtio: device refused features");
     }
     this.features = accepted;
+    this.#dma = this.#nicDma(accepted);
     this.hdrLen = netHdrSize(accepted);
     this.mergeable = hasFeature(accepted, VIRTIO_NET_F_MRG_RXBUF);
     const cfg = decodeNetConfig(dev.config());
@@ -334,7 +341,8 @@ export class GuestVirtioNet implements Endpoint {
       const ring = this.#allocRing(i, size, packed);
       if (!ring.ok) return ring;
       const a = ring.value;
-      dev.setupQueue(i, { size, desc: a.desc, driver: a.driver, device: a.device, vector });
+      const d = this.#dmaRing(a, size, packed);
+      dev.setupQueue(i, { size, desc: d.desc, driver: d.driver, device: d.device, vector });
       const indirect = hasFeature(accepted, VIRTIO_F_INDIRECT_DESC);
       const pool = indirect
         ? this.#allocOnce(`pool${i}`, size * (MAX_SKB_FRAGS + 2) * 16, 16)
@@ -347,7 +355,7 @@ export class GuestVirtioNet implements Endpoint {
           driverEvent: a.driver,
           deviceEvent: a.device,
           features: accepted,
-          ...(pool?.ok ? { indirectPool: { gpa: pool.value, entries: MAX_SKB_FRAGS + 2 } } : {}),
+          ...(pool?.ok ? { indirectPool: this.#dmaPool(pool.value, size) } : {}),
         })
         : SplitDriver.create(this.#vm.mem, {
           size,
@@ -355,7 +363,7 @@ export class GuestVirtioNet implements Endpoint {
           availRing: a.driver,
           usedRing: a.device,
           features: accepted,
-          ...(pool?.ok ? { indirectPool: { gpa: pool.value, entries: MAX_SKB_FRAGS + 2 } } : {}),
+          ...(pool?.ok ? { indirectPool: this.#dmaPool(pool.value, size) } : {}),
         });
       if (!drv.ok) return err(`virtio: ${describeQueueFault(drv.error)}`);
       const name = dev.queueName(i);
@@ -365,6 +373,7 @@ export class GuestVirtioNet implements Endpoint {
         const buf = this.#allocOnce("ctrl", 64, 64);
         if (!buf.ok) return buf;
         this.#ctrlBuf = buf.value;
+        this.#ctrlDma = this.#dma.coherent(buf.value, 64);
       } else if (i % 2 === 0) {
         const r = this.#newRx(i, name, drv.value, vcpu, size);
         if (!r.ok) return r;
@@ -375,6 +384,8 @@ export class GuestVirtioNet implements Endpoint {
         this.#tx.push(r.value);
       }
     }
+    // The coherent rings and the premapped receive areas: their exits are the probe's.
+    this.#dma.charge(this.ctx, t, undefined, 0);
     dev.writeStatus(s | VIRTIO_CONFIG_S_DRIVER_OK, t);
     if ((dev.status.value & VIRTIO_CONFIG_S_DRIVER_OK) === 0) {
       return err("virtio: DRIVER_OK refused");
@@ -397,6 +408,49 @@ export class GuestVirtioNet implements Endpoint {
     });
     this.#open(t);
     return ok(undefined);
+  }
+
+  /**
+   * vring_use_dma_api: with ACCESS_PLATFORM negotiated and a translated vIOMMU, the device gets
+   * IOVAs (runtime/qemu/guest/nic_dma.ts); otherwise guest-physical addresses.
+   */
+  #nicDma(features: bigint): NicDma {
+    const tr = this.#vm.dmaTranslation(this.dev, features);
+    if (tr === undefined) return NicDma.identity();
+    return NicDma.translated({
+      lab: this.#lab,
+      viommu: tr.viommu,
+      rid: tr.rid,
+      strict: this.#vm.guestIommu.strict,
+      timerCpu: this.ctx,
+    });
+  }
+
+  /** The ring areas as the device sees them (dma_alloc_coherent). */
+  #dmaRing(
+    a: { desc: number; driver: number; device: number },
+    size: number,
+    packed: boolean,
+  ): { desc: number; driver: number; device: number } {
+    const dma = this.#dma;
+    if (packed) {
+      return {
+        desc: dma.coherent(a.desc, descRingSize(size)),
+        driver: dma.coherent(a.driver, 4),
+        device: dma.coherent(a.device, 4),
+      };
+    }
+    return {
+      desc: dma.coherent(a.desc, 16 * size),
+      driver: dma.coherent(a.driver, availRingSize(size)),
+      device: dma.coherent(a.device, usedRingSize(size)),
+    };
+  }
+
+  /** The indirect-descriptor pool of a queue of `size`, and where the device reads it. */
+  #dmaPool(gpa: number, size: number): { gpa: number; addr: number; entries: number } {
+    const entries = MAX_SKB_FRAGS + 2;
+    return { gpa, addr: this.#dma.coherent(gpa, size * entries * 16), entries };
   }
 
   /**
@@ -492,6 +546,9 @@ export class GuestVirtioNet implements Endpoint {
     const stride = big ? (MAX_SKB_FRAGS + 1) * PAGE_SIZE : Math.ceil(bufLen / 64) * 64;
     const base = this.#allocOnce(`rxbuf${index}`, size * stride, 4096);
     if (!base.ok) return base;
+    // virtnet_rq_alloc premaps the pages it carves receive buffers from.
+    const dmaBase = this.#dma.rxArea(base.value, size * stride);
+    if (dmaBase < 0) return err("virtio_net: DMA mapping of the receive area failed");
     return ok({
       index,
       name,
@@ -501,6 +558,7 @@ export class GuestVirtioNet implements Endpoint {
       bufLen,
       stride,
       big,
+      dmaBase,
       napi: false,
       work: 0,
       poll: this.#lab.hops.group(),
@@ -522,6 +580,7 @@ export class GuestVirtioNet implements Endpoint {
       if (q === undefined) continue;
       this.#fill(q);
       q.refill.reset();
+      this.dev.published(q.index, t, q.refill);
       if (q.drv.kickPrepare()) this.dev.notify(q.index, t, q.vcpu, q.refill);
     }
   }
@@ -534,7 +593,7 @@ export class GuestVirtioNet implements Endpoint {
       if (drv.numFree < (q.big ? 1 : 1)) break;
       const slot = this.#nextRxSlot(q);
       if (slot < 0) break;
-      const addr = q.base + slot * q.stride;
+      const addr = q.dmaBase + slot * q.stride; // the device's view of the buffer
       const pos = this.#availPos(drv);
       let head: number;
       if (q.big) {
@@ -595,11 +654,12 @@ export class GuestVirtioNet implements Endpoint {
     mem.setU8(at + 1, cmd);
     mem.write(at + 2, data);
     mem.setU8(at + 32, 0xff);
+    const dev = this.#ctrlDma;
     const head = drv.add(
       [
-        { addr: at, len: 2, write: false },
-        { addr: at + 2, len: data.length, write: false },
-        { addr: at + 32, len: 1, write: true },
+        { addr: dev, len: 2, write: false },
+        { addr: dev + 2, len: data.length, write: false },
+        { addr: dev + 32, len: 1, write: true },
       ],
       0,
       false,
@@ -793,8 +853,12 @@ export class GuestVirtioNet implements Endpoint {
           "mtu_exceeded",
           `${len - 14} > mtu ${this.mtu}`,
         );
-      } else if (this.#post(q, b.build, flow, seq, len, now, mem)) {
-        kick.add(flow, seq);
+      } else {
+        const posted = this.#post(q, b.build, flow, seq, len, now, mem);
+        if (posted >= 0) {
+          kick.add(flow, seq);
+          now = posted;
+        }
       }
       if (endOfBurst && kick.size > 0) {
         this.#kick(q, now);
@@ -815,7 +879,10 @@ export class GuestVirtioNet implements Endpoint {
     q.running = false;
   }
 
-  /** Builds the frame of `seq` in a TX buffer and adds it to the ring; false when dropped. */
+  /**
+   * Builds the frame of `seq` in a TX buffer, maps it and adds it to the ring; returns when the
+   * vCPU is done (the mapping's exits included), or -1 when the packet was dropped.
+   */
   #post(
     q: TxQueue,
     build: FrameBuilder,
@@ -824,7 +891,7 @@ export class GuestVirtioNet implements Endpoint {
     len: number,
     now: number,
     mem: Vm["mem"],
-  ): boolean {
+  ): number {
     const hops = this.#lab.hops;
     const bad = q.armed;
     q.armed = undefined;
@@ -835,7 +902,7 @@ export class GuestVirtioNet implements Endpoint {
     if (addr < 0) {
       q.free.push(slot);
       hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "queue_full", "guest out of memory");
-      return false;
+      return -1;
     }
     // The header in the skb's headroom, the frame after it: one descriptor (can_push).
     const total = this.hdrLen + bufLen;
@@ -856,11 +923,22 @@ export class GuestVirtioNet implements Endpoint {
     q.slotFlow[slot] = flow;
     q.slotSeq[slot] = seq;
     const pos = this.#availPos(q.drv);
-    const head = q.drv.addOutbuf(addr, total, slot);
+    // vring_map_one_sg: the device gets the buffer's DMA address (DMA_TO_DEVICE).
+    const dmaAddr = this.#dma.tx(q.index, slot, addr, total);
+    if (dmaAddr < 0) {
+      q.slotFlow[slot] = undefined;
+      q.free.push(slot);
+      hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "queue_full", "DMA mapping error");
+      return -1;
+    }
+    // The vIOMMU's exits for this map (and for unmaps reclaimed before it) come first.
+    now = this.#dma.charge(q.vcpu, now, flow, seq);
+    const head = q.drv.addOutbuf(dmaAddr, total, slot);
     if (head < 0) {
+      this.#dma.txDone(q.index, slot);
       q.free.push(slot);
       hops.drop(flow, seq, q.vcpu, now, "guest.virtio-net", "ring_full", q.name);
-      return false;
+      return -1;
     }
     q.posted[pos] = slot;
     if (bad !== undefined) {
@@ -881,7 +959,9 @@ export class GuestVirtioNet implements Endpoint {
         avail: q.drv instanceof SplitDriver ? q.drv.availIdx : q.drv.nextAvail.slot,
       });
     }
-    return true;
+    // virtqueue_add_split stores avail->idx per buffer: a poller sees it now, kick or not.
+    this.dev.published(q.index, now, q.kick);
+    return now;
   }
 
   /** Where the next chain goes: the avail index (split) or descriptor slot (packed). */
@@ -992,6 +1072,7 @@ export class GuestVirtioNet implements Endpoint {
         break;
       }
       q.slotFlow[token] = undefined;
+      this.#dma.txDone(q.index, token); // detach_buf: vring_unmap_one
       q.free.push(token);
       n++;
     }
@@ -1267,8 +1348,9 @@ export class GuestVirtioNet implements Endpoint {
   #txPoll(q: TxQueue, t: number, hint: HopFlow | undefined): void {
     if (q.dead || this.gone) return;
     const hops = this.#lab.hops;
-    const end = hops.charge(q.vcpu, t, "napi_poll", 0, hint);
+    let end = hops.charge(q.vcpu, t, "napi_poll", 0, hint);
     this.#reclaim(q);
+    end = this.#dma.charge(q.vcpu, end, hint, 0);
     q.napi = false;
     const wasStopped = q.stopped;
     q.stopped = false;
@@ -1396,6 +1478,7 @@ export class GuestVirtioNet implements Endpoint {
     if (q.drv.numFree > Math.min(NAPI_BUDGET, q.drv.size) / 2) {
       if (this.#fill(q) > 0) {
         q.refill.reset();
+        this.dev.published(q.index, now, q.refill);
         if (q.drv.kickPrepare()) now = this.dev.notify(q.index, now, q.vcpu, q.refill);
       }
     }
