@@ -249,7 +249,7 @@ Deno.test("the lab statement grammar of the README is the parser's", async () =>
       )
     );
   const subjects = (await helpOf("show bogus\n")).replace(/^.*`show ([^`]*)`.*$/s, "$1")
-    .split("|").map((s) => s.split(" ")[0]);
+    .replace(/\[[^\]]*\]/g, "").split("|").map((s) => s.split(" ")[0]);
   assert.deepEqual(new Set(words("show ")), new Set(subjects), "show subjects");
   const faults = quoted(await helpOf("inject bogus\n"));
   assert.deepEqual(new Set(words("inject ")), new Set(faults), "inject faults");
