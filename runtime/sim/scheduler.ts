@@ -77,13 +77,8 @@ class Entry implements EventHandle {
   }
 }
 
-/** True when `a` fires before `b`: earlier time, then lower priority, then scheduled first. */
-function before(a: Entry, b: Entry): boolean {
-  const at = a.time;
-  const bt = b.time;
-  return at < bt || (at === bt && (a.priority < b.priority ||
-    (a.priority === b.priority && a.seq < b.seq)));
-}
+// Event order, written out inline where the heap compares two entries ("a before b"): earlier
+// time, then lower priority, then scheduled first (seq).
 
 /** Options of {@link Scheduler.run}. */
 export interface RunOptions {
@@ -372,7 +367,7 @@ export class Scheduler {
       const p = (i - 1) >> 1;
       const parent = h[p] as Entry;
       const pt = parent.time;
-      // stop once the parent fires first (before(parent, e), inlined)
+      // stop once the parent fires first (parent before e)
       if (
         pt < time ||
         (pt === time &&
@@ -404,7 +399,7 @@ export class Scheduler {
           const right = h[l + 1] as Entry;
           const rt = right.time;
           const ct = child.time;
-          // before(right, child), inlined
+          // right before child
           if (
             rt < ct ||
             (rt === ct &&
@@ -416,7 +411,7 @@ export class Scheduler {
           }
         }
         const ct = child.time;
-        // stop once `last` fires first (before(child, last) false, inlined)
+        // stop once `last` fires first (child not before last)
         if (
           !(ct < lt ||
             (ct === lt && (child.priority < lp || (child.priority === lp && child.seq < ls))))
