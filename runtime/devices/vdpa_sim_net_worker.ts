@@ -526,10 +526,8 @@ export class VdpaSimNetWorker implements VdpaDatapath {
       }
     }
     if (txPkts > 0) this.busyRuns++;
-    stats.tx.packets += BigInt(txPkts);
-    stats.tx.bytes += BigInt(txBytes);
-    stats.rx.packets += BigInt(rxPkts);
-    stats.rx.bytes += BigInt(rxBytes);
+    stats.tx.add(txPkts, txBytes);
+    stats.rx.add(rxPkts, rxBytes);
     this.#closeWake(txPkts);
     // A kick during the run may have queued the work already.
     if (requeueAt < 0 || this.#scheduled) return -1;
