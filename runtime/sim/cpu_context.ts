@@ -88,6 +88,11 @@ export interface BusyMark {
 /** Context names appear in metric paths (`t1.cpu_ns.vhost-1234`), so no dots or spaces. */
 const NAME_RE = /^[A-Za-z0-9_:-]+$/;
 
+/** The job a caller got wrong (out of line: {@link CpuContext.exec} stays small enough to inline). */
+function invalidJob(name: string, readyAt: number, costNs: number): never {
+  throw new RangeError(`Invalid job on ${name}: readyAt=${readyAt} cost=${costNs}`);
+}
+
 /** A server with a FIFO queue and busy-time accounting. */
 export class CpuContext {
   /** Small integer, unique in a world; used for trace tracks. */
@@ -137,9 +142,7 @@ export class CpuContext {
    */
   exec(readyAt: number, costNs: number, flow = -1): number {
     // `readyAt - readyAt` is NaN for NaN and ±Infinity (Number.isFinite without a call).
-    if (!(costNs >= 0) || readyAt - readyAt !== 0) {
-      throw new RangeError(`Invalid job on ${this.name}: readyAt=${readyAt} cost=${costNs}`);
-    }
+    if (!(costNs >= 0) || readyAt - readyAt !== 0) invalidJob(this.name, readyAt, costNs);
     // Jobs that ended by readyAt have left the system (the ring read into locals once).
     let ends = this.#ends;
     let mask = ends.length - 1;
