@@ -263,6 +263,18 @@ const TABLE: readonly Quoted[] = [
       "qemu-system-x86_64 -name vm2 -m 2G -netdev tap,id=n0,ifname=tap1,script=no,downscript=no,vnet_hdr=on,vhost=on,queues=2,poll-us=50 -device virtio-net-pci,netdev=n0,mq=on,vectors=6",
   },
   {
+    ref: "VVV §7.1 fd=h, vhostfd=h",
+    prereq: [],
+    command:
+      "qemu-system-x86_64 -name vm20 -m 1G -netdev tap,id=n0,fd=3,vhost=on,vhostfd=4 -device virtio-net-pci,netdev=n0",
+  },
+  {
+    ref: "VVV §7.1 fds=x:y, vhostfds=x:y",
+    prereq: [],
+    command:
+      "qemu-system-x86_64 -name vm21 -m 1G -netdev tap,id=n0,fds=3:5,vhostfds=4:6 -device virtio-net-pci,netdev=n0,mq=on",
+  },
+  {
     ref: "VVV §7.1 br=/helper=",
     prereq: ["ip link add br0 type bridge"],
     command:
@@ -349,6 +361,12 @@ const TABLE: readonly Quoted[] = [
     prereq: VDPA0,
     command:
       "qemu-system-x86_64 -name vm15 -m 2G -netdev vhost-vdpa,id=vdpa0,vhostdev=/dev/vhost-vdpa-0 -device virtio-net-pci,netdev=vdpa0",
+  },
+  {
+    ref: "VVV §7.1 vhost-vdpa vhostfd=h",
+    prereq: VDPA0,
+    command:
+      "qemu-system-x86_64 -name vm22 -m 2G -netdev vhost-vdpa,id=vdpa0,vhostfd=3,queues=1,x-svq=off -device virtio-net-pci,netdev=vdpa0",
   },
   {
     ref: "VVV §7.3 vIOMMU + vhost-vdpa",
