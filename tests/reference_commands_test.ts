@@ -67,6 +67,17 @@ const MLX5_VFS = [
   "modprobe vhost_vdpa",
   "echo 2 > /sys/class/net/ens1f0/device/sriov_numvfs",
 ];
+/** An mlx5 PF in switchdev mode with SF 88 active: auxiliary/mlx5_core.sf.1. */
+const MLX5_SF = [
+  "host nic ens1f0 model=mlx5 pci=0000:3b:00.0 speed=100Gbps",
+  "modprobe mlx5_vdpa",
+  "modprobe vhost_vdpa",
+  "devlink dev eswitch set pci/0000:3b:00.0 mode switchdev",
+  "devlink port add pci/0000:3b:00.0 flavour pcisf pfnum 0 sfnum 88",
+  "devlink port function set pci/0000:3b:00.0/32768 hw_addr 00:00:00:00:88:88 state active",
+];
+const SF_VDPA1 =
+  "vdpa dev add name vdpa1 mgmtdev auxiliary/mlx5_core.sf.1 mac 00:11:22:33:44:66 max_vqp 4";
 /** A dual-port E810 whose second port is 0000:03:00.1. */
 const E810 = [
   "host nic ens3f0 model=e810 pci=0000:03:00.0 speed=100Gbps",
@@ -190,13 +201,44 @@ const TABLE: readonly Quoted[] = [
   {
     ref: "VVV §6.1",
     prereq: MLX5_VFS,
-    command: "vdpa dev add name vdpa1 mgmtdev pci/0000:3b:00.2 max_vqp 8 mtu 9000",
+    command: "vdpa dev add name vdpa3 mgmtdev pci/0000:3b:00.2 max_vqp 8 mtu 9000",
   },
   {
     ref: "RS §3 dev del",
-    prereq: [...MLX5_VFS, "vdpa dev add name vdpa1 mgmtdev pci/0000:3b:00.2 max_vqp 8 mtu 9000"],
-    command: "vdpa dev del vdpa1",
+    prereq: [...MLX5_VFS, "vdpa dev add name vdpa3 mgmtdev pci/0000:3b:00.2 max_vqp 8 mtu 9000"],
+    command: "vdpa dev del vdpa3",
   },
+  // mlx5 subfunctions (RS §3 `auxiliary/mlx5_core.sf.1`, VVV §6.1): the devlink sequence
+  {
+    ref: "mlx5 SF howto",
+    prereq: ["host nic ens1f0 model=mlx5 pci=0000:3b:00.0 speed=100Gbps"],
+    command: "devlink dev eswitch set pci/0000:3b:00.0 mode switchdev",
+  },
+  {
+    ref: "mlx5 SF howto",
+    prereq: MLX5_SF.slice(0, 4),
+    command: "devlink port add pci/0000:3b:00.0 flavour pcisf pfnum 0 sfnum 88",
+  },
+  {
+    ref: "mlx5 SF howto",
+    prereq: MLX5_SF.slice(0, 5),
+    command:
+      "devlink port function set pci/0000:3b:00.0/32768 hw_addr 00:00:00:00:88:88 state active",
+  },
+  { ref: "mlx5 SF howto", prereq: MLX5_SF, command: "devlink port show" },
+  {
+    ref: "RS §3, VVV §6.1",
+    prereq: MLX5_SF,
+    command: "vdpa mgmtdev show auxiliary/mlx5_core.sf.1",
+  },
+  { ref: "RS §3, VVV §6.1", prereq: MLX5_SF, command: SF_VDPA1 },
+  { ref: "RS §3 dev del", prereq: [...MLX5_SF, SF_VDPA1], command: "vdpa dev del vdpa1" },
+  {
+    ref: "mlx5 SF howto",
+    prereq: MLX5_SF,
+    command: "devlink port function set pci/0000:3b:00.0/32768 state inactive",
+  },
+  { ref: "mlx5 SF howto", prereq: MLX5_SF, command: "devlink port del pci/0000:3b:00.0/32768" },
   { ref: "RS §3 dev del", prereq: VDPA0, command: "vdpa dev del vdpa0" },
   { ref: "VVV §7.3", prereq: E810, command: "echo 0000:03:00.1 > /sys/bus/pci/drivers/ice/unbind" },
   {
@@ -382,14 +424,16 @@ const TABLE: readonly Quoted[] = [
   },
   {
     ref: "RS §5 SVQ invocation from qemu-devel",
-    // vdpa0 first, so that the mlx5 device is /dev/vhost-vdpa-1 as in the fixture
+    // two vDPA devices first, so that the VF's is /dev/vhost-vdpa-2 as in the fixture
     prereq: [
       ...VDPA0,
-      ...MLX5_VFS,
-      "vdpa dev add name vdpa1 mgmtdev pci/0000:3b:00.2 max_vqp 8 mtu 9000",
+      ...MLX5_SF,
+      SF_VDPA1,
+      "echo 2 > /sys/class/net/ens1f0/device/sriov_numvfs",
+      "vdpa dev add name vdpa3 mgmtdev pci/0000:3b:00.2 max_vqp 8 mtu 9000",
     ],
     command:
-      "qemu-system-x86_64 -name vm18 -m 2G -netdev type=vhost-vdpa,vhostdev=/dev/vhost-vdpa-1,id=vhost-vdpa0,queues=8,x-svq=on -device virtio-net-pci,netdev=vhost-vdpa0,page-per-vq=on,mac=52:54:00:12:34:56,ctrl_vq=on,mq=on,ctrl_vlan=off,vectors=18,host_mtu=9000,disable-legacy=on,disable-modern=off",
+      "qemu-system-x86_64 -name vm18 -m 2G -netdev type=vhost-vdpa,vhostdev=/dev/vhost-vdpa-2,id=vhost-vdpa0,queues=8,x-svq=on -device virtio-net-pci,netdev=vhost-vdpa0,page-per-vq=on,mac=52:54:00:12:34:56,ctrl_vq=on,mq=on,ctrl_vlan=off,vectors=18,host_mtu=9000,disable-legacy=on,disable-modern=off",
   },
   // VFIO (VVV §7.3)
   {
@@ -409,7 +453,7 @@ const TABLE: readonly Quoted[] = [
 
 /** The fixture lines that are quoted commands (not lab statements, module loads or teardown). */
 const QUOTED_LINE =
-  /^(sudo )?(\S*\/)?(vdpa|echo|cat|ls|ovs-vsctl|dpdk-testpmd|qemu-system-x86_64|qemu-kvm) /;
+  /^(sudo )?(\S*\/)?(vdpa|devlink|echo|cat|ls|ovs-vsctl|dpdk-testpmd|qemu-system-x86_64|qemu-kvm) /;
 
 function fixtureLines(text: string): string[] {
   return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));

@@ -56,7 +56,7 @@ Deno.test("the SVQ command from qemu-devel resolves to what it says", () => {
     "vhost-vdpa0",
     8,
     true,
-    "/dev/vhost-vdpa-1",
+    "/dev/vhost-vdpa-2",
   ]);
   assertEquals(
     [nic.mq.value, nic.vectors.value, nic.hostMtu.value, nic.ctrlVq.value, nic.pagePerVq.value],
