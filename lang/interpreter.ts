@@ -19,10 +19,8 @@
  *   whose `let` failed is not reported again where it is used).
  * - `interrupted()` is asked before every statement and loop iteration.
  *
- * Diagnostics (E06xx): E0601 undefined variable (see `expand.ts`), E0602 too many loop
- * iterations, E0603 include file cannot be read, E0604 include cycle, E0605 malformed
- * range, E0606 assignment to a predefined variable, E0607 word too long once expanded (see
- * `expand.ts`).
+ * Diagnostics: E06xx, one line each in {@link INTERPRETER_CODES} (E0601 and E0607 are
+ * reported by `expand.ts`).
  *
  * @example A script with a loop, run line by line as a REPL would
  * ```ts
@@ -50,11 +48,28 @@ import type {
   Statement,
   Word,
 } from "./ast.ts";
-import { type Diagnostic, Diagnostics, error } from "./diagnostic.ts";
+import { type Diagnostic, Diagnostics, error, type Severity } from "./diagnostic.ts";
 import { expandWord, undefinedVariable } from "./expand.ts";
 import { parse } from "./parse.ts";
 import { joinSpans, SourceMap, type Span } from "./span.ts";
 import type { ExpandedWord } from "./word.ts";
+
+/** One interpreter code: its severity and what it means. */
+export interface InterpreterCodeInfo {
+  readonly severity: Severity;
+  readonly summary: string;
+}
+
+/** Every code the interpreter core reports. */
+export const INTERPRETER_CODES = {
+  E0601: { severity: "error", summary: "undefined variable" },
+  E0602: { severity: "error", summary: "too many loop iterations" },
+  E0603: { severity: "error", summary: "an included file cannot be read" },
+  E0604: { severity: "error", summary: "include cycle" },
+  E0605: { severity: "error", summary: "malformed or out-of-bounds range in `for`" },
+  E0606: { severity: "error", summary: "assignment to a predefined variable" },
+  E0607: { severity: "error", summary: "a word too long once expanded" },
+} as const satisfies Record<string, InterpreterCodeInfo>;
 
 /** `run` stops at the first error; `check` collects all of them. */
 export type Mode = "run" | "check";

@@ -6,29 +6,7 @@
  * turns each defect into a located diagnostic, so one call reports every syntax error of
  * a file. Statements with an error are left out of the program.
  *
- * Syntax diagnostics (E00xx):
- *
- * | code  | problem                                                  |
- * | ----- | -------------------------------------------------------- |
- * | E0001 | unterminated quoted string                               |
- * | E0002 | `${` without a closing `}`                               |
- * | E0003 | invalid variable name (in `${…}`, `let` or `for`)        |
- * | E0005 | `\` at the end of the input                              |
- * | E0006 | unmatched `}`                                            |
- * | E0007 | unclosed `{`                                             |
- * | E0008 | `{` where no block can open                              |
- * | E0009 | `let` without `=`                                        |
- * | E0010 | `let` without a variable name                            |
- * | E0011 | `let` without a value                                    |
- * | E0012 | `let` with more than one value word                      |
- * | E0013 | `for` without a loop variable                            |
- * | E0014 | `for` without `in`                                       |
- * | E0015 | `for` with nothing to iterate over                       |
- * | E0016 | `for` without `{`                                        |
- * | E0017 | `include` without a path                                 |
- * | E0018 | `include` with more than one path                        |
- * | E0019 | blocks nested deeper than {@link MAX_BLOCK_DEPTH} levels |
- * | W0001 | `$name` (without braces) is not interpolated             |
+ * Syntax diagnostics: E0001–E0019 and W0001, one line each in {@link SYNTAX_CODES}.
  *
  * @example Parsing, with every error of the file reported
  * ```ts
@@ -54,7 +32,7 @@ import type {
 } from "./_grammar.js";
 import { parse as parseCst } from "./_grammar.js";
 import type { ForStatement, Program, Statement, TextPart, VarPart, Word, WordPart } from "./ast.ts";
-import { type Diagnostic, error, primarySpan, warning } from "./diagnostic.ts";
+import { type Diagnostic, error, primarySpan, type Severity, warning } from "./diagnostic.ts";
 import { joinSpans, type Span } from "./span.ts";
 
 /** Options of {@link parse}. */
@@ -80,6 +58,35 @@ export interface ParseResult {
 
 /** How deeply `for` blocks may nest (the grammar's bound; deeper input is refused). */
 export const MAX_BLOCK_DEPTH = 64;
+
+/** One syntax code: its severity and what it means. */
+export interface SyntaxCodeInfo {
+  readonly severity: Severity;
+  readonly summary: string;
+}
+
+/** Every code {@link parse} reports (E00xx; E0020–E0024 are `quantity.ts`'s). */
+export const SYNTAX_CODES = {
+  E0001: { severity: "error", summary: "unterminated quoted string" },
+  E0002: { severity: "error", summary: "`${` without a closing `}`" },
+  E0003: { severity: "error", summary: "invalid variable name (in `${…}`, `let` or `for`)" },
+  E0005: { severity: "error", summary: "`\\` at the end of the input" },
+  E0006: { severity: "error", summary: "unmatched `}`" },
+  E0007: { severity: "error", summary: "unclosed `{`" },
+  E0008: { severity: "error", summary: "`{` where no block can open" },
+  E0009: { severity: "error", summary: "`let` without `=`" },
+  E0010: { severity: "error", summary: "`let` without a variable name" },
+  E0011: { severity: "error", summary: "`let` without a value" },
+  E0012: { severity: "error", summary: "`let` with more than one value word" },
+  E0013: { severity: "error", summary: "`for` without a loop variable" },
+  E0014: { severity: "error", summary: "`for` without `in`" },
+  E0015: { severity: "error", summary: "`for` with nothing to iterate over" },
+  E0016: { severity: "error", summary: "`for` without `{`" },
+  E0017: { severity: "error", summary: "`include` without a path" },
+  E0018: { severity: "error", summary: "`include` with more than one path" },
+  E0019: { severity: "error", summary: `blocks nested deeper than ${MAX_BLOCK_DEPTH} levels` },
+  W0001: { severity: "warning", summary: "`$name` (without braces) is not interpolated" },
+} as const satisfies Record<string, SyntaxCodeInfo>;
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Only blanks, line continuations, newlines and comments. */

@@ -18,8 +18,7 @@
  * hexadecimal takes no unit. Where a byte size is expected, a plain number means bytes
  * (`size=64`); times and rates need their unit.
  *
- * Diagnostics: E0020 not a quantity, E0021 unknown unit, E0022 ambiguous unit, E0023 wrong
- * kind of quantity, E0024 not representable (fractional bytes, too large).
+ * Diagnostics: E0020–E0024, one line each in {@link QUANTITY_CODES}.
  *
  * @example
  * ```ts
@@ -35,9 +34,27 @@
  * @module
  */
 
-import { type Diagnostic, error } from "./diagnostic.ts";
+import { type Diagnostic, error, type Severity } from "./diagnostic.ts";
 import { suggest } from "./suggest.ts";
 import { type ExpandedWord, subSpan } from "./word.ts";
+
+/** One quantity code: its severity and what it means. */
+export interface QuantityCodeInfo {
+  readonly severity: Severity;
+  readonly summary: string;
+}
+
+/** Every code {@link parseQuantity} reports. */
+export const QUANTITY_CODES = {
+  E0020: { severity: "error", summary: "not a quantity (a number with an optional unit)" },
+  E0021: { severity: "error", summary: "unknown unit (or a unit after a hexadecimal number)" },
+  E0022: { severity: "error", summary: "ambiguous unit (`KB`, `MB` …: write `K` or `KiB`)" },
+  E0023: {
+    severity: "error",
+    summary: "wrong kind of quantity here (a size where a time is due …)",
+  },
+  E0024: { severity: "error", summary: "not representable (a fraction of a byte, too large)" },
+} as const satisfies Record<string, QuantityCodeInfo>;
 
 /** What a quantity measures. */
 export type QuantityKind = "count" | "bytes" | "time" | "packet-rate" | "bit-rate" | "line";

@@ -270,7 +270,7 @@ const SHOW: Page = {
   show graph                     the same drawn in boxes: guest driver → virtqueues → backend
                                  → bus → device → switch → NIC → IOMMU → wire, the notify
                                  and interrupt paths on the lines (export graph to F.dot|F.mmd)
-  show stats [T]                 per-traffic results after a run
+  show stats [T|PATTERN]         per-traffic results after a run (PATTERN: 'lat_*', ? and *)
   show vq EP QUEUE               one virtqueue: indices, flags, in-flight descriptors
   show vhost EP                  the vhost side of an interface: backend, memory table, vrings
   show features EP               offered, acked and negotiated feature bits

@@ -1,21 +1,8 @@
 import assert from "node:assert/strict";
 import { Session } from "../session.ts";
+import { lineSessions } from "../testdata/line_session.ts";
 
-const printed: string[] = [];
-
-async function step(s: Session, line: string): Promise<{ out: string; codes: string[] }> {
-  const before = s.diagnostics.length;
-  await s.runText(line + "\n", `<step ${before}>`);
-  return {
-    out: printed.splice(0).join(""),
-    codes: s.diagnostics.items.slice(before).map((d) => d.code),
-  };
-}
-
-function session(): Session {
-  printed.length = 0;
-  return new Session({ stdout: (t) => printed.push(t) });
-}
+const { session, step } = lineSessions();
 
 /** The first line `ip link show dev NAME` prints. */
 async function head(s: Session, name: string): Promise<string> {

@@ -2,23 +2,10 @@ import assert from "node:assert/strict";
 import type { ModuleSpec } from "../../runtime/host/module_spec.ts";
 import { KERNEL_MODULES } from "../catalog/kernel_modules.ts";
 import { Session } from "../session.ts";
+import { lineSessions } from "../testdata/line_session.ts";
 import { MODULE_FILES } from "./modprobe.ts";
 
-const printed: string[] = [];
-
-async function step(s: Session, line: string): Promise<{ out: string; codes: string[] }> {
-  const before = s.diagnostics.length;
-  await s.runText(line + "\n", `<step ${before}>`);
-  return {
-    out: printed.splice(0).join(""),
-    codes: s.diagnostics.items.slice(before).map((d) => d.code),
-  };
-}
-
-function session(): Session {
-  printed.length = 0;
-  return new Session({ stdout: (t) => printed.push(t) });
-}
+const { session, step } = lineSessions();
 
 /** `lsmod` rows as `name:usedBy`. */
 function modules(s: Session): string[] {

@@ -1,24 +1,11 @@
 import assert from "node:assert/strict";
 import { Session } from "../session.ts";
+import { lineSessions } from "../testdata/line_session.ts";
 import { OvsVswitchd } from "../../runtime/backends/ovs/vswitchd.ts";
 import { formatMessageLog } from "../../runtime/backends/vhost_user/message_log.ts";
 import type { VhostUserNetBackend } from "../../runtime/backends/vhost_user/net_backend.ts";
 
-const printed: string[] = [];
-
-async function step(s: Session, text: string): Promise<{ out: string; codes: string[] }> {
-  const before = s.diagnostics.length;
-  await s.runText(text + "\n", `<step ${before}>`);
-  return {
-    out: printed.splice(0).join(""),
-    codes: s.diagnostics.items.slice(before).map((d) => d.code),
-  };
-}
-
-function session(): Session {
-  printed.length = 0;
-  return new Session({ stdout: (t) => printed.push(t) });
-}
+const { session, step } = lineSessions();
 
 const errorCodes = (codes: string[]) => codes.filter((c) => c.startsWith("E"));
 

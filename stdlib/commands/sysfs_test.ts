@@ -1,20 +1,8 @@
 import assert from "node:assert/strict";
 import { Session } from "../session.ts";
+import { lineSessions } from "../testdata/line_session.ts";
 
-const printed: string[] = [];
-
-/** Runs one line more (as a REPL would); returns what it printed and its diagnostics. */
-async function step(s: Session, line: string): Promise<{ out: string; codes: string[] }> {
-  const before = s.diagnostics.length;
-  await s.runText(line + "\n", `<step ${before}>`);
-  const out = printed.splice(0).join("");
-  return { out, codes: s.diagnostics.items.slice(before).map((d) => d.code) };
-}
-
-function session(): Session {
-  printed.length = 0;
-  return new Session({ mode: "run", stdout: (t) => printed.push(t) });
-}
+const { session, step } = lineSessions({ mode: "run" });
 
 /** What a user would look at after each step. */
 function state(s: Session, dev: string): {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Session } from "../session.ts";
+import { lineSessions } from "../testdata/line_session.ts";
 import { formatMessageLog } from "../../runtime/backends/vhost_user/message_log.ts";
 import type { VhostUserNetBackend } from "../../runtime/backends/vhost_user/net_backend.ts";
 import { testpmdsOf } from "../../runtime/backends/dpdk/testpmd.ts";
@@ -9,21 +10,7 @@ import {
   injectReconnect,
 } from "../../runtime/backends/vhost_user/socket_faults.ts";
 
-const printed: string[] = [];
-
-async function step(s: Session, text: string): Promise<{ out: string; codes: string[] }> {
-  const before = s.diagnostics.length;
-  await s.runText(text + "\n", `<step ${before}>`);
-  return {
-    out: printed.splice(0).join(""),
-    codes: s.diagnostics.items.slice(before).map((d) => d.code),
-  };
-}
-
-function session(): Session {
-  printed.length = 0;
-  return new Session({ stdout: (t) => printed.push(t) });
-}
+const { session, step } = lineSessions();
 
 const TESTPMD = "dpdk-testpmd -l 2-3 --no-pci --vdev net_vhost0,iface=/tmp/vu0";
 

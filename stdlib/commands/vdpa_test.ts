@@ -1,16 +1,8 @@
 import assert from "node:assert/strict";
 import { Session } from "../session.ts";
+import { lineSessions } from "../testdata/line_session.ts";
 
-const printed: string[] = [];
-
-async function step(s: Session, line: string): Promise<{ out: string; codes: string[] }> {
-  const before = s.diagnostics.length;
-  await s.runText(line + "\n", `<step ${before}>`);
-  return {
-    out: printed.splice(0).join(""),
-    codes: s.diagnostics.items.slice(before).map((d) => d.code),
-  };
-}
+const { printed, step } = lineSessions();
 
 /** Two simulator devices: vdpa0 on vhost_vdpa, vdpa1 on virtio_vdpa (features negotiated). */
 async function lab(): Promise<Session> {
