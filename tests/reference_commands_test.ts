@@ -291,6 +291,26 @@ const TABLE: readonly Quoted[] = [
     command:
       "./build/app/dpdk-testpmd -l 5-8 -n 4 --socket-mem 1024 --file-prefix vhost --vdev 'net_vhost0,iface=/tmp/sock0,queues=1' -- -i --txq=1 --rxq=1 --forward-mode=io --auto-start",
   },
+  {
+    ref: "RS §2 virtio_user devargs",
+    prereq: [
+      "dpdk-testpmd -l 5-8 --file-prefix vhost --vdev 'net_vhost0,iface=/tmp/sock0,queues=1'",
+    ],
+    command:
+      "dpdk-testpmd -l 9-10 --no-pci --file-prefix vu0 --vdev virtio_user0,path=/tmp/sock0,mac=00:01:02:03:04:05,cq=0,queue_size=256,queues=1,server=0,mrg_rxbuf=1,in_order=1,packed_vq=0 -- -i",
+  },
+  {
+    ref: "RS §2 virtio_user on vhost-kernel",
+    prereq: ["modprobe vhost_net"],
+    command:
+      "dpdk-testpmd -l 11-12 --no-pci --file-prefix vu1 --vdev virtio_user0,path=/dev/vhost-net,queues=1 -- -i",
+  },
+  {
+    ref: "RS §2 virtio_user on vhost-vdpa",
+    prereq: VDPA0,
+    command:
+      "dpdk-testpmd -l 13-14 --no-pci --file-prefix vu2 --vdev virtio_user0,path=/dev/vhost-vdpa-0,queues=1 -- -i --forward-mode=macswap",
+  },
   // QEMU on tap (RS §5, VVV §7.1, §7.2, §7.3)
   {
     ref: "VVV §7.1 tap",
@@ -390,6 +410,12 @@ const TABLE: readonly Quoted[] = [
     ],
     command:
       "qemu-system-x86_64 -name vm13 -m 1G -object memory-backend-memfd,id=mem0,size=1G,share=on -numa node,memdev=mem0 -chardev socket,id=c0,path=/var/run/openvswitch/vhost-user0,reconnect-ms=1000 -netdev vhost-user,id=n0,chardev=c0,vhostforce=on -device virtio-net-pci,netdev=n0",
+  },
+  {
+    ref: "VVV §7.1 abstract=on",
+    prereq: [],
+    command:
+      "qemu-system-x86_64 -name vm23 -m 1G -object memory-backend-memfd,id=mem0,size=1G,share=on -numa node,memdev=mem0 -chardev socket,id=c0,path=vhost0.sock,server=on,wait=off,abstract=on -netdev vhost-user,id=n0,chardev=c0 -device virtio-net-pci,netdev=n0",
   },
   {
     ref: "VVV §7.1 vhost-user client",
