@@ -39,6 +39,20 @@ Deno.test("port add prints the new SF port, inactive and detached, with its repr
   assert.ok(s.lab.host.net.get("ens1f0npf0sf88") !== undefined, "the representor netdev");
 });
 
+Deno.test("port show lists an instance's ports in index order: the SF before the uplink", async () => {
+  const { diags, out } = await lab(
+    PF + SWITCHDEV + ADD.trim() + " > /dev/null\ndevlink port show\n",
+  );
+  assert.deepEqual(codes(diags), []);
+  assert.deepEqual(
+    out.split("\n").filter((l) => l.startsWith("pci/")).map((l) => l.split(":")[2]),
+    [
+      "00.0/32768",
+      "00.0/65535",
+    ],
+  );
+});
+
 Deno.test("activation adds mlx5_core.sf.1; mlx5_vdpa makes it a vDPA management device", async () => {
   const { diags, out } = await lab(
     PF + SWITCHDEV + ADD + ACTIVATE +

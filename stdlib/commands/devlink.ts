@@ -138,8 +138,10 @@ const portShow: Executor<DevlinkPortShowCommand> = (cmd, cx) => {
   let out = "";
   for (const d of dl.pciInstances()) {
     if (d.pf !== undefined) continue;
-    if (d.netdev !== undefined) out += uplinkLine(d.bdf, d.netdev);
+    // net/devlink/port.c dumps each instance's ports xarray in index order: SF vports
+    // (0x8000…) come before the uplink (0xffff)
     for (const p of dl.ports(d.bdf)) out += sfLines(p);
+    if (d.netdev !== undefined) out += uplinkLine(d.bdf, d.netdev);
   }
   cx.print(out);
 };
