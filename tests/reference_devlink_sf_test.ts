@@ -180,3 +180,21 @@ Deno.test("back to legacy mode, the SFs go with their management devices", async
     out,
   );
 });
+
+Deno.test("unbinding mlx5_core from the PF takes its SFs, their representors and the SF's aux index", async () => {
+  const { diags, out, s } = await lab(
+    PF + SWITCHDEV + ADD.trim() + " > /dev/null\n" + ACTIVATE + "modprobe mlx5_vdpa\n" +
+      "echo 0000:3b:00.0 > /sys/bus/pci/drivers/mlx5_core/unbind\n" +
+      "devlink dev show\nvdpa mgmtdev show\n" +
+      "echo 0000:3b:00.0 > /sys/bus/pci/drivers/mlx5_core/bind\n" +
+      "devlink dev eswitch show pci/0000:3b:00.0\ndevlink port show\n",
+  );
+  assert.deepEqual(codes(diags), []);
+  assert.equal(s.lab.host.net.get("ens1f0npf0sf88"), undefined);
+  // nothing while unbound; rebound, the PF is back in legacy mode with its uplink only
+  assert.equal(
+    out,
+    "pci/0000:3b:00.0: mode legacy inline-mode none encap-mode basic\n" +
+      "pci/0000:3b:00.0/65535: type eth netdev ens1f0 flavour physical port 0 splittable false\n",
+  );
+});

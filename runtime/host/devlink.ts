@@ -289,6 +289,21 @@ export class Devlink {
     return ok(p);
   }
 
+  /**
+   * mlx5_core leaves a PCI function (unbind, VF removal): its devlink instance goes, and
+   * with a PF its SFs (mlx5_sf_table_cleanup) and e-switch mode; its auxiliary index is free.
+   */
+  functionGone(bdf: string): void {
+    for (const p of [...this.#ports].filter((x) => x.pf === bdf)) this.#remove(p);
+    this.#modes.delete(bdf);
+    this.#sfIds.delete(bdf);
+    const i = this.#adevOf.get(bdf);
+    if (i !== undefined) {
+      this.#adev.free(i);
+      this.#adevOf.delete(bdf);
+    }
+  }
+
   /** mlx5_vdpa loaded: every active SF gets its management device. */
   attachSfParents(module: string): void {
     for (const p of this.#ports) if (p.aux !== undefined) this.#attachParent(p, module);

@@ -328,6 +328,7 @@ export class PciBus {
     const drv = dev.driver === undefined ? undefined : this.#driver(dev.driver);
     if (drv === undefined) return;
     if (drv.role === "net" && dev.vfs.length > 0) this.#disableVfs(dev);
+    if (drv.role === "net") k.devlink.functionGone(dev.bdf);
     if (drv.role === "net" || drv.role === "vdpa") k.vdpa.detachHwParents(dev.bdf);
     if (dev.netdev !== undefined) {
       k.net.remove(dev.netdev);
