@@ -37,7 +37,7 @@ import type { Errno } from "./errno.ts";
 import type { HostError } from "./host_error.ts";
 import { Ida } from "./ida.ts";
 import type { KernelCtx } from "./kernel_ctx.ts";
-import { formatMac, type MacAddress, ZERO_MAC } from "./mac.ts";
+import { type MacAddress, ZERO_MAC } from "./mac.ts";
 import type { PciDevice } from "./pci.ts";
 import { hwVdpaNetParent } from "../devices/hw_vdpa_net.ts";
 
@@ -375,9 +375,4 @@ export class Devlink {
       if (i !== undefined) this.#adevOf.set(d.bdf, i);
     }
   }
-}
-
-/** `hw_addr` as devlink prints it. */
-export function formatHwAddr(mac: MacAddress): string {
-  return formatMac(mac);
 }

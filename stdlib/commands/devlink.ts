@@ -31,7 +31,7 @@ import type {
   DevlinkPortShowCommand,
 } from "../../lang/commands/mod.ts";
 import type { Span } from "../../lang/span.ts";
-import { Devlink, type SfPort } from "../../runtime/host/devlink.ts";
+import { Devlink, type SfPort, UPLINK_PORT_INDEX } from "../../runtime/host/devlink.ts";
 import type { HostError } from "../../runtime/host/host_error.ts";
 import { formatMac, parseMac } from "../../runtime/host/mac.ts";
 import type { ExecContext, Executor, ExecutorTable } from "../exec.ts";
@@ -65,7 +65,7 @@ function noDevice(cx: ExecContext, span: Span, what: string): void {
 }
 
 function uplinkLine(bdf: string, netdev: string): string {
-  return `pci/${bdf}/65535: type eth netdev ${netdev} flavour physical port 0 splittable false\n`;
+  return `pci/${bdf}/${UPLINK_PORT_INDEX}: type eth netdev ${netdev} flavour physical port 0 splittable false\n`;
 }
 
 function sfLines(p: SfPort): string {
@@ -75,7 +75,7 @@ function sfLines(p: SfPort): string {
     `  function:\n    hw_addr ${formatMac(p.hwAddr)} state ${p.state} opstate ${opstate}\n`;
 }
 
-/** The SF port a handle names, or the uplink (`index` 65535), or nothing. */
+/** The SF port a handle names, or the uplink, or nothing. */
 function findPort(
   cx: ExecContext,
   h: DevlinkPortHandle,
@@ -85,14 +85,16 @@ function findPort(
     const sf = dl.ports().find((p) => p.rep === h.netdev.value);
     if (sf !== undefined) return { pf: sf.pf, index: sf.index, sf };
     const pf = dl.pciInstances().find((d) => d.netdev === h.netdev.value && d.pf === undefined);
-    return pf === undefined ? undefined : { pf: pf.bdf, index: 65535 };
+    return pf === undefined ? undefined : { pf: pf.bdf, index: UPLINK_PORT_INDEX };
   }
   const bdf = pciOf(h.dev.value);
   if (bdf === undefined) return undefined;
   const sf = dl.port(bdf, h.index.value);
   if (sf !== undefined) return { pf: bdf, index: sf.index, sf };
   const pf = dl.pciInstances().find((d) => d.bdf === bdf && d.pf === undefined);
-  return pf !== undefined && h.index.value === 65535 ? { pf: bdf, index: 65535 } : undefined;
+  return pf !== undefined && h.index.value === UPLINK_PORT_INDEX
+    ? { pf: bdf, index: UPLINK_PORT_INDEX }
+    : undefined;
 }
 
 function handleSpan(h: DevlinkPortHandle): Span {
