@@ -65,6 +65,18 @@ Deno.test("activation adds mlx5_core.sf.1; mlx5_vdpa makes it a vDPA management 
   assert.ok(out.includes("auxiliary/mlx5_core.sf.1: \n  supported_classes net\n"), out);
 });
 
+Deno.test("devlink dev show lists instances in registration order: VFs made after the SF come last", async () => {
+  const { diags, out } = await lab(
+    PF + SWITCHDEV + ADD.trim() + " > /dev/null\n" + ACTIVATE +
+      "echo 2 > /sys/class/net/ens1f0/device/sriov_numvfs\ndevlink dev show\n",
+  );
+  assert.deepEqual(codes(diags), []);
+  assert.equal(
+    out,
+    "pci/0000:3b:00.0\nauxiliary/mlx5_core.sf.1\npci/0000:3b:00.2\npci/0000:3b:00.3\n",
+  );
+});
+
 Deno.test("an SF activated after mlx5_vdpa loaded registers at once; VFs take aux indices first", async () => {
   const { diags, out } = await lab(
     PF + "modprobe mlx5_vdpa\n" + SWITCHDEV +

@@ -123,13 +123,20 @@ export class Devlink {
     return d === undefined ? err({ kind: "devlink", errno: "ENODEV" }) : ok(d);
   }
 
-  /** Every devlink handle, as `devlink dev show` lists them (PCI, then auxiliary). */
+  /**
+   * Every devlink handle, as `devlink dev show` lists them: in registration order (the
+   * devlinks xarray), which for mlx5 follows the core devices' auxiliary indices.
+   */
   instances(): string[] {
     this.#indexPciFunctions();
     const pcis = this.pciInstances();
-    const aux = this.#ports.filter((p) => p.aux !== undefined && pcis.some((d) => d.bdf === p.pf))
-      .map((p) => `auxiliary/mlx5_core.sf.${p.aux}`);
-    return [...pcis.map((d) => `pci/${d.bdf}`), ...aux];
+    const all: [number, string][] = pcis.map((d) => [this.#adevOf.get(d.bdf) ?? 0, `pci/${d.bdf}`]);
+    for (const p of this.#ports) {
+      if (p.aux !== undefined && pcis.some((d) => d.bdf === p.pf)) {
+        all.push([p.aux, `auxiliary/mlx5_core.sf.${p.aux}`]);
+      }
+    }
+    return all.sort((a, b) => a[0] - b[0]).map(([, h]) => h);
   }
 
   /** The e-switch mode of a PF (VFs have no e-switch: -EOPNOTSUPP). */
