@@ -210,3 +210,39 @@ Deno.test("unbinding mlx5_core from the PF takes its SFs, their representors and
       "pci/0000:3b:00.0/65535: type eth netdev ens1f0 flavour physical port 0 splittable false\n",
   );
 });
+
+Deno.test("in switchdev mode each VF has a representor and a pcivf port, listed first", async () => {
+  const { diags, out, s } = await lab(
+    PF + "echo 2 > /sys/class/net/ens1f0/device/sriov_numvfs\n" + SWITCHDEV +
+      ADD.trim() + " > /dev/null\ndevlink port show\ndevlink port show ens1f0pf0vf1\n" +
+      "devlink dev eswitch set pci/0000:3b:00.0 mode legacy\n",
+  );
+  assert.deepEqual(codes(diags), []);
+  const ports = out.split("\n").filter((l) => l.startsWith("pci/")).map((l) => l.split(": ")[0]);
+  assert.deepEqual(ports, [
+    "pci/0000:3b:00.0/1",
+    "pci/0000:3b:00.0/2",
+    "pci/0000:3b:00.0/32768",
+    "pci/0000:3b:00.0/65535",
+    "pci/0000:3b:00.0/2",
+  ]);
+  assert.ok(
+    out.includes(
+      "pci/0000:3b:00.0/2: type eth netdev ens1f0pf0vf1 flavour pcivf controller 0 pfnum 0 vfnum 1 external false splittable false\n" +
+        "  function:\n    hw_addr 00:00:00:00:00:00\n",
+    ),
+    out,
+  );
+  // back in legacy mode the representors are gone
+  assert.equal(s.lab.host.net.get("ens1f0pf0vf0"), undefined);
+  // VFs made while in switchdev mode get theirs at once; removing the VFs removes them
+  const later = await lab(
+    PF + SWITCHDEV + "echo 1 > /sys/class/net/ens1f0/device/sriov_numvfs\n",
+  );
+  assert.ok(later.s.lab.host.net.get("ens1f0pf0vf0") !== undefined);
+  const gone = await lab(
+    PF + SWITCHDEV + "echo 1 > /sys/class/net/ens1f0/device/sriov_numvfs\n" +
+      "echo 0 > /sys/class/net/ens1f0/device/sriov_numvfs\n",
+  );
+  assert.equal(gone.s.lab.host.net.get("ens1f0pf0vf0"), undefined);
+});

@@ -71,6 +71,23 @@ export interface SfPort {
   aux: number | undefined;
 }
 
+/** A VF's devlink port in switchdev mode. */
+export interface VfPort {
+  readonly pf: string;
+  readonly index: number;
+  readonly pfnum: number;
+  readonly vfnum: number;
+  /** The representor netdev (`ens1f0pf0vf0`). */
+  readonly rep: string;
+  /** The VF's administrative address. */
+  readonly hwAddr: MacAddress;
+}
+
+/** mlx5_get_dev_index: the PF's PCI function number. */
+function pfnumOf(bdf: string): number {
+  return Number(bdf.slice(-1));
+}
+
 /** What `devlink port add` asks for. */
 export interface PortAddRequest {
   readonly flavour: string;
@@ -99,6 +116,8 @@ export class Devlink {
   readonly #adev = new Ida({ min: 0 });
   readonly #adevOf = new Map<string, number>();
   readonly #sfIds = new Map<string, Ida>();
+  /** PF → its VFs' representor netdevs (switchdev mode), by VF index. */
+  readonly #vfReps = new Map<string, string[]>();
 
   /** Joins the kernel (called once by it). */
   attach(k: KernelCtx): void {
@@ -165,7 +184,52 @@ export class Devlink {
     }
     this.#modes.set(bdf, mode);
     this.#kernel.emit({ kind: "eswitch-mode", device: bdf, mode });
+    this.vfsChanged(bdf);
     return ok(undefined);
+  }
+
+  /**
+   * The PF's VFs changed (sriov_numvfs) or its mode did: in switchdev mode every VF has a
+   * representor netdev and a `pcivf` devlink port (vport VF index + 1); in legacy none.
+   */
+  vfsChanged(bdf: string): void {
+    const k = this.#kernel;
+    const pf = k.pci.device(bdf);
+    const have = this.#vfReps.get(bdf) ?? [];
+    const want = pf !== undefined && (this.#modes.get(bdf) ?? "legacy") === "switchdev"
+      ? pf.vfs.map((_, i) => `${pf.netdev ?? pf.portName ?? "eth"}pf${pfnumOf(bdf)}vf${i}`)
+      : [];
+    for (const name of have.filter((n) => !want.includes(n))) {
+      if (k.net.get(name) !== undefined) k.net.remove(name);
+    }
+    for (const name of want.filter((n) => !have.includes(n))) {
+      if (pf === undefined || k.net.get(name) !== undefined) continue;
+      k.net.createHw(name, {
+        kind: "vf",
+        mac: k.net.randomMac(),
+        mtu: 1500,
+        minMtu: pf.model.mtu.min,
+        maxMtu: pf.model.mtu.max,
+        txQueues: 1,
+        devicePath: pf.path,
+      });
+    }
+    if (want.length > 0) this.#vfReps.set(bdf, want);
+    else this.#vfReps.delete(bdf);
+  }
+
+  /** The `pcivf` ports of a PF in switchdev mode, in index order. */
+  vfPorts(bdf: string): readonly VfPort[] {
+    const pf = this.#kernel.pci.device(bdf);
+    const reps = this.#vfReps.get(bdf) ?? [];
+    return reps.map((rep, i) => ({
+      pf: bdf,
+      index: i + 1,
+      pfnum: pfnumOf(bdf),
+      vfnum: i,
+      rep,
+      hwAddr: this.#kernel.pci.device(pf?.vfs[i] ?? "")?.mac ?? ZERO_MAC,
+    }));
   }
 
   /** SF ports, in port-index order per PF. */
@@ -196,7 +260,7 @@ export class Devlink {
     if (req.controller !== undefined && req.controller !== 0) {
       return refuse("EOPNOTSUPP", "External controller is unsupported");
     }
-    const pfnum = Number(bdf.slice(-1)); // mlx5_get_dev_index: the PCI function number
+    const pfnum = pfnumOf(bdf);
     if (req.pfnum !== pfnum) return refuse("EOPNOTSUPP", "Invalid pfnum supplied");
     if (pf.value.pf !== undefined || (this.#modes.get(bdf) ?? "legacy") !== "switchdev") {
       return refuse(
@@ -303,6 +367,7 @@ export class Devlink {
   functionGone(bdf: string): void {
     for (const p of [...this.#ports].filter((x) => x.pf === bdf)) this.#remove(p);
     this.#modes.delete(bdf);
+    this.vfsChanged(bdf);
     this.#sfIds.delete(bdf);
     const i = this.#adevOf.get(bdf);
     if (i !== undefined) {

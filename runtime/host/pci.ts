@@ -463,6 +463,7 @@ export class PciBus {
       const b = this.blocker(pf);
       if (b !== undefined) return err({ errno: "EBUSY", waitingFor: b });
       this.#disableVfs(pf);
+      k.devlink.vfsChanged(pf.bdf);
       return ok(undefined);
     }
     if (pf.vfs.length > 0) {
@@ -477,6 +478,8 @@ export class PciBus {
       return err({ errno: "EBUSY" });
     }
     for (let i = 0; i < n; i++) this.#addVf(pf, i, rids[i] ?? 0);
+    // mlx5 in switchdev mode: a representor and a devlink port per VF
+    k.devlink.vfsChanged(pf.bdf);
     return ok(undefined);
   }
 

@@ -31,7 +31,12 @@ import type {
   DevlinkPortShowCommand,
 } from "../../lang/commands/mod.ts";
 import type { Span } from "../../lang/span.ts";
-import { Devlink, type SfPort, UPLINK_PORT_INDEX } from "../../runtime/host/devlink.ts";
+import {
+  Devlink,
+  type SfPort,
+  UPLINK_PORT_INDEX,
+  type VfPort,
+} from "../../runtime/host/devlink.ts";
 import type { HostError } from "../../runtime/host/host_error.ts";
 import { formatMac, parseMac } from "../../runtime/host/mac.ts";
 import type { ExecContext, Executor, ExecutorTable } from "../exec.ts";
@@ -68,6 +73,12 @@ function uplinkLine(bdf: string, netdev: string): string {
   return `pci/${bdf}/${UPLINK_PORT_INDEX}: type eth netdev ${netdev} flavour physical port 0 splittable false\n`;
 }
 
+function vfLines(p: VfPort): string {
+  return `pci/${p.pf}/${p.index}: type eth netdev ${p.rep} flavour pcivf controller 0 ` +
+    `pfnum ${p.pfnum} vfnum ${p.vfnum} external false splittable false\n` +
+    `  function:\n    hw_addr ${formatMac(p.hwAddr)}\n`;
+}
+
 function sfLines(p: SfPort): string {
   const opstate = p.state === "active" ? "attached" : "detached";
   return `pci/${p.pf}/${p.index}: type eth netdev ${p.rep} flavour pcisf controller 0 ` +
@@ -79,11 +90,14 @@ function sfLines(p: SfPort): string {
 function findPort(
   cx: ExecContext,
   h: DevlinkPortHandle,
-): { pf: string; index: number; sf?: SfPort } | undefined {
+): { pf: string; index: number; sf?: SfPort; vf?: VfPort } | undefined {
   const dl = cx.lab.host.devlink;
+  const vfs = dl.pciInstances().flatMap((d) => dl.vfPorts(d.bdf));
   if (h.kind === "netdev") {
     const sf = dl.ports().find((p) => p.rep === h.netdev.value);
     if (sf !== undefined) return { pf: sf.pf, index: sf.index, sf };
+    const vf = vfs.find((p) => p.rep === h.netdev.value);
+    if (vf !== undefined) return { pf: vf.pf, index: vf.index, vf };
     const pf = dl.pciInstances().find((d) => d.netdev === h.netdev.value && d.pf === undefined);
     return pf === undefined ? undefined : { pf: pf.bdf, index: UPLINK_PORT_INDEX };
   }
@@ -91,6 +105,8 @@ function findPort(
   if (bdf === undefined) return undefined;
   const sf = dl.port(bdf, h.index.value);
   if (sf !== undefined) return { pf: bdf, index: sf.index, sf };
+  const vf = vfs.find((p) => p.pf === bdf && p.index === h.index.value);
+  if (vf !== undefined) return { pf: bdf, index: vf.index, vf };
   const pf = dl.pciInstances().find((d) => d.bdf === bdf && d.pf === undefined);
   return pf !== undefined && h.index.value === UPLINK_PORT_INDEX
     ? { pf: bdf, index: UPLINK_PORT_INDEX }
@@ -134,14 +150,21 @@ const portShow: Executor<DevlinkPortShowCommand> = (cmd, cx) => {
       return fail(cx, { kind: "devlink", errno: "ENODEV" }, handleSpan(cmd.port), "no such port");
     }
     const pf = cx.lab.host.pci.device(p.pf);
-    cx.print(p.sf !== undefined ? sfLines(p.sf) : uplinkLine(p.pf, pf?.netdev ?? "eth0"));
+    cx.print(
+      p.sf !== undefined
+        ? sfLines(p.sf)
+        : p.vf !== undefined
+        ? vfLines(p.vf)
+        : uplinkLine(p.pf, pf?.netdev ?? "eth0"),
+    );
     return;
   }
   let out = "";
   for (const d of dl.pciInstances()) {
     if (d.pf !== undefined) continue;
-    // net/devlink/port.c dumps each instance's ports xarray in index order: SF vports
-    // (0x8000…) come before the uplink (0xffff)
+    // net/devlink/port.c dumps each instance's ports xarray in index order: VF vports
+    // (1…), SF vports (0x8000…), the uplink (0xffff)
+    for (const p of dl.vfPorts(d.bdf)) out += vfLines(p);
     for (const p of dl.ports(d.bdf)) out += sfLines(p);
     if (d.netdev !== undefined) out += uplinkLine(d.bdf, d.netdev);
   }
@@ -184,6 +207,16 @@ const portDel: Executor<DevlinkPortDelCommand> = (cmd, cx) => {
 
 const functionSet: Executor<DevlinkPortFunctionSetCommand> = (cmd, cx) => {
   const p = findPort(cx, cmd.port);
+  if (p?.vf !== undefined) {
+    cx.diagnostics.push(
+      hostDiagnostic("E0322", "the lab does not model a VF's port function", {
+        span: handleSpan(cmd.port),
+        label: "a `pcivf` port",
+        help: ["the lab's port functions are those of subfunctions (`flavour pcisf`)"],
+      }),
+    );
+    return;
+  }
   if (p === undefined || p.sf === undefined) {
     return fail(cx, { kind: "devlink", errno: "ENODEV" }, handleSpan(cmd.port), "no such SF port");
   }
