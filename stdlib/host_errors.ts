@@ -77,6 +77,8 @@ export const HOST_CODES = {
   E0320: { severity: "error", summary: "ambiguous redirect" },
   E0321: { severity: "error", summary: "no usage text for this tool" },
   E0322: { severity: "error", summary: "a real feature of the tool the lab does not model" },
+  E0323: { severity: "error", summary: "the driver refuses a devlink request" },
+  E0324: { severity: "error", summary: "no such devlink instance or port" },
   W0301: { severity: "warning", summary: "unknown module parameter: the kernel ignores it" },
   W0302: { severity: "warning", summary: "accepted but not modelled: no effect in the lab" },
   W0303: { severity: "warning", summary: "a probe that binds no driver" },

@@ -39,6 +39,8 @@ const TRIGGERS: Readonly<Record<keyof typeof HOST_CODES | keyof typeof NAME_CODE
   E0320: `${DEV0}vdpa dev add name vdpa1 mgmtdev vdpasim_net\necho 1 > /dev/vhost-vdpa-*\n`,
   E0321: "ovs-vsctl --help\n",
   E0322: "ip addr show\n",
+  E0323: `${NIC}devlink port add pci/0000:3b:00.0 flavour pcisf pfnum 0 sfnum 88\n`,
+  E0324: `${NIC}devlink dev eswitch show pci/0000:3b:00.7\n`,
   W0301: "modprobe vhost_vdpa verbose=1\n",
   W0302: "ip tuntap add dev tap0 mode tap\nip link set tap0 alias uplink\n",
   W0303: `${DEV0}echo 0 > /sys/bus/vdpa/drivers_autoprobe\n` +

@@ -1041,6 +1041,41 @@ class Resolver {
         );
       }
     }
+    // net/tap.c net_init_tap: fds= takes neither the bridge helper nor a single vhostfd, and
+    // wants one vhost-net fd per tap fd. (Before QEMU's 2025 tap clean-up it also refused
+    // ifname=, script=, downscript=, vnet_hdr= and queues=; the lab holds only the rules
+    // every version has.)
+    const fdsProp = typed.get("fds");
+    if (fdsProp && typeof fdsProp.value === "string") {
+      const clash = ["helper", "vhostfd"].map((k) => typed.get(k)).find((p) => p !== undefined);
+      if (clash !== undefined) {
+        d.push(
+          error("E0235", `\`${clash.key}\` cannot be combined with \`fds=\``, {
+            span: clash.item.span,
+            label: "conflicts with `fds=`",
+            secondary: [{ span: fdsProp.item.span, message: "fds given here" }],
+            notes: ["QEMU says: helper= and vhostfd= are invalid with fds="],
+          }),
+        );
+      }
+      const vfds = typed.get("vhostfds");
+      if (vfds && typeof vfds.value === "string") {
+        const n = fdsProp.value.split(":").length;
+        const m = vfds.value.split(":").length;
+        if (n !== m) {
+          d.push(
+            error("E0235", `${n} tap fds but ${m} vhost-net fds`, {
+              span: vfds.item.span,
+              label: `${m} vhost-net fd${m === 1 ? "" : "s"}`,
+              secondary: [{ span: fdsProp.item.span, message: `${n} tap fd${n === 1 ? "" : "s"}` }],
+              notes: [
+                "QEMU says: The number of fds passed does not match the number of vhostfds passed",
+              ],
+            }),
+          );
+        }
+      }
+    }
     const vfd = typed.get("vhostfd") ?? typed.get("vhostfds");
     if (vfd && !vhost.value && vhost.explicit) {
       d.push(

@@ -85,6 +85,8 @@ function netdevSpec(nd: NetdevConfig, index: number, chardevs: readonly ChardevS
     case "tap":
       return {
         ...base,
+        // net/tap.c net_init_tap: with fds= QEMU opens one queue per fd (queues= is not read).
+        ...(nd.fds ? { queues: nd.fds.value.split(":").length } : {}),
         kind: "tap",
         ...(nd.ifname ? { ifname: nd.ifname.value } : {}),
         vhost: nd.vhost.value,
@@ -92,6 +94,11 @@ function netdevSpec(nd: NetdevConfig, index: number, chardevs: readonly ChardevS
         vhostforce: false,
         pollUs: nd.pollUs.value,
         ...(nd.fd ? { fd: nd.fd.value } : nd.fds ? { fd: nd.fds.value } : {}),
+        ...(nd.vhostfd
+          ? { vhostfd: nd.vhostfd.value }
+          : nd.vhostfds
+          ? { vhostfd: nd.vhostfds.value }
+          : {}),
         script: nd.script.value,
         ...(nd.br.explicit ? { br: nd.br.value } : {}),
       };

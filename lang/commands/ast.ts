@@ -1060,6 +1060,70 @@ export interface KillCommand extends CommandBase {
   readonly pids: readonly Located<number>[];
 }
 
+/** A devlink port handle: `pci/0000:3b:00.0/32768`, or the port's netdev name. */
+export type DevlinkPortHandle =
+  | { readonly kind: "index"; readonly dev: Located<string>; readonly index: Located<number> }
+  | { readonly kind: "netdev"; readonly netdev: Located<string> };
+
+/** `devlink dev show [DEV]`. */
+export interface DevlinkDevShowCommand extends CommandBase {
+  readonly kind: "devlink-dev-show";
+  readonly dev?: Located<string>;
+}
+
+/** `devlink dev eswitch show DEV`. */
+export interface DevlinkEswitchShowCommand extends CommandBase {
+  readonly kind: "devlink-eswitch-show";
+  readonly dev: Located<string>;
+}
+
+/** `devlink dev eswitch set DEV mode legacy|switchdev`. */
+export interface DevlinkEswitchSetCommand extends CommandBase {
+  readonly kind: "devlink-eswitch-set";
+  readonly dev: Located<string>;
+  readonly mode: Located<"legacy" | "switchdev">;
+}
+
+/** `devlink port show [DEV/PORT_INDEX | NETDEV]`. */
+export interface DevlinkPortShowCommand extends CommandBase {
+  readonly kind: "devlink-port-show";
+  readonly port?: DevlinkPortHandle;
+}
+
+/** `devlink port add DEV flavour FLAVOUR pfnum N [sfnum N] [controller N]`. */
+export interface DevlinkPortAddCommand extends CommandBase {
+  readonly kind: "devlink-port-add";
+  readonly dev: Located<string>;
+  readonly flavour: Located<string>;
+  readonly pfnum?: Located<number>;
+  readonly sfnum?: Located<number>;
+  readonly controller?: Located<number>;
+}
+
+/** `devlink port del DEV/PORT_INDEX | NETDEV`. */
+export interface DevlinkPortDelCommand extends CommandBase {
+  readonly kind: "devlink-port-del";
+  readonly port: DevlinkPortHandle;
+}
+
+/** `devlink port function set DEV/PORT_INDEX [hw_addr MAC] [state active|inactive]`. */
+export interface DevlinkPortFunctionSetCommand extends CommandBase {
+  readonly kind: "devlink-port-function-set";
+  readonly port: DevlinkPortHandle;
+  readonly hwAddr?: Located<string>;
+  readonly state?: Located<"active" | "inactive">;
+}
+
+/** The devlink subset: mlx5 e-switch mode and subfunction ports. */
+export type DevlinkCommand =
+  | DevlinkDevShowCommand
+  | DevlinkEswitchShowCommand
+  | DevlinkEswitchSetCommand
+  | DevlinkPortShowCommand
+  | DevlinkPortAddCommand
+  | DevlinkPortDelCommand
+  | DevlinkPortFunctionSetCommand;
+
 /** `pkill [-SIGNAL] [-f] PATTERN`. */
 export interface PkillCommand extends CommandBase {
   readonly kind: "pkill";
@@ -1085,6 +1149,7 @@ export type Command =
   | QemuCommand
   | KillCommand
   | PkillCommand
+  | DevlinkCommand
   | LabStatement
   | UsageCommand;
 

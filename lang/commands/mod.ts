@@ -30,6 +30,7 @@ import type { Command, CommandBase, FileRedirect, OutputFilter } from "./ast.ts"
 import type { CommandContext } from "./context.ts";
 import { basename, loc, own, wordsSpan } from "./cursor.ts";
 import { LAB_KEYWORDS, parseLab } from "./lab.ts";
+import { parseDevlink } from "./devlink.ts";
 import { parseIp } from "./ip.ts";
 import { parseKill, parsePkill } from "./kill.ts";
 import { parseLsmod, parseModprobe, parseRmmod } from "./modprobe.ts";
@@ -62,6 +63,7 @@ const PROGRAMS: Readonly<Record<string, FamilyParser>> = {
   ls: parseLs,
   ip: parseIp,
   kill: parseKill,
+  devlink: parseDevlink,
   pkill: parsePkill,
   "ovs-vsctl": parseOvsVsctl,
   "dpdk-testpmd": parseTestpmd,
@@ -84,7 +86,6 @@ const NOT_MODELLED: Readonly<Record<string, string>> = {
   dmesg: "read the kernel's messages with `show log`",
   lspci: "see devices with `show topology`",
   virsh: "write the QEMU command line itself (`qemu-system-x86_64 …`)",
-  devlink: "create vDPA devices with `vdpa dev add`",
   "ovs-ofctl": "the lab's OVS bridges forward like `NORMAL`; configure them with `ovs-vsctl`",
   "ovs-appctl": "inspect OVS with `ovs-vsctl show` and `show stats`",
   "dpdk-vdpa": "attach a vDPA device with `qemu-system-x86_64 -netdev vhost-vdpa,…`",
@@ -165,7 +166,17 @@ function dispatch(words: readonly ExpandedWord[], diags: Diagnostics): Command |
   const pipeline: OutputFilter[] = [];
   for (const st of filterStages) {
     const f = parseFilter(st.words, diags);
-    if (!f) return undefined;
+    if (!f) {
+      // `cmd | > PATH`: the redirection took the only words the filter had
+      if (st.words.length === 0 && st.pipe && !diags.hasErrors) {
+        report(diags, "E0112", "`|` with no command after it", {
+          span: st.pipe.span,
+          label: "nothing to pipe into",
+          help: ["remove the `|`, or write a filter such as `| grep vdpa`"],
+        });
+      }
+      return undefined;
+    }
     pipeline.push(f);
   }
   const base: CommandBase = {

@@ -49,6 +49,11 @@ Deno.test("every command quoted in the reference files parses without an error",
       "ovs-vsctl",
       "testpmd",
       "qemu",
+      "devlink-eswitch-set",
+      "devlink-port-add",
+      "devlink-port-function-set",
+      "devlink-port-del",
+      "pkill",
     ] as const
   ) {
     assert.ok(kinds.includes(kind), `no ${kind} line`);

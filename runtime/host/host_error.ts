@@ -89,6 +89,13 @@ export type HostError =
     readonly extack?: string;
     readonly waitingFor?: string;
   }
+  /** A devlink request refused (`devlink port add …`), with the driver's extack. */
+  | {
+    readonly kind: "devlink";
+    readonly errno: Errno;
+    readonly extack?: string;
+    readonly waitingFor?: string;
+  }
   /** An rtnetlink request refused (`ip link …`). */
   | { readonly kind: "rtnetlink"; readonly errno: Errno; readonly extack?: string }
   /**
@@ -159,6 +166,7 @@ export function formatHostError(e: HostError): string {
     case "vdpa-netlink-unavailable":
       return "Failed to connect to vdpa Netlink";
     case "vdpa-netlink":
+    case "devlink":
       return formatNetlink("kernel answers", e.errno, e.extack);
     case "rtnetlink":
       // iproute2 prints the extack instead of the errno line when there is one.

@@ -26,7 +26,7 @@ export type LoadReason =
   | "autoload";
 
 /** The buses the host model has. */
-export type BusName = "vdpa" | "virtio" | "pci";
+export type BusName = "vdpa" | "virtio" | "pci" | "auxiliary";
 
 /** A host-kernel state change. */
 export type HostEvent =
@@ -48,6 +48,11 @@ export type HostEvent =
   | { readonly kind: "driver-register"; readonly bus: BusName; readonly driver: string }
   | { readonly kind: "driver-unregister"; readonly bus: BusName; readonly driver: string }
   | { readonly kind: "mgmtdev-register"; readonly mgmtdev: string }
+  /** `devlink dev eswitch set … mode M`. */
+  | { readonly kind: "eswitch-mode"; readonly device: string; readonly mode: string }
+  /** A devlink port created (`devlink port add`) or deleted. */
+  | { readonly kind: "devlink-port-add"; readonly port: string; readonly sfnum: number }
+  | { readonly kind: "devlink-port-del"; readonly port: string }
   | { readonly kind: "mgmtdev-unregister"; readonly mgmtdev: string }
   | {
     readonly kind: "device-add";
@@ -157,6 +162,12 @@ export function describeHostEvent(e: HostEvent): string {
     case "mgmtdev-register":
     case "mgmtdev-unregister":
       return `${e.kind} ${e.mgmtdev}`;
+    case "eswitch-mode":
+      return `eswitch-mode pci/${e.device} ${e.mode}`;
+    case "devlink-port-add":
+      return `devlink-port-add ${e.port} sfnum ${e.sfnum}`;
+    case "devlink-port-del":
+      return `devlink-port-del ${e.port}`;
     case "device-add":
       return `device-add ${e.bus}/${e.device}${
         e.parent !== undefined ? ` parent ${e.parent}` : ""

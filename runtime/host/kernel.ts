@@ -37,6 +37,7 @@
  */
 
 import { err, ok, type Result } from "../result.ts";
+import { Devlink } from "./devlink.ts";
 import { featureMask } from "../devices/vdpa_device.ts";
 import { vdpaSimNetParent, type VdpaSimParams } from "../devices/vdpa_sim_net.ts";
 import { vdpaSimBlkParent } from "../devices/vdpa_sim_blk.ts";
@@ -137,6 +138,8 @@ export class HostKernel implements KernelCtx, SysfsSource {
   readonly net: NetdevTable;
   readonly pci = new PciBus();
   readonly vdpa = new VdpaBus();
+  /** devlink instances of mlx5 functions: e-switch modes and subfunction ports. */
+  readonly devlink = new Devlink();
   readonly virtio = new VirtioBus();
   /** Host physical memory behind processes' RAM (pinning, DMA targets). */
   readonly ram = new HostRam();
@@ -172,6 +175,7 @@ export class HostKernel implements KernelCtx, SysfsSource {
     this.net = new NetdevTable((e) => this.emit(e), this.#macs);
     this.pci.attach(this);
     this.vdpa.attach(this);
+    this.devlink.attach(this);
     this.virtio.attach(this);
     this.#vfs = new Vfs(() => buildRoot(this) as DirNode);
     this.#netlink = new VdpaNetlink(this.vdpa, () => this.#genl.has("vdpa"));
@@ -480,6 +484,7 @@ export class HostKernel implements KernelCtx, SysfsSource {
         }
         case "vdpa-parent":
           for (const dev of this.pci.devices) this.vdpa.attachHwParents(dev, m);
+          this.devlink.attachSfParents(m);
           break;
         case "pci-driver":
           this.pci.registerDriver({ name: reg.name, module: m, role: reg.role });

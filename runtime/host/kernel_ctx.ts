@@ -10,6 +10,7 @@
  */
 
 import type { KernelMem } from "./kmem.ts";
+import type { Devlink } from "./devlink.ts";
 import type { DevNodes } from "./devnodes.ts";
 import type { HostEventSink } from "./host_event.ts";
 import type { ModuleSpec } from "./module_spec.ts";
@@ -46,6 +47,8 @@ export interface KernelCtx {
   readonly net: NetdevTable;
   readonly pci: PciBus;
   readonly vdpa: VdpaBus;
+  /** devlink instances of mlx5 functions (e-switch modes, subfunction ports). */
+  readonly devlink: Devlink;
   readonly virtio: VirtioBus;
   /** IOMMU state (fixed at boot). */
   iommu(): IommuState;

@@ -328,6 +328,7 @@ export class PciBus {
     const drv = dev.driver === undefined ? undefined : this.#driver(dev.driver);
     if (drv === undefined) return;
     if (drv.role === "net" && dev.vfs.length > 0) this.#disableVfs(dev);
+    if (drv.role === "net") k.devlink.functionGone(dev.bdf);
     if (drv.role === "net" || drv.role === "vdpa") k.vdpa.detachHwParents(dev.bdf);
     if (dev.netdev !== undefined) {
       k.net.remove(dev.netdev);
@@ -462,6 +463,7 @@ export class PciBus {
       const b = this.blocker(pf);
       if (b !== undefined) return err({ errno: "EBUSY", waitingFor: b });
       this.#disableVfs(pf);
+      k.devlink.vfsChanged(pf.bdf);
       return ok(undefined);
     }
     if (pf.vfs.length > 0) {
@@ -476,6 +478,8 @@ export class PciBus {
       return err({ errno: "EBUSY" });
     }
     for (let i = 0; i < n; i++) this.#addVf(pf, i, rids[i] ?? 0);
+    // mlx5 in switchdev mode: a representor and a devlink port per VF
+    k.devlink.vfsChanged(pf.bdf);
     return ok(undefined);
   }
 

@@ -8,6 +8,10 @@
  * single-queue tap takes one file (-EBUSY). A name that does not exist is created (not
  * persistent); the default `/etc/qemu-ifup` script brings it up, `script=no` leaves it down.
  *
+ * With `fd=`/`fds=` QEMU opens nothing: it inherits the fds of a tap a management tool made.
+ * The lab plays that tool the way libvirt does: the next free `vnetN`, with IFF_VNET_HDR,
+ * one queue per fd, up, in no bridge.
+ *
  * @module
  */
 
@@ -39,24 +43,23 @@ export interface OpenTap {
 /** Opens the tap of `nd` for QEMU process `owner` (`qemu-vm1`), tracing the ioctls. */
 export function openTap(lab: Lab, owner: string, nd: TapNetdevSpec): Result<OpenTap, VmError> {
   const host = lab.host;
-  if (nd.fd !== undefined) {
-    return err({
-      kind: "backend",
-      at: { netdev: nd.index, prop: "fd" },
-      message: "tap `fd=`/`fds=` hands QEMU open files; the lab opens taps by `ifname=` only",
-      qemu:
-        `qemu-system-x86_64: -netdev tap,id=${nd.id},fd=${nd.fd}: (inherited fds are not simulated)`,
-      help: "name the tap with `ifname=`",
-    });
-  }
-  let ifname = nd.ifname;
+  // fd=/fds=: a management tool opened the tap and QEMU inherits the fds (net/tap.c
+  // net_tap_from_monitor_fd only probes IFF_VNET_HDR). The lab stands in for libvirt
+  // (virNetDevTapCreate): the next free `vnetN`, IFF_VNET_HDR, IFF_MULTI_QUEUE for more than
+  // one fd, brought up (VIR_NETDEV_TAP_CREATE_IFUP) and put in no bridge.
+  const inherited = nd.fd !== undefined;
   const mq = nd.queues > 1;
+  const vnetHdr = inherited ? true : nd.vnetHdr;
+  let ifname = inherited ? host.net.allocName("vnet") : nd.ifname;
   if (ifname === undefined) {
     let n = 0;
     while (host.net.get(`tap${n}`) !== undefined) n++;
     ifname = `tap${n}`;
   }
-  const at = { netdev: nd.index, prop: nd.ifname !== undefined ? "ifname" : "queues" } as const;
+  const at = {
+    netdev: nd.index,
+    prop: inherited ? "fd" : nd.ifname !== undefined ? "ifname" : "queues",
+  } as const;
   const existing = host.net.get(ifname);
   if (existing !== undefined) {
     if (existing.kind !== "tap") {
@@ -90,7 +93,7 @@ export function openTap(lab: Lab, owner: string, nd: TapNetdevSpec): Result<Open
     for (; attached > 0; attached--) host.net.detachQueue(ifname, owner);
     for (const fd of fds) host.close(fd);
   };
-  const flags = IFF_TAP | IFF_NO_PI | (nd.vnetHdr ? IFF_VNET_HDR : 0) | (mq ? IFF_MULTI_QUEUE : 0);
+  const flags = IFF_TAP | IFF_NO_PI | (vnetHdr ? IFF_VNET_HDR : 0) | (mq ? IFF_MULTI_QUEUE : 0);
   for (let q = 0; q < nd.queues; q++) {
     const fd = host.open("/dev/net/tun", owner);
     if (!fd.ok) {
@@ -108,7 +111,7 @@ export function openTap(lab: Lab, owner: string, nd: TapNetdevSpec): Result<Open
     }
     fds.push(fd.value);
     if (host.net.get(ifname) === undefined) {
-      const r = host.tuntapAdd(ifname, { mode: "tap", multiQueue: mq, vnetHdr: nd.vnetHdr });
+      const r = host.tuntapAdd(ifname, { mode: "tap", multiQueue: mq, vnetHdr });
       if (!r.ok) {
         close();
         return err({ kind: "tap-open", at, netdev: nd.id, ifname, errno: "EINVAL" });
@@ -146,18 +149,19 @@ export function openTap(lab: Lab, owner: string, nd: TapNetdevSpec): Result<Open
       },
     });
   }
-  if (nd.vnetHdr) {
+  if (vnetHdr) {
     lab.control({
       comp: `qemu-${owner.replace(/^qemu:/, "")}`,
       action: "ioctl",
       details: { name: "TUNSETVNETHDRSZ", dev: ifname, value: 12 },
     });
   }
-  // The default /etc/qemu-ifup brings the interface up (`ip link set "$1" up`).
-  if (nd.script !== "no" && nd.script !== "") host.linkSetUp(ifname, true);
+  // The default /etc/qemu-ifup brings the interface up (`ip link set "$1" up`); with
+  // inherited fds the management tool did, and QEMU runs no script.
+  if (inherited || (nd.script !== "no" && nd.script !== "")) host.linkSetUp(ifname, true);
   const plane = lab.net.tap(ifname);
   const queues = fds.map(() => plane.attach({ label: owner, readable: () => {} }));
-  return ok({ ifname, fds, queues, vnetHdr: nd.vnetHdr });
+  return ok({ ifname, fds, queues, vnetHdr });
 }
 
 /** Closes an opened tap: detaches the queues (frames still queued are dropped) and the fds. */

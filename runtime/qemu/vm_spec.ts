@@ -92,8 +92,13 @@ export interface TapNetdevSpec extends NetdevSpecBase {
   readonly vhostforce: boolean;
   /** `poll-us=`: vhost busy-poll time. */
   readonly pollUs: number;
-  /** `fd=`/`fds=` given: QEMU inherits open tap fds (no TUNSETIFF by name). */
+  /**
+   * `fd=`/`fds=` as written (`3`, `3:5`): QEMU inherits tap fds a management tool opened
+   * (libvirt opens /dev/net/tun as `vnetN`); the lab opens them in its stead.
+   */
   readonly fd?: string;
+  /** `vhostfd=`/`vhostfds=` as written: /dev/vhost-net fds the management tool opened. */
+  readonly vhostfd?: string;
   /** `script=` (`no` disables it). */
   readonly script: string;
   /** `br=` for the bridge helper. */

@@ -212,6 +212,27 @@ const OVS: Page = {
   ],
 };
 
+const DEVLINK: Page = {
+  text: `devlink (iproute2): mlx5 e-switch mode and subfunctions
+
+The subset that turns an mlx5 port into subfunctions (SFs) whose vDPA management device is
+\`auxiliary/mlx5_core.sf.N\` once mlx5_vdpa is loaded.
+
+  devlink dev [show [DEV]]
+  devlink dev eswitch show DEV
+  devlink dev eswitch set DEV mode legacy|switchdev
+  devlink port [show [DEV/PORT_INDEX | NETDEV]]
+  devlink port add DEV flavour pcisf pfnum N sfnum N
+  devlink port del DEV/PORT_INDEX
+  devlink port function set DEV/PORT_INDEX [hw_addr MAC] [state active|inactive]`,
+  examples: [
+    "devlink dev eswitch set pci/0000:3b:00.0 mode switchdev",
+    "devlink port add pci/0000:3b:00.0 flavour pcisf pfnum 0 sfnum 88",
+    "devlink port function set pci/0000:3b:00.0/32768 hw_addr 00:00:00:00:88:88 state active",
+    "vdpa dev add name vdpa1 mgmtdev auxiliary/mlx5_core.sf.1",
+  ],
+};
+
 function testpmdPage(): Page {
   const modes = FORWARD_MODES.map((m) => `  ${m.name.padEnd(14)} ${m.desc}`).join("\n");
   return {
@@ -382,6 +403,7 @@ const PAGES: Readonly<Record<string, Page | (() => Page)>> = {
   qemu: QEMU,
   testpmd: testpmdPage,
   ovs: OVS,
+  devlink: DEVLINK,
   lab: LAB,
   traffic: TRAFFIC,
   show: SHOW,
@@ -452,6 +474,7 @@ Type real commands as on a host, plus a few lab statements; \`help TOPIC\` for m
   vdpa        vdpa mgmtdev|dev …               sysfs     echo > /sys/…, cat, ls
   ip          ip tuntap, ip link, ip addr      qemu      qemu-system-x86_64 options
   testpmd     dpdk-testpmd, forwarding modes   ovs       ovs-vsctl
+  devlink     mlx5 e-switch mode, subfunctions (auxiliary/mlx5_core.sf.N)
   lab         host, traffic, run, trace, show, expect, capture, export, inject, set
   show        what show can show               expect    the metrics expect can check
   inject      the faults the lab can inject

@@ -18,6 +18,7 @@ import { CAPTURE_EXECUTORS } from "./capture.ts";
 import { EXPECT_EXECUTORS } from "./expect.ts";
 import { EXPORT_EXECUTORS } from "./export.ts";
 import { HELP_EXECUTORS } from "./help.ts";
+import { DEVLINK_EXECUTORS } from "./devlink.ts";
 import { HOST_EXECUTORS } from "./host.ts";
 import { INJECT_EXECUTORS } from "./inject.ts";
 import { IP_EXECUTORS } from "./ip.ts";
@@ -43,6 +44,7 @@ export const EXECUTORS: ExecutorTable = {
   ...SYSFS_EXECUTORS,
   ...IP_EXECUTORS,
   ...HOST_EXECUTORS,
+  ...DEVLINK_EXECUTORS,
   ...USAGE_EXECUTORS,
   ...QEMU_EXECUTORS,
   ...TRAFFIC_EXECUTORS,

@@ -67,6 +67,7 @@ const qemu: Executor<QemuCommand> = (cmd, cx) => {
   if (config === undefined) return;
   ensureCostProfile(cx.lab);
   const map = vmSpecOf(config, GUEST_NET_FEATURES);
+  const before = new Set(cx.lab.host.net.list().map((n) => n.name));
   const r = cx.lab.startVm(map.spec);
   if (!r.ok) {
     const d = describeVmError(r.error);
@@ -95,6 +96,7 @@ const qemu: Executor<QemuCommand> = (cmd, cx) => {
   }
   const vm = r.value;
   cx.provenance.set(`vm:${vm.name}`, cmd.span, `\`${vm.name}\` was started here`);
+  inheritedFds(cx, map, before);
   for (const g of vm.guestNics) {
     if (g.probeError === undefined && g.dev.startError === undefined) continue;
     const i = vm.nics.indexOf(g.dev);
@@ -106,6 +108,74 @@ const qemu: Executor<QemuCommand> = (cmd, cx) => {
     }));
   }
 };
+
+/**
+ * `fd=`/`fds=`/`vhostfd(s)=` name files a management tool opened for QEMU; the lab opened
+ * them in its stead (runtime/net/tap_open.ts, libvirt's way): say which tap or device that
+ * is, since no script and no bridge touched it.
+ */
+function inheritedFds(
+  cx: Parameters<Executor<QemuCommand>>[1],
+  map: ReturnType<typeof vmSpecOf>,
+  before: ReadonlySet<string>,
+): void {
+  // The taps this start created, in allocation order (lowest free vnetN first).
+  const vnetIndex = (name: string) => Number(name.slice("vnet".length));
+  const made = cx.lab.host.net.list()
+    .filter((n) => n.kind === "tap" && !before.has(n.name) && /^vnet\d+$/.test(n.name))
+    .map((n) => n.name)
+    .sort((a, b) => vnetIndex(a) - vnetIndex(b));
+  let k = 0;
+  map.spec.netdevs.forEach((nd, i) => {
+    if (nd.kind === "vhost-vdpa" && nd.vhostfd !== undefined) {
+      cx.diagnostics.push(
+        warning("W0402", `QEMU inherits an open file: the lab opened it as libvirt would`, {
+          span: map.locate({ netdev: i, prop: "vhostfd" }),
+          label: `\`${nd.vhostdev}\``,
+          notes: [
+            `opened ${nd.vhostdev} for vhostfd ${nd.vhostfd} (libvirt opens the interface's <source dev=…/>; the lab takes QEMU's default device)`,
+          ],
+          help: [
+            "to pick another device, write `vhostdev=/dev/vhost-vdpa-N` instead of `vhostfd=`",
+          ],
+        }),
+      );
+      return;
+    }
+    if (nd.kind !== "tap" || nd.fd === undefined) return;
+    const ifname = made[k++];
+    if (ifname === undefined) return;
+    const fds = nd.fd.split(":");
+    const opened = [
+      `/dev/net/tun as \`${ifname}\` (IFF_TAP | IFF_VNET_HDR${
+        fds.length > 1 ? " | IFF_MULTI_QUEUE" : ""
+      }, up, in no bridge) for fd${fds.length > 1 ? "s" : ""} ${fds.join(", ")}`,
+    ];
+    if (nd.vhostfd !== undefined) {
+      const v = nd.vhostfd.split(":");
+      opened.push(`/dev/vhost-net for vhostfd${v.length > 1 ? "s" : ""} ${v.join(", ")}`);
+    }
+    cx.diagnostics.push(
+      warning("W0402", `QEMU inherits open files: the lab opened them as libvirt would`, {
+        span: fdSpan(map, i),
+        label: `\`${ifname}\``,
+        notes: [`opened ${opened.join("; and ")}`],
+        help: [
+          `put it in a bridge if frames should go somewhere: \`ip link set ${ifname} master br0\``,
+        ],
+      }),
+    );
+  });
+}
+
+/** The `fd=` or `fds=` property of netdev `i` (locate falls back on the whole netdev). */
+function fdSpan(map: ReturnType<typeof vmSpecOf>, i: number) {
+  const whole = map.locate({ netdev: i });
+  const fd = map.locate({ netdev: i, prop: "fd" });
+  return fd.start !== whole.start || fd.end !== whole.end
+    ? fd
+    : map.locate({ netdev: i, prop: "fds" });
+}
 
 /** The executors of this file. */
 export const QEMU_EXECUTORS: ExecutorTable = { qemu };

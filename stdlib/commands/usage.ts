@@ -256,11 +256,17 @@ export const KMOD_USAGE: Readonly<Record<string, UsageText>> = {
   },
 };
 
+/** iproute2's `devlink` (devlink/devlink.c): its version line only. */
+export const DEVLINK_USAGE: Readonly<Record<string, UsageText>> = {
+  devlink: { version: `devlink utility, iproute2-${IPROUTE2_VERSION}\n` },
+};
+
 /** Every usage text the lab has, by topic. */
 export const USAGE_TEXTS: Readonly<Record<string, UsageText>> = {
   ...VDPA_USAGE,
   ...IP_USAGE,
   ...KMOD_USAGE,
+  ...DEVLINK_USAGE,
 };
 
 function execUsage(cmd: UsageCommand, cx: ExecContext): void {

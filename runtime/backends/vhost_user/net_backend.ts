@@ -346,12 +346,12 @@ export class VhostUserNetBackend implements NetBackend {
         hva.set(r.guestPhysAddr, r.userspaceAddr);
       }
     }
-    const offsets = new Map<string, number>();
     const out: RamSection[] = [];
     for (const r of fe.mem.regions()) {
       if (r.kind !== "ram") continue;
-      const off = r.backend !== undefined ? offsets.get(r.backend) ?? 0 : 0;
-      if (r.backend !== undefined) offsets.set(r.backend, off + r.size);
+      // The lab's MemFd stands for one region (below or above 4G) of the backend's file, so
+      // the offset into it is 0; QEMU's single fd would carry the region's offset in the file.
+      const off = 0;
       out.push({
         name: r.name,
         gpa: r.gpa,

@@ -1,3 +1,4 @@
+import { checkSvqFeatures } from "./svq_features.ts";
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { vdpaSimNetParent } from "../../devices/vdpa_sim_net.ts";
 import { hwVdpaNetParent } from "../../devices/hw_vdpa_net.ts";
@@ -133,11 +134,16 @@ Deno.test("QEMU vhost-vdpa bring-up", async (t) => {
     );
   });
 
-  await t.step("x-svq on mlx5: CTRL_VLAN is a device feature SVQ cannot relay", () => {
+  await t.step("x-svq on mlx5: CTRL_VLAN is relayed since QEMU 8.2, the probe passes", () => {
     const dev = new VhostVdpaDev({ device: mlx5(1), fd: 21, owner: "qemu:vm1" });
-    const r = qemuVdpaProbe(dev, { svq: true });
-    assert(!r.ok);
-    assertEquals(describeQemuVdpaError(r.error), "vdpa svq does not work with features 0x80000");
+    assert(qemuVdpaProbe(dev, { svq: true }).ok);
+  });
+
+  await t.step("x-svq on a device offering GUEST_ANNOUNCE: a bit SVQ cannot relay", () => {
+    // VERSION_1 | ACCESS_PLATFORM | CTRL_VQ | GUEST_ANNOUNCE (bit 21)
+    const r = checkSvqFeatures(0x3_0022_0000n);
+    assertEquals(r?.text, "vdpa svq does not work with features 0x200000");
+    assertEquals(checkSvqFeatures(0x3_0002_0000n), undefined);
   });
 
   await t.step(

@@ -34,10 +34,16 @@ const EVENT_IDX = 29;
 const VERSION_1 = 32;
 const ACCESS_PLATFORM = 33;
 
-/** net/vhost-vdpa.c `vdpa_svq_device_features`. */
+/**
+ * net/vhost-vdpa.c `vdpa_svq_device_features` as of QEMU 8.2 (the lab models 10.2): SVQ
+ * restores the receive filters, the VLAN table and the offloads through the shadowed CVQ
+ * since "vdpa: Allow VIRTIO_NET_F_CTRL_GUEST_OFFLOADS / CTRL_RX / CTRL_RX_EXTRA / CTRL_VLAN
+ * in SVQ" (Hawkins Jiawei, 2023).
+ */
 export const VDPA_SVQ_DEVICE_FEATURES: bigint = featureMask(
   0, // CSUM
   1, // GUEST_CSUM
+  2, // CTRL_GUEST_OFFLOADS
   3, // MTU
   5, // MAC
   7, // GUEST_TSO4
@@ -51,9 +57,13 @@ export const VDPA_SVQ_DEVICE_FEATURES: bigint = featureMask(
   15, // MRG_RXBUF
   16, // STATUS
   17, // CTRL_VQ
+  18, // CTRL_RX
+  19, // CTRL_VLAN
+  20, // CTRL_RX_EXTRA
   22, // MQ
   ANY_LAYOUT,
   23, // CTRL_MAC_ADDR
+  26, // VHOST_F_LOG_ALL: SVQ logs dirty pages itself
   61, // RSC_EXT
   62, // STANDBY
 );
