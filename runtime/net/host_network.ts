@@ -11,7 +11,7 @@
  *   (`bridge_forward`), which forwards or floods it; an unbridged device delivers it to the
  *   host stack when it is addressed to it.
  * - {@link HostNetwork.devXmit}: a frame leaves through a netdev: a tap queues it for its
- *   owner, a physical port sends it on the wire, a bridge delivers it to the host stack, and
+ *   owner, a physical port sends it on the wire, a bridge forwards it to its ports, and
  *   a netdev driven by another engine (virtio_vdpa's `eth0`, a VF) goes to the driver set
  *   with {@link HostNetwork.setDriver}.
  *
@@ -451,11 +451,10 @@ export class HostNetwork implements EndpointProvider {
         }
         return w.fromHost(skb, end);
       }
-      case "bridge": {
-        const s = this.stack(dev);
-        if (s === undefined) return this.drop(skb, t, ctx, dev, "no_route");
-        return s.receive(skb, t, ctx);
-      }
+      case "bridge":
+        // br_dev_xmit: the host's own frame enters the bridge from the bridge device itself
+        // (not a port, so every port may get it) and is forwarded like any other.
+        return this.#bridge(dev, dev, skb, t, ctx);
       default:
         return this.drop(skb, t, ctx, dev, "no_route", `nothing transmits on ${dev}`);
     }
