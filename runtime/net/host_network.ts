@@ -296,6 +296,12 @@ export class HostNetwork implements EndpointProvider {
     return k;
   }
 
+  /** The port of bridge `name` whose own address is FDB key `dst`, if any. */
+  #localPort(name: string, dst: number): string | undefined {
+    for (const p of this.#lab.host.net.ports(name)) if (this.#macKey(p) === dst) return p.name;
+    return undefined;
+  }
+
   #running(name: string): string[] {
     let ports = this.#ports.get(name);
     if (ports === undefined) {
@@ -352,10 +358,20 @@ export class HostNetwork implements EndpointProvider {
         to: out.length === 1 ? out[0] as string : dst === own ? name : `flood(${out.length})`,
       });
     }
-    if (dst === own) {
+    // br_handle_frame_finish: the bridge's address and each port's own are local FDB
+    // entries; a frame to one goes up the host stack (br_pass_frame_up), never out of a port.
+    const local = dst === own ? name : this.#localPort(name, dst);
+    if (local !== undefined) {
       this.#capture(name, end, skb);
-      const s = this.stack(name);
-      if (s !== undefined) s.receive(skb, end, ctx);
+      // Linux answers for any of its addresses there: the stack the traffic names, if local.
+      const reply = flow?.kind === "ping" && skb.data[ICMP_TYPE_OFFSET] !== ICMP_ECHO_REQUEST;
+      const want = (reply ? flow?.src : flow?.dst)?.attachment;
+      const at = want === name || (want !== undefined && net.get(want)?.master === name)
+        ? want
+        : local;
+      const s = this.stack(at);
+      if (s === undefined) return this.drop(skb, end, ctx, name, "no_route");
+      s.receive(skb, end, ctx);
       return;
     }
     if (out.length === 0) {
@@ -371,7 +387,22 @@ export class HostNetwork implements EndpointProvider {
     // are shadows (they cost what they cost, their loss is not the packet's).
     // A ping's reply travels back to its source.
     const reply = flow?.kind === "ping" && skb.data[ICMP_TYPE_OFFSET] !== ICMP_ECHO_REQUEST;
-    const target = (reply ? flow?.src : flow?.dst)?.attachment;
+    const towards = reply ? flow?.src : flow?.dst;
+    const target = towards?.attachment;
+    if (towards !== undefined && target === undefined) {
+      // The destination is behind no host netdev (a vhost-user, vDPA or VFIO guest): no
+      // copy of the flood can reach it, so the packet ends here.
+      this.drop(
+        skb,
+        end,
+        ctx,
+        name,
+        "no_route",
+        `${name} floods it; ${towards.name} is not behind it`,
+      );
+      for (const o of out) this.devXmit(o, skb.clone(), end, ctx);
+      return;
+    }
     let primary = target === undefined ? out.length - 1 : -1;
     for (let i = 0; i < out.length; i++) if (out[i] === target) primary = i;
     const via = target !== undefined ? net.get(target) : undefined;
@@ -391,6 +422,21 @@ export class HostNetwork implements EndpointProvider {
     for (let i = 0; i < out.length; i++) {
       this.devXmit(out[i] as string, i === primary ? skb : skb.clone(), end, ctx);
     }
+  }
+
+  /**
+   * The host stack of netdev `dev` sends `skb` at `t`, on `ctx`. On a bridge port that is the
+   * bridge's business: the port's addresses are the bridge's local ones (frames to them come
+   * up through the bridge), so what the host sends from them goes down through the bridge too.
+   */
+  stackXmit(dev: string, skb: Skb, t: number, ctx: CpuContext): void {
+    const net = this.#lab.host.net;
+    const d = net.get(dev);
+    if (d?.master === undefined) return this.devXmit(dev, skb, t, ctx);
+    if (!net.isRunning(d)) {
+      return this.drop(skb, t, ctx, dev, "link_down", `${dev} has no carrier or is down`);
+    }
+    this.devXmit(d.master, skb, t, ctx);
   }
 
   /** A frame leaves the host through netdev `dev` at `t`, on `ctx`. */

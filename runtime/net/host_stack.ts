@@ -85,7 +85,7 @@ export class HostStackEndpoint implements Endpoint {
         );
         continue;
       }
-      lab.net.devXmit(this.name, Skb.copyOf(this.#buf, 0, len, flow, seq), t, this.app);
+      lab.net.stackXmit(this.name, Skb.copyOf(this.#buf, 0, len, flow, seq), t, this.app);
     }
   }
 
@@ -96,7 +96,7 @@ export class HostStackEndpoint implements Endpoint {
     if (flow !== undefined && lab.hops.wants(flow, id.seq)) {
       lab.hops.record(flow, id.seq, "host.stack", "xmit", { dev: this.name, bytes: len });
     }
-    lab.net.devXmit(this.name, Skb.copyOf(frame, 0, len, flow, id.seq), end, this.ctx);
+    lab.net.stackXmit(this.name, Skb.copyOf(frame, 0, len, flow, id.seq), end, this.ctx);
   }
 
   /** A frame for this host reached the stack on `ctx` at `t` (after netif_receive). */
