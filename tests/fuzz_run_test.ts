@@ -1,0 +1,47 @@
+/**
+ * The run-mode fuzzer (tests/fuzz/run_campaign.ts): generated labs that run traffic, under
+ * every legal spelling of names, with link changes and faults between runs. Nothing may throw
+ * and every run's books must balance (no E0509).
+ *
+ * Opt-in (VDPA_FUZZ_RUN_N inputs, VDPA_FUZZ_SEED picks the campaign; about 50 ms an input),
+ * because at the time of writing it still finds two open problems, each minimised in the
+ * robustness report: a frame that a forwarding element hands to a guest that is not its
+ * destination (testpmd's single-port io/mac forwarding, OVS's flood) is discarded there
+ * uncounted (`Endpoints.receive`'s `foreign`), and a packet left in a guest's TX ring when its
+ * vhost-user back-end disconnects for good stays "in flight". What it found and what was fixed
+ * (context names from any ifname, a bridge's own transmit, local delivery to a port's address,
+ * floods towards a guest behind no netdev) is pinned by tests/odd_names_test.ts and
+ * tests/bridge_local_test.ts.
+ */
+
+import assert from "node:assert/strict";
+import { runRunCampaign } from "./fuzz/run_campaign.ts";
+
+function envInt(name: string, fallback: number): number {
+  const v = Deno.env.get(name);
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
+}
+
+const COUNT = envInt("VDPA_FUZZ_RUN_N", 0);
+const SEED = envInt("VDPA_FUZZ_SEED", 1);
+
+Deno.test({
+  name: `fuzz: ${COUNT} generated labs run traffic without a throw or an unbalanced run`,
+  ignore: COUNT === 0,
+  fn: async () => {
+    const started = performance.now();
+    const r = await runRunCampaign(SEED, COUNT);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(`fuzz_run: seed ${SEED}: ${r.inputs} labs, ${r.lines} statements; ${seconds} s`);
+    if (r.failures.length > 0) {
+      assert.fail(
+        `${r.failures.length} kind(s) of failure:\n\n` +
+          r.failures.map((f) =>
+            `${f.hits}× ${f.problem}\n  first: VDPA_FUZZ_SEED=${SEED} input #${f.index}\n` +
+            f.lines.map((l) => `  | ${l}`).join("\n")
+          ).join("\n\n"),
+      );
+    }
+  },
+});
