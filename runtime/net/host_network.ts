@@ -296,6 +296,12 @@ export class HostNetwork implements EndpointProvider {
     return k;
   }
 
+  /** A flood's copy of `skb`: not the packet, and the endpoints are told so. */
+  #shadow(skb: Skb): Skb {
+    if (skb.flow !== undefined) this.#lab.endpoints.flooded(skb.flow);
+    return skb.clone();
+  }
+
   /** The port of bridge `name` whose own address is FDB key `dst`, if any. */
   #localPort(name: string, dst: number): string | undefined {
     for (const p of this.#lab.host.net.ports(name)) if (this.#macKey(p) === dst) return p.name;
@@ -400,7 +406,7 @@ export class HostNetwork implements EndpointProvider {
         "no_route",
         `${name} floods it; ${towards.name} is not behind it`,
       );
-      for (const o of out) this.devXmit(o, skb.clone(), end, ctx);
+      for (const o of out) this.devXmit(o, this.#shadow(skb), end, ctx);
       return;
     }
     let primary = target === undefined ? out.length - 1 : -1;
@@ -411,7 +417,7 @@ export class HostNetwork implements EndpointProvider {
       // The destination's port is in this bridge but down (br_port_carrier_check disabled
       // it): the copy that counts cannot get there; the flood's copies are shadows.
       this.drop(skb, end, ctx, name, "link_down", `${name} port down: ${target}`);
-      for (const o of out) this.devXmit(o, skb.clone(), end, ctx);
+      for (const o of out) this.devXmit(o, this.#shadow(skb), end, ctx);
       return;
     }
     if (primary < 0) {
@@ -420,7 +426,7 @@ export class HostNetwork implements EndpointProvider {
       this.drop(skb, end, ctx, name, "no_route", `${name} floods it; ${target} does not forward`);
     }
     for (let i = 0; i < out.length; i++) {
-      this.devXmit(out[i] as string, i === primary ? skb : skb.clone(), end, ctx);
+      this.devXmit(out[i] as string, i === primary ? skb : this.#shadow(skb), end, ctx);
     }
   }
 

@@ -1432,7 +1432,8 @@ export class GuestVirtioNet implements Endpoint {
       // The guest's stack: eth_type_trans keeps frames for this MAC or a group address.
       const dstOk = ((s[0] as number) & 1) === 1 || this.#isOwnMac(s);
       if (!dstOk) {
-        if (flow.dst === this) {
+        // Counted unless a switch flooded the traffic (then this may be one of its copies).
+        if (flow.dst === this || !lab.endpoints.wasFlooded(flow)) {
           hops.drop(
             flow,
             seq,
