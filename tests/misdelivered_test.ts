@@ -66,3 +66,23 @@ Deno.test("a bridge's flood copies that reach other guests are still not counted
   );
   assert.deepEqual(r.errors, []);
 });
+
+Deno.test("a flood's copy reaching a guest that shares the destination's MAC is not counted again", async () => {
+  // vm1 on a bridge and the testpmd guest have the same MAC; a ping from the bridge to the
+  // testpmd guest is dropped once at the bridge (no_route), not again in vm1's stack.
+  const r = await run(
+    "modprobe tun\nmodprobe bridge\nip link add br0 type bridge\nip link set dev br0 up\n" +
+      "ip tuntap add dev tap0 mode tap\nip link set dev tap0 master br0\nip link set dev tap0 up\n" +
+      "qemu-system-x86_64 -name vm1 -enable-kvm -smp 2 -m 1G " +
+      "-netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off " +
+      "-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01\n" +
+      "dpdk-testpmd -l 2-3 --no-pci --vdev 'net_vhost0,iface=/tmp/vu0' -- --forward-mode=macswap " +
+      "--auto-start\n" +
+      "qemu-system-x86_64 -name vm2 -enable-kvm -smp 2 -m 1G " +
+      "-object memory-backend-memfd,id=mem0,size=1G,share=on -numa node,memdev=mem0 " +
+      "-chardev socket,id=c0,path=/tmp/vu0 -netdev vhost-user,id=n0,chardev=c0 " +
+      "-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:01\n" +
+      "ping br0 vm2.eth0 count=3\nrun\nexpect ping1.dropped == 3\nexpect ping1.dropped.no_route == 3\n",
+  );
+  assert.deepEqual(r.errors, []);
+});

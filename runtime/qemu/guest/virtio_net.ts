@@ -1452,7 +1452,10 @@ export class GuestVirtioNet implements Endpoint {
         const request = flow.kind === "ping" && s[ICMP_TYPE_OFFSET] === ICMP_ECHO_REQUEST;
         const meant = flow.kind === "ping" && !request ? flow.src : flow.dst;
         if (((s[0] as number) & 1) === 0 && meant !== undefined && meant !== this) {
-          hops.drop(flow, seq, q.vcpu, now, "guest.stack", "no_route", `not ${this.name}'s IP`);
+          // A flood's copy (the traffic was flooded) dying here is not the packet dying.
+          if (!lab.endpoints.wasFlooded(flow)) {
+            hops.drop(flow, seq, q.vcpu, now, "guest.stack", "no_route", `not ${this.name}'s IP`);
+          }
         } else lab.endpoints.receive(this, now, q.vcpu, "guest.stack", s, 0, frameLen);
       }
       if (now > lab.sched.now) {
