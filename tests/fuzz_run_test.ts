@@ -3,15 +3,22 @@
  * every legal spelling of names, with link changes and faults between runs. Nothing may throw
  * and every run's books must balance (no E0509).
  *
- * Opt-in (VDPA_FUZZ_RUN_N inputs, VDPA_FUZZ_SEED picks the campaign; about 50 ms an input),
- * because at the time of writing it still finds two open problems, each minimised in the
- * robustness report: a frame that a forwarding element hands to a guest that is not its
- * destination (testpmd's single-port io/mac forwarding, OVS's flood) is discarded there
- * uncounted (`Endpoints.receive`'s `foreign`), and a packet left in a guest's TX ring when its
- * vhost-user back-end disconnects for good stays "in flight". What it found and what was fixed
- * (context names from any ifname, a bridge's own transmit, local delivery to a port's address,
- * floods towards a guest behind no netdev) is pinned by tests/odd_names_test.ts and
- * tests/bridge_local_test.ts.
+ * Opt-in (VDPA_FUZZ_RUN_N inputs, VDPA_FUZZ_SEED picks the campaign; 10-50 ms an input),
+ * because it still finds open problems, all in vhost-user back-ends under faults and all
+ * present on main before this fuzzer existed (minimised in the robustness report):
+ * - `inject bad-chain VM.eth0 tx0 cycle` on a testpmd (vhost-user) guest: the queue stalls
+ *   and the packets behind the bad chain stay in flight when the run ends (E0509);
+ * - the same with a ping beside a traffic: one packet counted both delivered and dropped
+ *   ("delivered (226) + dropped (2) exceeds sent (227)");
+ * - a second QEMU connecting to the socket of testpmd's only vhost port: the first guest's
+ *   pings stay in flight;
+ * - `inject disconnect SOCKET` with no reconnect: a packet in the guest's TX ring stays in
+ *   flight.
+ * What it found and what was fixed (context names from any ifname, a bridge's own
+ * transmit, local delivery to a port's address, floods towards a guest behind no netdev,
+ * frames handed to a guest that is not their destination, a flood's copy counted twice) is
+ * pinned by tests/odd_names_test.ts, tests/bridge_local_test.ts and
+ * tests/misdelivered_test.ts.
  */
 
 import assert from "node:assert/strict";
