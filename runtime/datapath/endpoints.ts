@@ -130,6 +130,11 @@ export class Endpoints implements EndpointHost {
           return this.#foreign(flow, seq, at, flow.dst, t, ctx, comp);
         }
         const reply = this.#reply;
+        if (len > reply.length) {
+          // No IPv4 packet is that long: the stack cannot have read it as an echo request.
+          hops.drop(flow, seq, ctx, t, comp, "mtu_exceeded", `${len} bytes`);
+          return;
+        }
         reply.set(bytes);
         const r = reply.subarray(0, len);
         if (echoReplyInPlace(r) !== undefined) {
