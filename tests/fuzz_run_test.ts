@@ -5,7 +5,7 @@
  *
  * Opt-in (VDPA_FUZZ_RUN_N inputs, VDPA_FUZZ_SEED picks the campaign; 10-50 ms an input),
  * because it still finds open problems, all in vhost-user back-ends under faults and all
- * present on main before this fuzzer existed (minimised in the robustness report):
+ * present on main before this fuzzer existed except where said (minimised in the robustness report):
  * - `inject bad-chain VM.eth0 tx0 cycle` on a testpmd (vhost-user) guest: the queue stalls
  *   and the packets behind the bad chain stay in flight when the run ends (E0509);
  * - the same with a ping beside a traffic: one packet counted both delivered and dropped
@@ -13,7 +13,12 @@
  * - a second QEMU connecting to the socket of testpmd's only vhost port: the first guest's
  *   pings stay in flight;
  * - `inject disconnect SOCKET` with no reconnect: a packet in the guest's TX ring stays in
- *   flight.
+ *   flight;
+ * - `inject bad-chain … cycle` on a QEMU userspace guest (packed ring), `inject link-down` at
+ *   1us on a vhost-net guest: packets stay in the stalled TX ring when the run ends;
+ * - `inject reset` on an mlx5 vDPA guest sending to itself: a frame the NIC already put on
+ *   the wire is also dropped `device_not_ready` when the driver frees the buffers the device
+ *   "never returned" (counted twice; before the foreign-frame fix it was counted never).
  * What it found and what was fixed (context names from any ifname, a bridge's own
  * transmit, local delivery to a port's address, floods towards a guest behind no netdev,
  * frames handed to a guest that is not their destination, a flood's copy counted twice) is
