@@ -13,14 +13,15 @@
  *   beyond `maxIterations` iterations in total (default 1,000,000).
  * - `include PATH`: PATH is relative to the including file (to `cwd` for `<stdin>` and
  *   REPL input) and read through the injected reader; including a file that is already
- *   being included is a cycle.
+ *   being included is a cycle, and a chain of more than `maxIncludeDepth` nested includes
+ *   (default 64, as deep as bash lets `source` nest) stops at the include that goes deeper.
  * - A source with a syntax error does not run. In `run` mode the first error stops the run;
  *   in `check` mode every statement is checked and all errors are collected (a variable
  *   whose `let` failed is not reported again where it is used).
  * - `interrupted()` is asked before every statement and loop iteration.
  *
  * Diagnostics: E06xx, one line each in {@link INTERPRETER_CODES} (E0601 and E0607 are
- * reported by `expand.ts`).
+ * reported by `expand.ts`; E0608 is include nesting too deep).
  *
  * @example A script with a loop, run line by line as a REPL would
  * ```ts
@@ -69,6 +70,7 @@ export const INTERPRETER_CODES = {
   E0605: { severity: "error", summary: "malformed or out-of-bounds range in `for`" },
   E0606: { severity: "error", summary: "assignment to a predefined variable" },
   E0607: { severity: "error", summary: "a word too long once expanded" },
+  E0608: { severity: "error", summary: "include nesting too deep" },
 } as const satisfies Record<string, InterpreterCodeInfo>;
 
 /** `run` stops at the first error; `check` collects all of them. */
@@ -116,6 +118,8 @@ export interface InterpreterOptions {
   readonly interrupted?: () => boolean;
   /** Most loop iterations a run may execute (default 1,000,000). */
   readonly maxIterations?: number;
+  /** Most nested includes a run may open (default {@link DEFAULT_MAX_INCLUDE_DEPTH}). */
+  readonly maxIncludeDepth?: number;
   /** Shared with the host to render diagnostics (default: a new one). */
   readonly sources?: SourceMap;
   /** Shared with the executor (default: a new one). */
@@ -146,6 +150,16 @@ export interface RunTextOptions {
 
 /** The default {@link InterpreterOptions.maxIterations}. */
 export const DEFAULT_MAX_ITERATIONS = 1_000_000;
+
+/**
+ * The default {@link InterpreterOptions.maxIncludeDepth}: no hand-written lab nests deeper,
+ * and a chain that does is generated (a symlink to `.` makes `include d/x.vdpa` a new path at
+ * every level) or self-similar; each level holds its parsed source, so the depth is bounded.
+ */
+export const DEFAULT_MAX_INCLUDE_DEPTH = 64;
+
+/** How many files of a long include chain its note names at each end. */
+const CHAIN_ENDS = 3;
 
 const RANGE_RE = /^(-?\d+)\.\.(-?\d+)$/;
 /** A word that was surely meant as a range but is not one (`1..x`, `1..`). */
@@ -251,6 +265,7 @@ export class Interpreter {
   readonly #readFile: FileReader | undefined;
   readonly #interrupted: () => boolean;
   readonly #maxIterations: number;
+  readonly #maxIncludeDepth: number;
   readonly #cwd: string;
   readonly #sources: SourceMap;
   readonly #diagnostics: Diagnostics;
@@ -272,6 +287,7 @@ export class Interpreter {
     this.#mode = options.mode ?? "run";
     this.#interrupted = options.interrupted ?? (() => false);
     this.#maxIterations = options.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+    this.#maxIncludeDepth = options.maxIncludeDepth ?? DEFAULT_MAX_INCLUDE_DEPTH;
     this.#cwd = options.cwd ?? ".";
     this.#sources = options.sources ?? new SourceMap();
     this.#diagnostics = options.diagnostics ?? new Diagnostics();
@@ -585,6 +601,8 @@ export class Interpreter {
       }));
       return "next";
     }
+    // The stack holds the running source and one frame per include open above it.
+    if (stack.length > this.#maxIncludeDepth) return this.#tooDeep(word, path, stack);
     const read = await this.#read(path);
     if ("error" in read) {
       const notes = [read.error];
@@ -608,4 +626,34 @@ export class Interpreter {
       this.#errors(),
     );
   }
+
+  /** E0608 at the include that would open one file more than the depth allows. */
+  #tooDeep(word: ExpandedWord, path: string, stack: readonly Frame[]): Flow {
+    const limit = this.#maxIncludeDepth;
+    const chain = [...stack.map((f) => `\`${f.path}\``), `\`${path}\``];
+    const shown = chain.length <= 2 * CHAIN_ENDS + 1 ? chain : [
+      ...chain.slice(0, CHAIN_ENDS),
+      `… ${chain.length - 2 * CHAIN_ENDS} more …`,
+      ...chain.slice(-CHAIN_ENDS),
+    ];
+    const first = stack[1]?.includedAt;
+    this.#report(error("E0608", `include nesting too deep (the limit is ${limit} files)`, {
+      span: word.span,
+      label: `the ${ordinal(stack.length)} nested include`,
+      ...(first ? { secondary: [{ span: first, message: "the chain starts here" }] } : {}),
+      notes: [`the include chain: ${shown.join(" → ")}`],
+      help: [
+        "include the files one after another from one file; a chain this deep is usually a " +
+        "path that grows at every level (a symlink to its own directory)",
+      ],
+    }));
+    return "next";
+  }
+}
+
+/** `1st`, `2nd`, `3rd`, `4th` … `11th`, `21st`. */
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? "th" : ["th", "st", "nd", "rd"][n % 10] ?? "th";
+  return `${n}${suffix}`;
 }

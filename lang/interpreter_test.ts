@@ -273,6 +273,95 @@ Deno.test("Interpreter includes files relative to the including file", async (t)
   });
 });
 
+Deno.test("Interpreter stops include nesting at the depth limit with E0608", async (t) => {
+  /** `a0.vdpa` includes `a1.vdpa` … up to `a${n - 1}`, which runs `deepest`; then `after`. */
+  function chain(n: number): Record<string, string> {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < n; i++) {
+      files[`a${i}.vdpa`] = i + 1 < n ? `include a${i + 1}.vdpa\nafter${i}\n` : "deepest\n";
+    }
+    return files;
+  }
+
+  await t.step("64 nested includes run to the deepest file", async () => {
+    const { interpreter, ran } = lab({ files: chain(65) });
+    const r = await interpreter.runFile("a0.vdpa");
+    assertEquals(r.status, "ok");
+    assertEquals(ran[0], "deepest");
+    assertEquals(ran.length, 65);
+  });
+
+  for (const mode of ["run", "check"] as const) {
+    await t.step(`the 65th is E0608 at its path; the file is not read (${mode})`, async () => {
+      const read: string[] = [];
+      const files = memoryFileReader(chain(66));
+      const { interpreter, ran } = lab({
+        mode,
+        readFile: (p) => (read.push(p), files(p)),
+      });
+      const r = await interpreter.runFile("a0.vdpa");
+      assertEquals(codes(r.diagnostics), ["E0608"]);
+      const d = r.diagnostics[0];
+      assertEquals(d?.message, "include nesting too deep (the limit is 64 files)");
+      assertEquals(where(interpreter, d), "a64.vdpa:1:9");
+      assertEquals(d?.labels.map((l) => [l.span.source, l.message]), [
+        ["a64.vdpa", "the 65th nested include"],
+        ["a0.vdpa", "the chain starts here"],
+      ]);
+      assertEquals(d?.notes, [
+        "the include chain: `a0.vdpa` → `a1.vdpa` → `a2.vdpa` → … 60 more … → " +
+        "`a63.vdpa` → `a64.vdpa` → `a65.vdpa`",
+      ]);
+      assert(!read.includes("a65.vdpa"), "the file beyond the limit is never read");
+      // Run mode stops at the error; check mode goes on after the include, level by level.
+      assertEquals(
+        ran,
+        mode === "run" ? [] : Array.from({ length: 65 }, (_, i) => `after${64 - i}`),
+      );
+    });
+  }
+
+  await t.step("a chain 10,000 files deep reads 65 of them", async () => {
+    const read: string[] = [];
+    const files = memoryFileReader(chain(10_000));
+    const { interpreter } = lab({ mode: "check", readFile: (p) => (read.push(p), files(p)) });
+    const r = await interpreter.runFile("a0.vdpa");
+    assertEquals(codes(r.diagnostics), ["E0608"]);
+    assertEquals(read.length, 65);
+  });
+
+  await t.step(
+    "a path that grows at every level (a symlink to `.`) ends at the limit",
+    async () => {
+      // `d` -> `.`: every `d/…/x.vdpa` is the same file under a new name, so no cycle is seen.
+      const { interpreter } = lab({
+        readFile: (
+          p,
+        ) => (/^(d\/)*x\.vdpa$/.test(p) ? { text: "include d/x.vdpa\n" } : { error: "no" }),
+      });
+      const r = await interpreter.runFile("x.vdpa");
+      assertEquals(codes(r.diagnostics), ["E0608"]);
+      assertEquals(r.diagnostics[0]?.labels[0]?.span.source, `${"d/".repeat(64)}x.vdpa`);
+    },
+  );
+
+  await t.step("a cycle inside the limit is still E0604", async () => {
+    const files = chain(10);
+    files["a9.vdpa"] = "include a3.vdpa\n";
+    const { interpreter } = lab({ files });
+    const r = await interpreter.runFile("a0.vdpa");
+    assertEquals(codes(r.diagnostics), ["E0604"]);
+  });
+
+  await t.step("maxIncludeDepth sets another limit", async () => {
+    const { interpreter, ran } = lab({ files: chain(4), maxIncludeDepth: 2, mode: "check" });
+    const r = await interpreter.runFile("a0.vdpa");
+    assertEquals(r.diagnostics[0]?.message, "include nesting too deep (the limit is 2 files)");
+    assertEquals(r.diagnostics[0]?.labels[0]?.message, "the 3rd nested include");
+    assertEquals(ran, ["after2", "after1", "after0"]);
+  });
+});
+
 Deno.test("Interpreter stops at the first error in run mode and collects all in check mode", async (t) => {
   const script = [
     "modprobe vdpa_sim_net",

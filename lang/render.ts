@@ -13,7 +13,10 @@
  *
  * Carets (`^`) mark the primary label, dashes (`-`) secondary ones; labels in another source
  * get their own snippet under ` ::: file:line:col`; lines far apart are separated by `...`;
- * a span over several lines is drawn with a bar in a left margin (`/`, `|`, `|_^`). Tabs
+ * a span over several lines is drawn with a bar in a left margin (`/`, `|`, `|_^`). A line
+ * longer than 512 UTF-16 units is shown as windows of 40 units around each span's start and
+ * end, joined by `...` (rustc trims long lines the same way), so a diagnostic on a 1 MB line
+ * costs its spans, not the line. Tabs
  * are shown as four spaces and East Asian wide characters as two columns, so that carets
  * line up. Colour (ANSI) is off unless asked for; the CLI decides from the terminal and
  * `NO_COLOR`.
@@ -172,6 +175,89 @@ function layout(text: string): DisplayLine {
   return { cells, columns };
 }
 
+/** Lines up to this many UTF-16 units are shown whole; longer ones are windowed. */
+const WHOLE_LINE = 512;
+/** UTF-16 units shown on each side of a span's start and end in a windowed line. */
+const CONTEXT = 40;
+/** What stands for the elided parts of a windowed line. */
+const ELLIPSIS = "...";
+
+/** A shown part of a line: UTF-16 offsets `[from, to)` in it, laid out from column `col`. */
+interface Segment {
+  readonly from: number;
+  readonly to: number;
+  readonly col: number;
+  readonly columns: readonly number[];
+}
+
+/**
+ * A line as shown: whole, or (longer than {@link WHOLE_LINE}) only the parts around the
+ * offsets that marks point at, with `...` for the rest, as rustc trims long lines. Building
+ * it costs the shown parts, not the line: a 1 MB line renders like a short one.
+ */
+class ShownLine {
+  readonly cells: string[] = [];
+  readonly #segments: Segment[] = [];
+  readonly #length: number;
+
+  /** `text` from `start` to `end` (a line without its terminator); `points` relative to it. */
+  constructor(text: string, start: number, end: number, points: readonly number[]) {
+    const length = end - start;
+    this.#length = length;
+    if (length <= WHOLE_LINE) {
+      this.#add(text, start, 0, length);
+      return;
+    }
+    const wanted = points.length > 0 ? points : [0];
+    const ranges = [...wanted].sort((a, b) => a - b).map((p): [number, number] => [
+      Math.max(0, p - CONTEXT),
+      Math.min(length, p + CONTEXT),
+    ]);
+    const merged: [number, number][] = [];
+    for (const r of ranges) {
+      const last = merged[merged.length - 1];
+      // A gap no wider than the ellipsis is shown: `...` would hide nothing.
+      if (last && r[0] <= last[1] + ELLIPSIS.length) last[1] = Math.max(last[1], r[1]);
+      else merged.push(r);
+    }
+    for (const [a, b] of merged) {
+      // Never cut a surrogate pair: a low surrogate belongs to the unit before it.
+      const from = a > 0 && isLowSurrogate(text.charCodeAt(start + a)) ? a - 1 : a;
+      const to = b < length && isLowSurrogate(text.charCodeAt(start + b)) ? b + 1 : b;
+      if (from > 0) this.#ellipsis();
+      this.#add(text, start, from, to);
+    }
+    const last = this.#segments[this.#segments.length - 1];
+    if (last && last.to < length) this.#ellipsis();
+  }
+
+  #ellipsis(): void {
+    for (const ch of ELLIPSIS) this.cells.push(ch);
+  }
+
+  #add(text: string, start: number, from: number, to: number): void {
+    const l = layout(text.slice(start + from, start + to));
+    this.#segments.push({ from, to, col: this.cells.length, columns: l.columns });
+    for (const c of l.cells) this.cells.push(c);
+  }
+
+  /** Display column of UTF-16 index `i` of the line (an elided index: its `...`). */
+  column(i: number): number {
+    const at = Math.max(0, Math.min(i, this.#length));
+    let before: Segment | undefined;
+    for (const seg of this.#segments) {
+      if (at < seg.from) return before === undefined ? 0 : seg.col - ELLIPSIS.length;
+      if (at <= seg.to) return seg.col + (seg.columns[at - seg.from] ?? 0);
+      before = seg;
+    }
+    return before === undefined ? 0 : before.col + (before.columns[before.to - before.from] ?? 0);
+  }
+}
+
+function isLowSurrogate(unit: number): boolean {
+  return unit >= 0xdc00 && unit <= 0xdfff;
+}
+
 /** A label located in its source: lines are one-based, columns are display columns (0-based). */
 interface Placed {
   readonly label: Label;
@@ -190,16 +276,48 @@ function severityStyle(s: Severity): Style {
 
 class Snippet {
   readonly #file: SourceFile;
-  readonly #lines = new Map<number, DisplayLine>();
+  readonly #lines = new Map<number, ShownLine>();
+  /** Per line, the UTF-16 offsets (in the line) that marks point at: they stay visible. */
+  readonly #points = new Map<number, number[]>();
 
-  constructor(file: SourceFile) {
+  /** A snippet of `file` that will show `labels`. */
+  constructor(file: SourceFile, labels: readonly Label[]) {
     this.#file = file;
+    for (const l of labels) {
+      const [start, end] = this.#bounds(l);
+      for (const o of [start, end]) {
+        const line = file.position(o).line;
+        let list = this.#points.get(line);
+        if (list === undefined) this.#points.set(line, list = []);
+        list.push(o - file.lineStart(line));
+      }
+    }
   }
 
-  line(n: number): DisplayLine {
+  /** The label's span clamped to the text, without the line terminator it may swallow. */
+  #bounds(label: Label): [number, number] {
+    const text = this.#file.text;
+    const start = Math.max(0, Math.min(label.span.start, text.length));
+    let end = Math.max(start, Math.min(label.span.end, text.length));
+    // A span that swallows its line's terminator ends on that line, not at the next.
+    while (end > start && (text[end - 1] === "\n" || text[end - 1] === "\r")) end--;
+    return [start, end];
+  }
+
+  line(n: number): ShownLine {
     let l = this.#lines.get(n);
     if (!l) {
-      l = layout(n > this.#file.lineCount && n > 1 ? "" : this.#file.lineText(n));
+      const file = this.#file;
+      const text = file.text;
+      if (n > file.lineCount && n > 1) {
+        l = new ShownLine("", 0, 0, []);
+      } else {
+        const start = file.lineStart(n);
+        let end = text.indexOf("\n", start);
+        if (end < 0) end = text.length;
+        if (end > start && text.charCodeAt(end - 1) === 13) end--;
+        l = new ShownLine(text, start, end, this.#points.get(n) ?? []);
+      }
       this.#lines.set(n, l);
     }
     return l;
@@ -207,33 +325,31 @@ class Snippet {
 
   /** Display column of source offset `offset` on one-based line `line`. */
   #column(line: number, offset: number): number {
-    const l = this.line(line);
-    const i = offset - this.#file.lineStart(line);
-    return l.columns[Math.max(0, Math.min(i, l.columns.length - 1))] ?? 0;
+    return this.line(line).column(offset - this.#file.lineStart(line));
   }
 
   place(label: Label): Placed {
-    const text = this.#file.text;
-    const start = Math.max(0, Math.min(label.span.start, text.length));
-    let end = Math.max(start, Math.min(label.span.end, text.length));
-    // A span that swallows its line's terminator ends on that line, not at the next.
-    while (end > start && (text[end - 1] === "\n" || text[end - 1] === "\r")) end--;
+    const [start, end] = this.#bounds(label);
     const s = this.#file.position(start);
     const e = this.#file.position(end);
     const startCol = this.#column(s.line, start);
     let endCol = this.#column(e.line, end);
     if (e.line === s.line && endCol <= startCol) endCol = startCol + 1;
-    const lineText = this.#file.lineText(s.line);
-    const firstNonBlank = lineText.length - lineText.trimStart().length;
     return {
       label,
       startLine: s.line,
       startCol,
       endLine: e.line,
       endCol,
-      startsLine: start - this.#file.lineStart(s.line) <= firstNonBlank,
+      startsLine: onlyBlanks(this.#file.text, this.#file.lineStart(s.line), start),
     };
   }
+}
+
+/** True when `text[from, to)` is all white space (stops at the first character that is not). */
+function onlyBlanks(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!/\s/.test(text[i] ?? "")) return false;
+  return true;
 }
 
 interface Group {
@@ -285,7 +401,7 @@ function maxLineShown(d: Diagnostic, sources: SourceMap): number {
   for (const g of groupBySource(d.labels)) {
     const file = sources.get(g.source);
     if (!file) continue;
-    const snippet = new Snippet(file);
+    const snippet = new Snippet(file, g.labels);
     for (const n of shownLines(g.labels.map((l) => snippet.place(l)))) max = Math.max(max, n);
   }
   return max;
@@ -433,7 +549,7 @@ export function renderDiagnostic(
       rows.push(r.add(` ${g.source}`, "plain"));
       return;
     }
-    const snippet = new Snippet(file);
+    const snippet = new Snippet(file, g.labels);
     const placed = g.labels.map((l) => snippet.place(l));
     const first = index === 0
       ? placed[0]

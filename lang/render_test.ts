@@ -368,6 +368,106 @@ Deno.test("renderDiagnostic() puts carets exactly under the span", async (t) => 
   });
 });
 
+Deno.test("renderDiagnostic() windows a long line around its spans, as rustc does", async (t) => {
+  const MB = 1 << 20;
+  /** Renders `d` over a source made of `text`; returns the source and marks rows. */
+  function rows(text: string, labels: { start: number; end: number; primary?: boolean }[]) {
+    const m = new SourceMap();
+    m.add("long.vdpa", text);
+    const [first, ...rest] = labels;
+    assert(first);
+    const d = error("E0100", "unknown command", {
+      span: { source: "long.vdpa", start: first.start, end: first.end },
+      label: "here",
+      secondary: rest.map((l) => ({
+        span: { source: "long.vdpa", start: l.start, end: l.end },
+        message: "there",
+      })),
+    });
+    const out = renderDiagnostic(d, m);
+    return { out, lines: out.split("\n") };
+  }
+
+  await t.step("a 1 MB line: the span near its end is shown with 40 units around it", () => {
+    const text = "x".repeat(MB) + " bogus " + "y".repeat(100) + "\n";
+    const at = MB + 1;
+    const t0 = performance.now();
+    const { out, lines } = rows(text, [{ start: at, end: at + 5 }]);
+    console.log(`render of one span on a 1 MiB line: ${(performance.now() - t0).toFixed(1)} ms`);
+    assert(out.length < 1000, `${out.length} characters`);
+    assertEquals(lines[1], ` --> long.vdpa:1:${at + 1}`);
+    const source = lines[3] ?? "";
+    const marks = lines[4] ?? "";
+    assertEquals(source, `1 | ...${"x".repeat(39)} bogus ${"y".repeat(39)}...`);
+    // The carets sit under `bogus`, whatever was cut before it.
+    assertEquals(marks.indexOf("^"), source.indexOf("bogus"));
+    assertEquals(marks.slice(marks.indexOf("^")), "^^^^^ here");
+  });
+
+  await t.step("two spans far apart on one line: two windows, each marked", () => {
+    const text = "a".repeat(100) + "FIRST" + "b".repeat(MB) + "SECOND" + "c".repeat(100);
+    const second = 105 + MB;
+    const { lines } = rows(text, [{ start: second, end: second + 6 }, { start: 100, end: 105 }]);
+    const source = lines[3] ?? "";
+    const marks = lines[4] ?? "";
+    assertEquals(
+      source,
+      `1 | ...${"a".repeat(40)}FIRST${"b".repeat(40)}...${"b".repeat(40)}SECOND${
+        "c".repeat(40)
+      }...`,
+    );
+    assertEquals(marks.indexOf("-"), source.indexOf("FIRST"));
+    assertEquals(marks.indexOf("^"), source.indexOf("SECOND"));
+    assertEquals(marks.slice(marks.indexOf("^")), "^^^^^^ here");
+  });
+
+  await t.step("a span longer than the window: its two ends, the middle elided", () => {
+    const text = "let v = " + "z".repeat(MB) + "\n";
+    const { lines, out } = rows(text, [{ start: 8, end: 8 + MB }]);
+    assert(out.length < 1000, `${out.length} characters`);
+    const source = lines[3] ?? "";
+    assertEquals(source, `1 | let v = ${"z".repeat(40)}...${"z".repeat(40)}`);
+    assertEquals(lines[4], `  |         ${"^".repeat(83)} here`);
+  });
+
+  await t.step("lines up to 512 units are shown whole", () => {
+    const text = "w".repeat(500) + " end\n";
+    const { lines } = rows(text, [{ start: 501, end: 504 }]);
+    assertEquals(lines[3], `1 | ${"w".repeat(500)} end`);
+  });
+
+  await t.step("a window never cuts a surrogate pair; wide characters keep carets aligned", () => {
+    const text = "😀".repeat(400) + "界 bad " + "😀".repeat(400);
+    const at = 800 + 2;
+    const { lines } = rows(text, [{ start: at, end: at + 3 }]);
+    const source = lines[3] ?? "";
+    assert(!/[\ud800-\udfff]/u.test(source.replace(/\p{Extended_Pictographic}/gu, "")));
+    assert(source.includes("界 bad "));
+    // Emoji and 界 are two columns each: the carets are under `bad` on screen.
+    const screen = (s: string) =>
+      [...s].reduce((n, ch) => n + ((ch.codePointAt(0) ?? 0) > 0x1000 ? 2 : 1), 0);
+    const before = source.slice(0, source.indexOf("bad"));
+    assertEquals((lines[4] ?? "").indexOf("^"), screen(before));
+  });
+
+  await t.step("check and render of a 1 MB script line through the parser", () => {
+    const text = "modprobe vdpa " + "# " + "q".repeat(MB) + "\n" + "bogus-command\n";
+    const t0 = performance.now();
+    const parsed = parse(text, { source: "long.vdpa" });
+    const m = new SourceMap();
+    m.add("long.vdpa", text);
+    const d = error("E0100", "unknown command", {
+      span: { source: "long.vdpa", start: 14, end: 16 + MB },
+      label: "a comment 1 MiB long",
+    });
+    const out = renderDiagnostics([...parsed.diagnostics, d], m);
+    console.log(`parse + render of a 1 MiB line: ${(performance.now() - t0).toFixed(1)} ms`);
+    assertEquals(parsed.diagnostics, []);
+    assert(out.length < 2000, `${out.length} characters`);
+    assert(out.includes(`1 | modprobe vdpa # ${"q".repeat(38)}...${"q".repeat(40)}\n`), out);
+  });
+});
+
 Deno.test("renderShort() is one line", () => {
   const d = SHAPES[0]?.[1];
   assert(d);

@@ -232,6 +232,8 @@ export class Lab {
   readonly #unstarted: LabFlow[] = [];
   readonly #ips = new Map<string, number>();
   readonly #processes = new Map<number, LabProcess>();
+  /** CPU contexts by `kind name` as asked for ({@link Lab.context}). */
+  readonly #contexts = new Map<string, CpuContext>();
   #muted: string | undefined = undefined;
   #recorder: Recorder;
   #recorderOptions: RecorderOptions;
@@ -330,19 +332,24 @@ export class Lab {
   }
 
   /**
-   * The CPU context called `name`, created with `kind` on first use. Names follow
-   * `vm1:vcpu0`, `qemu-vm1:main`, `vhost-4100`, `pmd:core2`, `softirq:cpu0`, `dev:vdpa0`,
-   * `wire:ens1f0`. Asking for an existing name with another kind is API misuse.
+   * The CPU context of `kind` called `name`, created on first use. Names follow
+   * `vm1:vcpu0`, `qemu-vm1:main`, `vhost-4100`, `pmd:core2`, `softirq:cpu0`, `app:br0`,
+   * `wire:ens1f0`. Callers build them from names a script chose (any legal ifname: `b.r`,
+   * `tap@x`, 15 characters of UTF-8), so this is the one place that turns a name into one a
+   * metric path can hold ({@link contextName}): a name that already is one is kept, and a
+   * derived name that another (kind, name) holds gets a `-2`, `-3` … suffix, so two distinct
+   * requests never share a context and none throws.
    */
   context(kind: CpuContextKind, name: string, options: CpuContextOptions = {}): CpuContext {
-    const c = this.metrics.context(name);
-    if (c !== undefined) {
-      if (c.kind !== kind) {
-        throw new Error(`CPU context "${name}" is a ${c.kind} context, not ${kind}`);
-      }
-      return c;
-    }
-    return this.metrics.addContext(kind, name, options);
+    const key = `${kind} ${name}`;
+    const known = this.#contexts.get(key);
+    if (known !== undefined) return known;
+    const base = contextName(name);
+    let display = base;
+    for (let n = 2; this.metrics.context(display) !== undefined; n++) display = `${base}-${n}`;
+    const c = this.metrics.addContext(kind, display, options);
+    this.#contexts.set(key, c);
+    return c;
   }
 
   /** A new process id for a host process (QEMU, testpmd): deterministic. */
@@ -736,6 +743,24 @@ export class Lab {
     }
     return { stop, startNs, endNs: this.sched.now, events, violations };
   }
+}
+
+/**
+ * The CPU context name the lab derives from `name`: metric paths (`t1.cpu_ns.app:br0`) split
+ * on dots and stats tables on blanks, so every character other than letters, digits, `_`,
+ * `:` and `-` becomes `_` (one per code point); the empty name becomes `_`.
+ *
+ * @example
+ * ```ts
+ * import { contextName } from "./lab.ts";
+ * if (contextName("app:b.r") !== "app:b_r") throw new Error("a dot becomes _");
+ * if (contextName("my vm é:vcpu0") !== "my_vm__:vcpu0") throw new Error("blanks too");
+ * ```
+ */
+export function contextName(name: string): string {
+  let out = "";
+  for (const ch of name) out += /^[A-Za-z0-9_:-]$/.test(ch) ? ch : "_";
+  return out === "" ? "_" : out;
 }
 
 /** Host-kernel events as control-plane trace steps. */

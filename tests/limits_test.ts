@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { Session } from "../stdlib/session.ts";
 import { memoryFileReader } from "../lang/interpreter.ts";
 import type { Diagnostic } from "../lang/diagnostic.ts";
+import { renderDiagnostics } from "../lang/render.ts";
 import { MAX_RUN_PACKETS, MAX_VMS } from "../runtime/lab.ts";
 import { GUEST_PHYS_BITS } from "../runtime/qemu/vm.ts";
 
@@ -237,23 +238,48 @@ Deno.test("a huge loop stops at the iteration cap with E0602 at the loop", async
   assert.ok(r.ms < 60_000, `${Math.round(r.ms)} ms`);
 });
 
-Deno.test("deep includes: 1000 nested files work; a cycle among them is E0604", async () => {
+Deno.test("deep includes: 64 nested files work; the 65th is E0608; a cycle among them is E0604", async () => {
   const files: Record<string, string> = {};
-  const n = 1000;
-  for (let i = 0; i < n; i++) {
-    files[`inc/a${i}.vdpa`] = i + 1 < n ? `include "a${i + 1}.vdpa"\n` : "let deepest = yes\n";
-  }
+  const chain = (n: number) => {
+    for (const k of Object.keys(files)) delete files[k];
+    for (let i = 0; i < n; i++) {
+      files[`inc/a${i}.vdpa`] = i + 1 < n ? `include "a${i + 1}.vdpa"\n` : "let deepest = yes\n";
+    }
+  };
+  chain(64);
   const ok = await run('include "inc/a0.vdpa"\n', { mode: "check", files });
   assert.deepEqual(codes(ok), []);
   assert.equal(ok.session.variables.get("deepest"), "yes");
-  assert.ok(ok.ms < 30_000, `${Math.round(ok.ms)} ms`);
-  files[`inc/a${n - 1}.vdpa`] = 'include "a500.vdpa"\n';
+  chain(10_000);
+  const deep = await run('include "inc/a0.vdpa"\n', { mode: "check", files });
+  assert.deepEqual(codes(deep), ["E0608"]);
+  assert.equal(deep.session.variables.get("deepest"), undefined);
+  assert.ok(deep.ms < 30_000, `${Math.round(deep.ms)} ms`);
+  chain(40);
+  files["inc/a39.vdpa"] = 'include "a20.vdpa"\n';
   const cyc = await run('include "inc/a0.vdpa"\n', { mode: "check", files });
   assert.deepEqual(codes(cyc), ["E0604"]);
   assert.match(
     cyc.errors[0]?.message ?? "",
-    /include cycle: `.*a500\.vdpa` is already being included/,
+    /include cycle: `.*a20\.vdpa` is already being included/,
   );
+});
+
+Deno.test("a 1 MiB line: check and render show a window around each span", async () => {
+  // An error at the start of the line, one at its end, 1 MiB of options in between.
+  const line = "qemu-system-x86_64 -m 4Q " + "-name vm1 ".repeat(104_858) + "-smp x\n";
+  const r = await run(line, { mode: "check" });
+  const t0 = performance.now();
+  const text = renderDiagnostics(r.session.diagnostics.items, r.session.sources);
+  const renderMs = performance.now() - t0;
+  console.log(`check ${Math.round(r.ms)} ms, render ${renderMs.toFixed(1)} ms`);
+  assert.deepEqual(codes(r), ["E0226", "E0226"]);
+  const sourceRows = text.split("\n").filter((l) => l.startsWith("1 | "));
+  assert.equal(sourceRows.length, 2);
+  for (const row of sourceRows) assert.ok(row.length < 200, `${row.length} columns`);
+  assert.ok(sourceRows[0]?.startsWith("1 | qemu-system-x86_64 -m 4Q -name vm1"));
+  assert.ok(sourceRows[1]?.startsWith("1 | ...") && sourceRows[1].endsWith("-name vm1 -smp x"));
+  assert.ok(text.length < 4000, `${text.length} characters`);
 });
 
 Deno.test("giant words: a value over 1 MiB once expanded is E0607, not a 100 MB string", async () => {

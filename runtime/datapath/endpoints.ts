@@ -19,7 +19,7 @@ import type { CpuContext } from "../sim/cpu_context.ts";
 import { echoReplyInPlace } from "../traffic/icmp.ts";
 import type { Hops } from "./hop.ts";
 import type { Endpoint, EndpointHost, EndpointProvider } from "./endpoint.ts";
-import { type FlowTable, newPacketId, type PacketId } from "./flow_table.ts";
+import { type FlowTable, newPacketId, type PacketId, type TrafficFlow } from "./flow_table.ts";
 
 /** Why an endpoint name names nothing. */
 export interface EndpointError {
@@ -50,11 +50,26 @@ export class Endpoints implements EndpointHost {
   readonly #reply = new Uint8Array(65536);
   /** Frames discarded because they reached a stack that was not their destination. */
   foreign = 0;
+  /** Traffics a switch has flooded: copies of their packets may reach other stacks. */
+  readonly #flooded = new WeakSet<TrafficFlow>();
 
   /** `hops` gives the lab's hop helper (it exists once costs are known). */
   constructor(flows: FlowTable, hops: () => Hops) {
     this.#flows = flows;
     this.#hopsOf = hops;
+  }
+
+  /**
+   * A switch (a Linux bridge, OVS) sent copies of a packet of `flow` to several ports: the
+   * copies that reach other stacks are not the packet, and their loss is not its loss.
+   */
+  flooded(flow: TrafficFlow): void {
+    this.#flooded.add(flow);
+  }
+
+  /** Whether a switch has flooded copies of `flow`'s packets ({@link Endpoints.flooded}). */
+  wasFlooded(flow: TrafficFlow): boolean {
+    return this.#flooded.has(flow);
   }
 
   /** Adds a provider; later providers are asked after earlier ones. */
@@ -147,10 +162,14 @@ export class Endpoints implements EndpointHost {
       const request = frame[off + ICMP_TYPE_OFFSET] === ICMP_ECHO_REQUEST;
       if (request) {
         if (flow.dst !== undefined && flow.dst !== at) {
-          this.foreign++;
-          return;
+          return this.#foreign(flow, seq, at, flow.dst, t, ctx, comp);
         }
         const reply = this.#reply;
+        if (len > reply.length) {
+          // No IPv4 packet is that long: the stack cannot have read it as an echo request.
+          hops.drop(flow, seq, ctx, t, comp, "mtu_exceeded", `${len} bytes`);
+          return;
+        }
         reply.set(bytes);
         const r = reply.subarray(0, len);
         if (echoReplyInPlace(r) !== undefined) {
@@ -165,18 +184,43 @@ export class Endpoints implements EndpointHost {
         return;
       }
       if (flow.src !== undefined && flow.src !== at) {
-        this.foreign++;
-        return;
+        return this.#foreign(flow, seq, at, flow.src, t, ctx, comp);
       }
       this.#finish(flow.sink.receiveEchoReply(t, bytes), at, t, ctx, comp, flow, seq, len);
       return;
     }
     if (flow.dst !== undefined && flow.dst !== at) {
-      this.foreign++;
-      return;
+      return this.#foreign(flow, seq, at, flow.dst, t, ctx, comp);
     }
     // verified where it lies: no copy, no view
     this.#finish(flow.sink.receiveUdpAt(t, frame, off, len), at, t, ctx, comp, flow, seq, len);
+  }
+
+  /**
+   * A frame of `flow` reached `at`, a stack that is not `want`, which discards it (Linux:
+   * PACKET_OTHERHOST, dropped by ip_rcv). Unless a switch flooded the traffic (then this may
+   * be a copy, and the packet itself is elsewhere), this was the packet: it is dropped here.
+   */
+  #foreign(
+    flow: NonNullable<ReturnType<FlowTable["get"]>>,
+    seq: number,
+    at: Endpoint,
+    want: Endpoint,
+    t: number,
+    ctx: CpuContext,
+    comp: string,
+  ): void {
+    this.foreign++;
+    if (this.wasFlooded(flow)) return;
+    this.#hopsOf().drop(
+      flow,
+      seq,
+      ctx,
+      t,
+      comp,
+      "no_route",
+      `reached ${at.name}, not ${want.name}`,
+    );
   }
 
   #finish(

@@ -11,7 +11,7 @@
  *   (`bridge_forward`), which forwards or floods it; an unbridged device delivers it to the
  *   host stack when it is addressed to it.
  * - {@link HostNetwork.devXmit}: a frame leaves through a netdev: a tap queues it for its
- *   owner, a physical port sends it on the wire, a bridge delivers it to the host stack, and
+ *   owner, a physical port sends it on the wire, a bridge forwards it to its ports, and
  *   a netdev driven by another engine (virtio_vdpa's `eth0`, a VF) goes to the driver set
  *   with {@link HostNetwork.setDriver}.
  *
@@ -296,6 +296,18 @@ export class HostNetwork implements EndpointProvider {
     return k;
   }
 
+  /** A flood's copy of `skb`: not the packet, and the endpoints are told so. */
+  #shadow(skb: Skb): Skb {
+    if (skb.flow !== undefined) this.#lab.endpoints.flooded(skb.flow);
+    return skb.clone();
+  }
+
+  /** The port of bridge `name` whose own address is FDB key `dst`, if any. */
+  #localPort(name: string, dst: number): string | undefined {
+    for (const p of this.#lab.host.net.ports(name)) if (this.#macKey(p) === dst) return p.name;
+    return undefined;
+  }
+
   #running(name: string): string[] {
     let ports = this.#ports.get(name);
     if (ports === undefined) {
@@ -352,10 +364,20 @@ export class HostNetwork implements EndpointProvider {
         to: out.length === 1 ? out[0] as string : dst === own ? name : `flood(${out.length})`,
       });
     }
-    if (dst === own) {
+    // br_handle_frame_finish: the bridge's address and each port's own are local FDB
+    // entries; a frame to one goes up the host stack (br_pass_frame_up), never out of a port.
+    const local = dst === own ? name : this.#localPort(name, dst);
+    if (local !== undefined) {
       this.#capture(name, end, skb);
-      const s = this.stack(name);
-      if (s !== undefined) s.receive(skb, end, ctx);
+      // Linux answers for any of its addresses there: the stack the traffic names, if local.
+      const reply = flow?.kind === "ping" && skb.data[ICMP_TYPE_OFFSET] !== ICMP_ECHO_REQUEST;
+      const want = (reply ? flow?.src : flow?.dst)?.attachment;
+      const at = want === name || (want !== undefined && net.get(want)?.master === name)
+        ? want
+        : local;
+      const s = this.stack(at);
+      if (s === undefined) return this.drop(skb, end, ctx, name, "no_route");
+      s.receive(skb, end, ctx);
       return;
     }
     if (out.length === 0) {
@@ -371,7 +393,22 @@ export class HostNetwork implements EndpointProvider {
     // are shadows (they cost what they cost, their loss is not the packet's).
     // A ping's reply travels back to its source.
     const reply = flow?.kind === "ping" && skb.data[ICMP_TYPE_OFFSET] !== ICMP_ECHO_REQUEST;
-    const target = (reply ? flow?.src : flow?.dst)?.attachment;
+    const towards = reply ? flow?.src : flow?.dst;
+    const target = towards?.attachment;
+    if (towards !== undefined && target === undefined) {
+      // The destination is behind no host netdev (a vhost-user, vDPA or VFIO guest): no
+      // copy of the flood can reach it, so the packet ends here.
+      this.drop(
+        skb,
+        end,
+        ctx,
+        name,
+        "no_route",
+        `${name} floods it; ${towards.name} is not behind it`,
+      );
+      for (const o of out) this.devXmit(o, this.#shadow(skb), end, ctx);
+      return;
+    }
     let primary = target === undefined ? out.length - 1 : -1;
     for (let i = 0; i < out.length; i++) if (out[i] === target) primary = i;
     const via = target !== undefined ? net.get(target) : undefined;
@@ -380,7 +417,7 @@ export class HostNetwork implements EndpointProvider {
       // The destination's port is in this bridge but down (br_port_carrier_check disabled
       // it): the copy that counts cannot get there; the flood's copies are shadows.
       this.drop(skb, end, ctx, name, "link_down", `${name} port down: ${target}`);
-      for (const o of out) this.devXmit(o, skb.clone(), end, ctx);
+      for (const o of out) this.devXmit(o, this.#shadow(skb), end, ctx);
       return;
     }
     if (primary < 0) {
@@ -389,8 +426,23 @@ export class HostNetwork implements EndpointProvider {
       this.drop(skb, end, ctx, name, "no_route", `${name} floods it; ${target} does not forward`);
     }
     for (let i = 0; i < out.length; i++) {
-      this.devXmit(out[i] as string, i === primary ? skb : skb.clone(), end, ctx);
+      this.devXmit(out[i] as string, i === primary ? skb : this.#shadow(skb), end, ctx);
     }
+  }
+
+  /**
+   * The host stack of netdev `dev` sends `skb` at `t`, on `ctx`. On a bridge port that is the
+   * bridge's business: the port's addresses are the bridge's local ones (frames to them come
+   * up through the bridge), so what the host sends from them goes down through the bridge too.
+   */
+  stackXmit(dev: string, skb: Skb, t: number, ctx: CpuContext): void {
+    const net = this.#lab.host.net;
+    const d = net.get(dev);
+    if (d?.master === undefined) return this.devXmit(dev, skb, t, ctx);
+    if (!net.isRunning(d)) {
+      return this.drop(skb, t, ctx, dev, "link_down", `${dev} has no carrier or is down`);
+    }
+    this.devXmit(d.master, skb, t, ctx);
   }
 
   /** A frame leaves the host through netdev `dev` at `t`, on `ctx`. */
@@ -451,11 +503,10 @@ export class HostNetwork implements EndpointProvider {
         }
         return w.fromHost(skb, end);
       }
-      case "bridge": {
-        const s = this.stack(dev);
-        if (s === undefined) return this.drop(skb, t, ctx, dev, "no_route");
-        return s.receive(skb, t, ctx);
-      }
+      case "bridge":
+        // br_dev_xmit: the host's own frame enters the bridge from the bridge device itself
+        // (not a port, so every port may get it) and is forwarded like any other.
+        return this.#bridge(dev, dev, skb, t, ctx);
       default:
         return this.drop(skb, t, ctx, dev, "no_route", `nothing transmits on ${dev}`);
     }

@@ -85,7 +85,7 @@ export class HostStackEndpoint implements Endpoint {
         );
         continue;
       }
-      lab.net.devXmit(this.name, Skb.copyOf(this.#buf, 0, len, flow, seq), t, this.app);
+      lab.net.stackXmit(this.name, Skb.copyOf(this.#buf, 0, len, flow, seq), t, this.app);
     }
   }
 
@@ -96,7 +96,7 @@ export class HostStackEndpoint implements Endpoint {
     if (flow !== undefined && lab.hops.wants(flow, id.seq)) {
       lab.hops.record(flow, id.seq, "host.stack", "xmit", { dev: this.name, bytes: len });
     }
-    lab.net.devXmit(this.name, Skb.copyOf(frame, 0, len, flow, id.seq), end, this.ctx);
+    lab.net.stackXmit(this.name, Skb.copyOf(frame, 0, len, flow, id.seq), end, this.ctx);
   }
 
   /** A frame for this host reached the stack on `ctx` at `t` (after netif_receive). */
@@ -107,6 +107,17 @@ export class HostStackEndpoint implements Endpoint {
     if (flow !== undefined && lab.hops.wants(flow, skb.seq)) {
       lab.hops.record(flow, skb.seq, "host.stack", "receive", { dev: this.name, bytes: skb.len });
     }
-    lab.endpoints.receive(this, end, ctx, "host.stack", skb.data, 0, skb.len);
+    lab.endpoints.receive(this, end, ctx, "host.stack", skb.data, 0, ipLength(skb));
   }
+}
+
+/**
+ * The frame as ip_rcv keeps it: an IPv4 packet followed by junk (a guest's oversize chain
+ * written to a tap) is trimmed to its header's total length (pskb_trim_rcsum).
+ */
+function ipLength(skb: Skb): number {
+  const b = skb.data;
+  if (skb.len < 34 || b[12] !== 0x08 || b[13] !== 0x00) return skb.len;
+  const total = ((b[16] as number) << 8) | (b[17] as number);
+  return total >= 20 && 14 + total < skb.len ? 14 + total : skb.len;
 }

@@ -28,7 +28,7 @@
  * @module
  */
 
-import { error, warning } from "../../lang/diagnostic.ts";
+import { Diagnostics, error, warning } from "../../lang/diagnostic.ts";
 import type { OvsSubcommand, OvsVsctlCommand } from "../../lang/commands/ast.ts";
 import { ovsColumnKey } from "../../lang/commands/ovs.ts";
 import type { Span } from "../../lang/span.ts";
@@ -143,9 +143,11 @@ function ifaceSpan(cmd: OvsVsctlCommand, iface: string): Span {
 
 const ovsVsctl: Executor<OvsVsctlCommand> = (cmd, cx) => {
   const lab = cx.lab;
-  const before = cx.diagnostics.items.filter((d) => d.severity === "error").length;
-  checkOvs(cmd, cx.diagnostics, checkState(lab));
-  if (cx.diagnostics.items.filter((d) => d.severity === "error").length > before) return;
+  // This line's own errors (a loop's second pass over a bad line adds no new copy).
+  const local = new Diagnostics();
+  checkOvs(cmd, local, checkState(lab));
+  cx.diagnostics.pushAll(local.items);
+  if (local.hasErrors) return;
   ensureCostProfile(lab);
   const ovs = OvsVswitchd.of(lab);
   const out: string[] = [];

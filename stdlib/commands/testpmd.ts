@@ -43,7 +43,7 @@
  * @module
  */
 
-import { error, warning } from "../../lang/diagnostic.ts";
+import { Diagnostics, error, warning } from "../../lang/diagnostic.ts";
 import type { TestpmdCommand } from "../../lang/commands/mod.ts";
 import type { Span } from "../../lang/span.ts";
 import {
@@ -139,9 +139,12 @@ const MESSAGES: { readonly [K in TestpmdError["kind"]]: string } = {
 };
 
 const testpmd: Executor<TestpmdCommand> = (cmd, cx) => {
-  const before = cx.diagnostics.items.filter((d) => d.severity === "error").length;
-  const vdevs = checkTestpmd(cmd, cx.diagnostics);
-  if (cx.diagnostics.items.filter((d) => d.severity === "error").length > before) return;
+  // This line's own errors: the session's collection keeps one copy of a repeated
+  // diagnostic, so its count does not grow on a loop's second pass over the same bad line.
+  const local = new Diagnostics();
+  const vdevs = checkTestpmd(cmd, local);
+  cx.diagnostics.pushAll(local.items);
+  if (local.hasErrors) return;
   const mode = cmd.forwardMode?.value ?? "io";
   if (fwdEngine(mode) === undefined || !MODELLED_MODES.includes(mode)) {
     cx.diagnostics.push(

@@ -271,6 +271,8 @@ export class DpifNetdev {
           }
           c.ensure(m.len).set(m.buf.subarray(0, m.len));
           c.len = m.len;
+          // The copy may reach a guest that is not the destination: not the packet.
+          if (flow !== undefined) lab.endpoints.flooded(flow);
           c.port = m.port;
           t = hops.charge(ctx, t, "memcpy", m.len, undefined);
           pkt = c;

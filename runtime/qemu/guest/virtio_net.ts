@@ -1508,7 +1508,8 @@ export class GuestVirtioNet implements Endpoint {
       // The guest's stack: eth_type_trans keeps frames for this MAC or a group address.
       const dstOk = ((f[at] as number) & 1) === 1 || this.#isOwnMac(f, at);
       if (!dstOk) {
-        if (flow.dst === this) {
+        // Counted unless a switch flooded the traffic (then this may be one of its copies).
+        if (flow.dst === this || !lab.endpoints.wasFlooded(flow)) {
           hops.drop(
             flow,
             seq,
@@ -1527,7 +1528,10 @@ export class GuestVirtioNet implements Endpoint {
         const request = flow.kind === "ping" && f[at + ICMP_TYPE_OFFSET] === ICMP_ECHO_REQUEST;
         const meant = flow.kind === "ping" && !request ? flow.src : flow.dst;
         if (((f[at] as number) & 1) === 0 && meant !== undefined && meant !== this) {
-          hops.drop(flow, seq, q.vcpu, now, "guest.stack", "no_route", `not ${this.name}'s IP`);
+          // A flood's copy (the traffic was flooded) dying here is not the packet dying.
+          if (!lab.endpoints.wasFlooded(flow)) {
+            hops.drop(flow, seq, q.vcpu, now, "guest.stack", "no_route", `not ${this.name}'s IP`);
+          }
         } else lab.endpoints.receiveKnown(this, now, q.vcpu, "guest.stack", f, at, frameLen, id);
       }
       if (now > lab.sched.now) return now;
