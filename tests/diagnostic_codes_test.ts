@@ -158,11 +158,20 @@ const INTERPRETER_INPUTS: Readonly<Record<keyof typeof INTERPRETER_CODES, string
   E0605: "for i in 1..99999999999999999999 { run }\n",
   E0606: "let HOST = x\n",
   E0607: 'let a = "' + "x".repeat(5000) + '"\n' + "let b = " + "${a}".repeat(400) + "\n",
+  E0608: 'include "d0.vdpa"\n',
 };
+
+/** d0.vdpa includes d1.vdpa, … : a chain deeper than the interpreter's include limit. */
+const INCLUDE_CHAIN = Object.fromEntries(
+  Array.from({ length: 100 }, (_, i) => [`d${i}.vdpa`, `include "d${i + 1}.vdpa"\n`]),
+);
 
 for (const [code, info] of Object.entries(INTERPRETER_CODES)) {
   Deno.test(`the interpreter reports ${code} (${info.summary})`, async () => {
-    const files: Record<string, string> = { "self.vdpa": 'include "self.vdpa"\n' };
+    const files: Record<string, string> = {
+      "self.vdpa": 'include "self.vdpa"\n',
+      ...INCLUDE_CHAIN,
+    };
     const lab = new Interpreter({
       mode: "check",
       executor: () => {},

@@ -64,6 +64,10 @@ export const EXECUTOR_CODES = {
   E0407: { severity: "error", summary: "the lab's limit of VMs is reached" },
   E0410: { severity: "error", summary: "QEMU: the backend refuses the setup" },
   W0401: { severity: "warning", summary: "the guest's interface does not come up" },
+  W0402: {
+    severity: "warning",
+    summary: "QEMU inherits an fd (`fd=`, `fds=`, `vhostfd=`): the lab opens it as libvirt would",
+  },
   E0501: { severity: "error", summary: "a file cannot be written (`capture`, `export`)" },
   E0502: { severity: "error", summary: "`traffic`/`ping`: no such endpoint" },
   E0503: { severity: "error", summary: "`traffic`: an invalid flow (rate, size, protocol …)" },
