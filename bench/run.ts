@@ -8,7 +8,7 @@
  * @module
  */
 
-import { langBench } from "./lang_bench.ts";
+import { fullCheckBench, langBench } from "./lang_bench.ts";
 import { runReplBench } from "./repl_bench.ts";
 import { runVdpaBench } from "./vdpa_bench.ts";
 import { runVirtioBench } from "./virtio_bench.ts";
@@ -17,7 +17,13 @@ async function runLangBench(print: (line: string) => void): Promise<void> {
   const r = await langBench(10_000);
   print(
     `language core on a ${r.lines}-line script: parse ${r.parseMs.toFixed(0)} ms, ` +
-      `parse+expand+loops ${r.checkMs.toFixed(0)} ms (bound for check: 2000 ms)`,
+      `parse+expand+loops ${r.checkMs.toFixed(0)} ms`,
+  );
+  const f = await fullCheckBench(10_000);
+  print(
+    `full check (every command family, the lab built in check mode) of the same ${f.lines}-line ` +
+      `script: ${f.ms.toFixed(0)} ms, ${f.errors} errors (bound for check: 2000 ms: ` +
+      `${f.ms <= 2000 ? "met" : "NOT met"})`,
   );
 }
 
