@@ -7,17 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { Session } from "../stdlib/session.ts";
+import { runScript } from "../stdlib/testdata/line_session.ts";
 
-async function run(script: string): Promise<{ stdout: string; errors: string[] }> {
-  let stdout = "";
-  const session = new Session({ mode: "run", stdout: (t) => (stdout += t) });
-  await session.runText(script, "bridge.vdpa");
-  const errors = session.diagnostics.items.filter((d) => d.severity === "error").map((d) =>
-    `${d.code} ${d.message}`
-  );
-  return { stdout, errors };
-}
+const run = (script: string) => runScript(script, "bridge.vdpa");
 
 /** Bridge `br0` with taps tap0 and tap1; guest vm1 on tap0 (QEMU), vm2 on tap1 (vhost-net). */
 const TWO_GUESTS = "modprobe tun\nmodprobe bridge\nmodprobe vhost_net\n" +

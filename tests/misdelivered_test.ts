@@ -8,17 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { Session } from "../stdlib/session.ts";
+import { runScript } from "../stdlib/testdata/line_session.ts";
 
-async function run(script: string): Promise<{ stdout: string; errors: string[] }> {
-  let stdout = "";
-  const session = new Session({ mode: "run", stdout: (t) => (stdout += t) });
-  await session.runText(script, "misdelivered.vdpa");
-  const errors = session.diagnostics.items.filter((d) => d.severity === "error").map((d) =>
-    `${d.code} ${d.message}`
-  );
-  return { stdout, errors };
-}
+const run = (script: string) => runScript(script, "misdelivered.vdpa");
 
 /** vm1 on testpmd's only port (`mode` forwarding), vm2 on OVS-DPDK: no path between them. */
 function twoIslands(mode: string): string {

@@ -54,3 +54,30 @@ export function lineSessions(options: Omit<SessionOptions, "stdout"> = {}): Line
     },
   };
 }
+
+/** What a whole script printed, and its errors as `CODE message`. */
+export interface ScriptResult {
+  stdout: string;
+  errors: string[];
+}
+
+/**
+ * Runs a whole script in a fresh session (run mode).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runScript } from "./line_session.ts";
+ * const r = await runScript("modprobe vdpasim_net\n", "typo.vdpa");
+ * assert.match(r.errors[0] ?? "", /^E0201 /);
+ * ```
+ */
+export async function runScript(script: string, name: string): Promise<ScriptResult> {
+  let stdout = "";
+  const session = new Session({ mode: "run", stdout: (t) => (stdout += t) });
+  await session.runText(script, name);
+  const errors = session.diagnostics.items.filter((d) => d.severity === "error").map((d) =>
+    `${d.code} ${d.message}`
+  );
+  return { stdout, errors };
+}
