@@ -14,21 +14,16 @@
 
 import { Session as Inspector } from "node:inspector";
 import process from "node:process";
-import { Session } from "../stdlib/session.ts";
 import type { TraceLevel } from "../runtime/trace/recorder.ts";
-import { benchScript } from "./vdpa_bench.ts";
+import { benchLab } from "./vdpa_bench.ts";
 
 const level = (Deno.args[0] ?? "off") as TraceLevel;
 const out = Deno.args[1] ?? "/tmp/steady.cpuprofile";
 // virtual ms of warm-up and of the profiled stretch (a full trace keeps at most 1M events)
 const warmMs = Number(Deno.args[2] ?? "300");
 const profMs = Number(Deno.args[3] ?? "600");
-const session = new Session({ mode: "run", stdout: () => {}, traceLevel: level });
-const r = await session.runText(benchScript(100_000_000), "bench/profile_steady.vdpa");
-if (r.status !== "ok") throw new Error("bench setup failed");
+const { session, flow } = await benchLab(level);
 const lab = session.lab;
-const flow = lab.traffic("t1");
-if (flow === undefined) throw new Error("no traffic t1");
 lab.run({ durationNs: warmMs * 1e6 }); // 300 ms: ~150k packets, past tier-up
 
 const insp = new Inspector();

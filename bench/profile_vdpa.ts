@@ -11,20 +11,15 @@
  * @module
  */
 
-import { Session } from "../stdlib/session.ts";
 import type { TraceLevel } from "../runtime/trace/recorder.ts";
-import { benchScript } from "./vdpa_bench.ts";
+import { benchLab } from "./vdpa_bench.ts";
 import { rawLoop } from "./virtio_bench.ts";
 import process from "node:process";
 
 const level = (Deno.args[0] ?? "off") as TraceLevel;
 const virtualMs = Number(Deno.args[1] ?? "50");
-const session = new Session({ mode: "run", stdout: () => {}, traceLevel: level });
-const r = await session.runText(benchScript(100_000_000), "bench/profile.vdpa");
-if (r.status !== "ok") throw new Error("bench setup failed");
+const { session, flow } = await benchLab(level);
 const lab = session.lab;
-const flow = lab.traffic("t1");
-if (flow === undefined) throw new Error("no traffic t1");
 lab.run({ durationNs: 2_000_000 });
 const raw = rawLoop([64]);
 raw(200_000);

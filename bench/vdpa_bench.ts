@@ -67,6 +67,17 @@ async function buildLab(packets: number, level: TraceLevel): Promise<Session> {
   return session;
 }
 
+/** The bench lab at `level` with its traffic t1 (the loopback, `packets` long). */
+export async function benchLab(
+  level: TraceLevel,
+  packets = 100_000_000,
+): Promise<{ session: Session; flow: NonNullable<ReturnType<Session["lab"]["traffic"]>> }> {
+  const session = await buildLab(packets, level);
+  const flow = session.lab.traffic("t1");
+  if (flow === undefined) throw new Error("bench: no traffic t1");
+  return { session, flow };
+}
+
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -93,10 +104,8 @@ export async function measure(
 ): Promise<VdpaBenchResult> {
   const pairs = options.pairs ?? 15;
   const chunkMs = options.chunkMs ?? 40;
-  const session = await buildLab(100_000_000, level);
+  const { session, flow } = await benchLab(level);
   const lab = session.lab;
-  const flow = lab.traffic("t1");
-  if (flow === undefined) throw new Error("bench: no traffic t1");
   const raw = rawLoop([64]);
   // warm-up: JIT for both, and the lab past its start (rings filled, the queue backlogged)
   raw(200_000);
@@ -186,9 +195,7 @@ export interface WarmUpOptions {
 export async function warmUp(level: TraceLevel, options: WarmUpOptions = {}): Promise<number> {
   const packets = options.packets ?? 200_000;
   const maxMs = options.maxMs ?? 4000;
-  const session = await buildLab(100_000_000, level);
-  const flow = session.lab.traffic("t1");
-  if (flow === undefined) throw new Error("bench: no traffic t1");
+  const { session, flow } = await benchLab(level);
   const t0 = performance.now();
   while (flow.metrics.delivered < packets && performance.now() - t0 < maxMs) {
     session.lab.run({ durationNs: 10_000_000 });
